@@ -1,0 +1,50 @@
+"""text/csv: headerless rows, as SageMaker sends them; every line is one row."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from inferline.containers.codecs.table import frame_from_text_rows, rows_of
+from inferline.containers.errors import BadRequest
+from inferline.containers.media import MediaType
+
+
+def read_rows(body: bytes) -> list[list[str]]:
+    """CSV rows of strings; blank lines are skipped, spaces after commas dropped."""
+    text = _text(body)
+    reader = csv.reader(io.StringIO(text), skipinitialspace=True, strict=True)
+    try:
+        rows = [row for row in reader if row]
+    except csv.Error as error:
+        raise BadRequest(f"malformed CSV at line {reader.line_num}: {error}") from None
+    return [[field.strip() for field in row] for row in rows]
+
+
+def write_rows(rows: list[list[Any]]) -> bytes:
+    """One line per row, each ending in a newline; missing values are empty fields."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows([["" if value is None else value for value in row] for row in rows])
+    return buffer.getvalue().encode()
+
+
+def _text(body: bytes) -> str:
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"CSV body is not UTF-8 (byte {error.start})") from None
+
+
+class CsvCodec:
+    mimetype = "text/csv"
+
+    def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> pd.DataFrame:
+        return frame_from_text_rows(read_rows(body), columns)
+
+    def encode(self, frame: pd.DataFrame, media: MediaType) -> bytes:
+        return write_rows(rows_of(frame))

@@ -1,0 +1,85 @@
+"""application/json: the row shapes people send, and ``{"predictions": [...]}`` back.
+
+Accepted request bodies (each row a list of values in column order, or an object
+keyed by column name)::
+
+    {"instances": [[...], ...]}     SageMaker / TF Serving style
+    {"inputs": [[...], ...]}        KServe style
+    {"data": [...]} or {"data": [[...], ...]}   SparkML container style
+    {"columns": [...], "data": [[...], ...]}   pandas "split" orientation
+    [[...], ...] or [{...}, ...]    a bare list of rows
+    {...}                           one object: one row
+
+A list of scalars is one row. Responses are ``{"predictions": [{column: value}, ...]}``,
+which this codec also reads back, so JSON stages chain.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from inferline.containers.codecs.table import frame_from_rows, records_of
+from inferline.containers.errors import BadRequest, UnprocessableEntity
+from inferline.containers.media import MediaType
+
+ROW_KEYS = ("instances", "inputs", "data", "predictions")
+
+
+def load(body: bytes, what: str = "JSON body") -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        where = f" at line {error.lineno} column {error.colno}" if hasattr(error, "lineno") else ""
+        raise BadRequest(f"malformed {what}{where}: {error}") from None
+
+
+def rows_from_document(document: Any) -> tuple[list[Any], Sequence[str] | None]:
+    """The rows a JSON document holds, and column names when it names them."""
+    if isinstance(document, dict):
+        if "columns" in document and "data" in document:
+            return _as_rows(document["data"]), [str(name) for name in document["columns"]]
+        for key in ROW_KEYS:
+            if key in document:
+                return _as_rows(document[key]), None
+        return [document], None
+    if isinstance(document, list):
+        return _as_rows(document), None
+    raise BadRequest(f"JSON body must be an object or a list of rows, got {type(document).__name__}")
+
+
+def frame_from_document_rows(rows: list[Any], columns: Sequence[str] | None) -> pd.DataFrame:
+    if rows and all(isinstance(row, dict) for row in rows):
+        return pd.DataFrame.from_records(rows)
+    if any(isinstance(row, dict) for row in rows):
+        raise BadRequest("JSON rows mix objects and lists; send one kind")
+    return frame_from_rows(rows, columns)
+
+
+def dumps(value: Any) -> bytes:
+    try:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+    except ValueError as error:
+        raise UnprocessableEntity(f"output cannot be written as JSON: {error}") from None
+
+
+def _as_rows(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        return [value] if isinstance(value, dict) else [[value]]
+    if value and all(not isinstance(item, (list, dict)) for item in value):
+        return [value]
+    return value
+
+
+class JsonCodec:
+    mimetype = "application/json"
+
+    def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> pd.DataFrame:
+        rows, named = rows_from_document(load(body))
+        return frame_from_document_rows(rows, named or columns)
+
+    def encode(self, frame: pd.DataFrame, media: MediaType) -> bytes:
+        return dumps({"predictions": records_of(frame)})

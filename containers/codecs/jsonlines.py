@@ -1,0 +1,34 @@
+"""application/jsonlines: one JSON document per line, each read as JSON rows are."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from inferline.containers.codecs.json import dumps, frame_from_document_rows, load, rows_from_document
+from inferline.containers.codecs.table import records_of
+from inferline.containers.media import MediaType
+
+
+def documents(body: bytes) -> list[Any]:
+    """The JSON document on each non-blank line; errors name the line."""
+    return [
+        load(line, what=f"JSON Lines body, line {number}")
+        for number, line in enumerate(body.splitlines(), start=1)
+        if line.strip()
+    ]
+
+
+class JsonLinesCodec:
+    mimetype = "application/jsonlines"
+
+    def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> pd.DataFrame:
+        rows: list[Any] = []
+        for document in documents(body):
+            rows.extend(rows_from_document(document)[0])
+        return frame_from_document_rows(rows, columns)
+
+    def encode(self, frame: pd.DataFrame, media: MediaType) -> bytes:
+        return b"".join(dumps(record) + b"\n" for record in records_of(frame))

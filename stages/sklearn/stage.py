@@ -1,0 +1,99 @@
+"""SklearnStage: a fitted scikit-learn estimator or Pipeline behind the codecs.
+
+Transformers answer with `transform`, predictors with `predict`; INFERLINE_SKLEARN_METHOD
+chooses another (`predict_proba`, `decision_function`, ...). Headerless rows take the
+column names the estimator was fitted with (`feature_names_in_`), so a ColumnTransformer
+that selects columns by name works on SageMaker's headerless CSV.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from inferline.containers.errors import ConfigurationError, UnprocessableEntity
+from inferline.stages.base import FrameStage
+
+
+def default_method(estimator: Any) -> str:
+    return "predict" if hasattr(estimator, "predict") else "transform"
+
+
+@dataclass(frozen=True)
+class SklearnStage(FrameStage):
+    """Serve `estimator.<method>(frame)`."""
+
+    estimator: Any
+    method: str = "transform"
+
+    @classmethod
+    def for_estimator(cls, estimator: Any, method: str | None = None) -> SklearnStage:
+        chosen = method or default_method(estimator)
+        if not callable(getattr(estimator, chosen, None)):
+            raise ConfigurationError(
+                f"INFERLINE_SKLEARN_METHOD={chosen!r}: {type(estimator).__name__} has no such method"
+            )
+        return cls(estimator, chosen)
+
+    @property
+    def input_columns(self) -> Sequence[str] | None:
+        names = getattr(self.estimator, "feature_names_in_", None)
+        return None if names is None else [str(name) for name in names]
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        result = call(self.estimator, self.method, model_input(self.estimator, frame))
+        return output_frame(self.estimator, self.method, result)
+
+
+def model_input(estimator: Any, frame: pd.DataFrame) -> pd.DataFrame | np.ndarray:
+    """The frame in the form the estimator was fitted on: named columns, or a plain array."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None:
+        return frame.to_numpy()
+    missing = [str(name) for name in names if name not in frame.columns]
+    if missing:
+        raise UnprocessableEntity(f"missing input columns: {', '.join(missing)}")
+    return frame[list(names)]
+
+
+def call(estimator: Any, method: str, data: Any) -> Any:
+    """Run the estimator; its complaints about the data are the client's 422."""
+    try:
+        return getattr(estimator, method)(data)
+    except (ValueError, TypeError) as error:
+        raise UnprocessableEntity(f"the model cannot use this input: {error}") from None
+
+
+def output_frame(estimator: Any, method: str, result: Any) -> pd.DataFrame:
+    """A named table from whatever the method returned."""
+    if isinstance(result, pd.DataFrame):
+        return result.reset_index(drop=True)
+    if hasattr(result, "toarray"):
+        result = result.toarray()
+    array = np.asarray(result)
+    if array.ndim == 1:
+        return pd.DataFrame({_single_name(method): array})
+    names = _output_names(estimator, method, array.shape[1])
+    return pd.DataFrame(array, columns=names)
+
+
+def _single_name(method: str) -> str:
+    return {"predict": "prediction", "score_samples": "score"}.get(method, method)
+
+
+def _output_names(estimator: Any, method: str, width: int) -> list[str]:
+    names: Any = None
+    if method == "transform" and hasattr(estimator, "get_feature_names_out"):
+        try:
+            names = estimator.get_feature_names_out()
+        except (AttributeError, ValueError, TypeError):
+            names = None
+    elif method.startswith("predict_") and hasattr(estimator, "classes_"):
+        names = estimator.classes_
+    if names is None or len(names) != width:
+        return [str(index) for index in range(width)]
+    return [str(name) for name in names]

@@ -1,0 +1,92 @@
+"""Real `inferline serve` processes for tests: a free loopback port, readiness by /ping.
+
+    with ServerProcess.start(model_dir, tmp_path / "server.log") as server:
+        requests.post(server.url + "/invocations", ...)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import requests
+
+READY_SECONDS = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    def start(
+        cls,
+        model_dir: Path,
+        log: Path,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+    ) -> ServerProcess:
+        port = free_port()
+        command = [
+            sys.executable, "-m", "inferline.containers", "serve",
+            "--model-dir", str(model_dir), "--port", str(port), "--host", "127.0.0.1", *args,
+        ]
+        environ = {**os.environ, "SAGEMAKER_MODEL_SERVER_WORKERS": "1", **(env or {})}
+        handle = log.open("wb")
+        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=environ)
+        server = cls(process, port, log)
+        server.wait_ready()
+        return server
+
+    def wait_ready(self, seconds: float = READY_SECONDS) -> None:
+        """Poll /ping until 200; fail with the log if the process exits or time runs out."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                if requests.get(self.url + "/ping", timeout=2).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"server not ready after {seconds} s:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self, timeout: float = 30.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.stop()
