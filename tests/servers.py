@@ -51,8 +51,8 @@ class ServerProcess:
             "--model-dir", str(model_dir), "--port", str(port), "--host", "127.0.0.1", *args,
         ]
         environ = {**os.environ, "SAGEMAKER_MODEL_SERVER_WORKERS": "1", **(env or {})}
-        handle = log.open("wb")
-        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=environ)
+        with log.open("wb") as handle:  # the child keeps its own descriptor
+            process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=environ)
         server = cls(process, port, log)
         server.wait_ready()
         return server

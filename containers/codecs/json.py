@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from inferline.containers.codecs.table import frame_from_rows, records_of
+from inferline.containers.codecs.table import column_names, frame_from_rows, records_of
 from inferline.containers.errors import BadRequest, UnprocessableEntity
 from inferline.containers.media import MediaType
 
@@ -55,7 +55,11 @@ def frame_from_document_rows(rows: list[Any], columns: Sequence[str] | None) -> 
     if rows and all(isinstance(row, dict) for row in rows):
         return pd.DataFrame.from_records(rows)
     if any(isinstance(row, dict) for row in rows):
-        raise BadRequest("JSON rows mix objects and lists; send one kind")
+        if columns is None:
+            raise BadRequest("JSON rows mix objects and lists, and no column names say how to align them")
+        records = [row if isinstance(row, dict) else dict(zip(column_names(len(row), columns), row))
+                   for row in rows]
+        return pd.DataFrame.from_records(records)
     return frame_from_rows(rows, columns)
 
 

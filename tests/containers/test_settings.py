@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from inferline.containers.errors import ConfigurationError
+from inferline.containers.settings import Settings, environment_variables
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "environment.md"
+
+
+def test_defaults_follow_the_sagemaker_contract() -> None:
+    settings = Settings.from_env({})
+    assert settings.port == 8080
+    assert settings.model_dir == Path("/opt/ml/model")
+    assert settings.timeout == 60
+    assert settings.max_request_bytes == 6 * 1024 * 1024
+    assert settings.workers >= 1
+    assert settings.default_accept is None
+
+
+def test_reads_each_variable() -> None:
+    settings = Settings.from_env(
+        {
+            "SAGEMAKER_BIND_TO_PORT": "9001",
+            "SAGEMAKER_SAFE_PORT_RANGE": "9100-9200",
+            "SM_MODEL_DIR": "/models/a",
+            "SAGEMAKER_MODEL_SERVER_WORKERS": "3",
+            "SAGEMAKER_MODEL_SERVER_TIMEOUT": "120",
+            "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv",
+            "SAGEMAKER_CONTAINER_LOG_LEVEL": "10",
+            "SAGEMAKER_BATCH": "true",
+            "SAGEMAKER_BATCH_STRATEGY": "SingleRecord",
+            "SAGEMAKER_MAX_PAYLOAD_IN_MB": "20",
+            "SAGEMAKER_PROGRAM": "inference.py",
+        }
+    )
+    assert settings.port == 9001
+    assert settings.safe_port_range == (9100, 9200)
+    assert settings.model_dir == Path("/models/a")
+    assert settings.workers == 3
+    assert settings.timeout == 120
+    assert settings.default_accept == "text/csv"
+    assert settings.log_level == 10
+    assert settings.batch is True
+    assert settings.batch_strategy == "SINGLE_RECORD"
+    assert settings.request_limit == 20 * 1024 * 1024
+    assert settings.program == "inference.py"
+
+
+def test_flags_override_the_environment() -> None:
+    settings = Settings.from_env({"SAGEMAKER_BIND_TO_PORT": "9001"}, port=7000, host=None)
+    assert settings.port == 7000
+    assert settings.host == "0.0.0.0"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SAGEMAKER_BIND_TO_PORT", "eighty"),
+        ("SAGEMAKER_BIND_TO_PORT", "70000"),
+        ("SAGEMAKER_SAFE_PORT_RANGE", "9000"),
+        ("SAGEMAKER_MODEL_SERVER_WORKERS", "0"),
+        ("SAGEMAKER_BATCH", "maybe"),
+        ("SAGEMAKER_BATCH_STRATEGY", "ALL"),
+        ("SAGEMAKER_CONTAINER_LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_bad_values_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_environment_doc_lists_exactly_the_settings_variables() -> None:
+    documented = set(re.findall(r"^\| `([A-Z_]+)` \|", DOC.read_text(), flags=re.MULTILINE))
+    assert documented == set(environment_variables())

@@ -1,0 +1,194 @@
+"""The real `inferline serve` (gunicorn) over HTTP on loopback."""
+
+from __future__ import annotations
+
+import io
+import json
+import signal
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+
+from inferline.stages.sklearn import artifact
+from tests import abalone
+from tests.servers import ServerProcess, free_port
+
+
+@pytest.fixture(scope="module")
+def server(featurizer_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    log = tmp_path_factory.mktemp("logs") / "server.log"
+    with ServerProcess.start(featurizer_dir, log) as running:
+        yield running
+
+
+def post(server: ServerProcess, body: bytes | str, content_type: str = "text/csv", **headers: str) -> requests.Response:
+    return requests.post(
+        server.url + "/invocations", data=body, headers={"Content-Type": content_type, **headers}, timeout=30
+    )
+
+
+def test_ping_and_one_row(server: ServerProcess) -> None:
+    ping = requests.get(server.url + "/ping", timeout=2)
+    assert (ping.status_code, ping.content) == (200, b"")
+    response = post(server, abalone.SAMPLE, Accept="text/csv")
+    assert response.headers["Content-Type"] == "text/csv"
+    assert len(response.text.strip().split(",")) == 10
+
+
+def test_ten_thousand_rows(server: ServerProcess) -> None:
+    rows = abalone.frame()[abalone.FEATURES].sample(10_000, replace=True, random_state=0)
+    response = post(server, rows.to_csv(header=False, index=False), Accept="text/csv")
+    assert response.status_code == 200
+    assert len(response.text.splitlines()) == 10_000
+
+
+def test_json_jsonlines_and_npy(server: ServerProcess) -> None:
+    values = ["M", 0.44, 0.365, 0.125, 0.516, 0.2155, 0.114, 0.155]
+    by_json = post(server, json.dumps({"instances": [values, values]}), "application/json")
+    assert len(by_json.json()["predictions"]) == 2
+    by_lines = post(server, json.dumps(values) + "\n" + json.dumps(values), "application/jsonlines",
+                    Accept="application/jsonlines")
+    assert by_lines.headers["Content-Type"] == "application/jsonlines"
+    assert len(by_lines.text.splitlines()) == 2
+    as_npy = post(server, abalone.SAMPLE, Accept="application/x-npy")
+    assert np.load(io.BytesIO(as_npy.content), allow_pickle=False).shape == (1, 10)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "accept", "status"),
+    [
+        ("M,1", "text/csv", "*/*", 422),
+        ('{"x": [', "application/json", "*/*", 400),
+        (abalone.SAMPLE, "image/png", "*/*", 415),
+        (abalone.SAMPLE, "text/csv", "image/png", 406),
+        ((abalone.SAMPLE + "\n") * 150_000, "text/csv", "*/*", 413),
+    ],
+)
+def test_every_error_status_keeps_the_server_serving(
+    server: ServerProcess, body: str, content_type: str, accept: str, status: int
+) -> None:
+    response = post(server, body, content_type, Accept=accept)
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "application/json"
+    assert set(response.json()) == {"error", "message"}
+    assert post(server, abalone.SAMPLE).status_code == 200
+
+
+def test_unknown_route_is_json_404(server: ServerProcess) -> None:
+    response = requests.get(server.url + "/models", timeout=5)
+    assert response.status_code == 404
+    assert response.json()["error"] == "NotFound"
+
+
+def test_access_log_line_has_latency_and_inference_id(server: ServerProcess) -> None:
+    post(server, abalone.SAMPLE, **{"X-Amzn-SageMaker-Inference-Id": "req-42"})
+    deadline = time.monotonic() + 10
+    while "inference-id=req-42" not in server.output() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    line = next(line for line in server.output().splitlines() if "inference-id=req-42" in line)
+    assert line.startswith("POST /invocations 200 ")
+    assert line.split()[5].endswith("us")
+
+
+def test_port_comes_from_sagemaker_bind_to_port(featurizer_dir: Path, tmp_path: Path) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "inferline.containers", "serve", "--model-dir", str(featurizer_dir),
+               "--host", "127.0.0.1"]
+    env = {"SAGEMAKER_BIND_TO_PORT": str(port), "SAGEMAKER_MODEL_SERVER_WORKERS": "1"}
+    with _process(command, env, tmp_path) as process:
+        server = ServerProcess(process, port, tmp_path / "out.log")
+        server.wait_ready()
+        assert post(server, abalone.SAMPLE).status_code == 200
+
+
+SLOW_SCRIPT = '''
+import time
+from pathlib import Path
+
+def model_fn(model_dir):
+    return Path(model_dir)
+
+def transform_fn(model, body, content_type, accept):
+    (model / "started").write_text("yes")
+    time.sleep(2)
+    return "done"
+'''
+
+
+def test_sigterm_finishes_the_request_in_flight_then_exits_0(tmp_path: Path) -> None:
+    model_dir = tmp_path / "model"
+    (model_dir / "code").mkdir(parents=True)
+    (model_dir / "code" / "inference.py").write_text(SLOW_SCRIPT)
+    server = ServerProcess.start(model_dir, tmp_path / "server.log")
+    answers: list[requests.Response] = []
+    request = threading.Thread(target=lambda: answers.append(post(server, "x", Accept="text/plain")))
+    request.start()
+    deadline = time.monotonic() + 20
+    while not (model_dir / "started").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    server.process.send_signal(signal.SIGTERM)
+    request.join(30)
+    assert server.process.wait(30) == 0
+    assert answers and (answers[0].status_code, answers[0].text) == (200, "done")
+
+
+def test_a_model_tar_gz_is_extracted_and_served(tmp_path: Path) -> None:
+    model_dir = tmp_path / "model"
+    artifact.save(abalone.featurizer(), model_dir)
+    archive = tmp_path / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(model_dir / "model.joblib", arcname="model.joblib")
+    with ServerProcess.start(archive, tmp_path / "server.log") as server:
+        assert post(server, abalone.SAMPLE).status_code == 200
+
+
+@pytest.mark.parametrize("member", ["../escape.txt", "/tmp/inferline-absolute.txt"])
+def test_an_archive_that_escapes_is_a_clear_startup_error(tmp_path: Path, member: str) -> None:
+    archive = tmp_path / "evil.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        data = b"pwned"
+        info = tarfile.TarInfo(member)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    result = _run_serve(archive)
+    assert result.returncode == 2
+    assert "unsafe path" in result.stderr
+    assert not (tmp_path.parent / "escape.txt").exists()
+
+
+def test_a_corrupt_archive_is_a_clear_startup_error(tmp_path: Path) -> None:
+    archive = tmp_path / "model.tar.gz"
+    archive.write_bytes(b"not a tarball")
+    result = _run_serve(archive)
+    assert result.returncode == 2
+    assert "cannot extract" in result.stderr
+
+
+def _run_serve(model: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "inferline.containers", "serve", "--model-dir", str(model),
+               "--host", "127.0.0.1", "--port", str(free_port())]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+class _process:
+    def __init__(self, command: list[str], env: dict[str, str], folder: Path) -> None:
+        import os
+
+        with (folder / "out.log").open("wb") as handle:
+            self.process = subprocess.Popen(command, env={**os.environ, **env}, stdout=handle,
+                                            stderr=subprocess.STDOUT)
+
+    def __enter__(self) -> subprocess.Popen[bytes]:
+        return self.process
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(30)

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inferline.stages.sklearn import artifact
+from tests import abalone
+
+
+@pytest.fixture(scope="session")
+def featurizer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model directory holding the fitted abalone featurizer as model.joblib."""
+    model_dir = tmp_path_factory.mktemp("featurizer")
+    artifact.save(abalone.featurizer(), model_dir)
+    return model_dir
