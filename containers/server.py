@@ -51,7 +51,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
-        "worker_class": "gthread",
+        "worker_class": settings.worker_class,
         "threads": settings.threads,
         "timeout": settings.timeout,
         "graceful_timeout": GRACEFUL_SECONDS,

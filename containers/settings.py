@@ -86,6 +86,13 @@ def _batch_strategy(name: str, raw: str) -> str:
     return value
 
 
+def _worker_class(name: str, raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("gthread", "sync"):
+        raise ConfigurationError(f"{name} must be gthread or sync, got {raw!r}")
+    return value
+
+
 def _path(name: str, raw: str) -> Path:
     return Path(raw)
 
@@ -122,6 +129,8 @@ class Settings:
         default_factory=_cpu_count, metadata=_env("SAGEMAKER_MODEL_SERVER_WORKERS", _positive_int)
     )
     """Gunicorn worker processes."""
+    worker_class: str = field(default="gthread", metadata=_env("INFERLINE_WORKER_CLASS", _worker_class))
+    """Gunicorn worker class: gthread (keep-alive, pings beside inferences) or sync."""
     threads: int = field(default=4, metadata=_env("INFERLINE_WORKER_THREADS", _positive_int))
     """Threads per worker (gthread): keep-alive hops and pings served beside inferences."""
     timeout: int = field(default=60, metadata=_env("SAGEMAKER_MODEL_SERVER_TIMEOUT", _positive_int))
