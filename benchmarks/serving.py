@@ -47,16 +47,29 @@ def timed(call) -> float:  # type: ignore[no-untyped-def]
 
 def measure(url: str, requests_count: int, big_body: str) -> dict[str, float]:
     session = requests.Session()
-    post_one = lambda: session.post(url + "/invocations", data=abalone.SAMPLE, headers=HEADERS).raise_for_status()  # noqa: E731
+
+    def post_one() -> None:
+        session.post(url + "/invocations", data=abalone.SAMPLE, headers=HEADERS).raise_for_status()
+
     for _ in range(20):
         post_one()
     keep_alive = [timed(post_one) for _ in range(requests_count)]
     fresh = [
-        timed(lambda: requests.post(url + "/invocations", data=abalone.SAMPLE, headers=HEADERS).raise_for_status())
+        timed(
+            lambda: requests.post(
+                url + "/invocations", data=abalone.SAMPLE, headers=HEADERS
+            ).raise_for_status()
+        )
         for _ in range(requests_count // 2)
     ]
-    big = [timed(lambda: session.post(url + "/invocations", data=big_body, headers=HEADERS).raise_for_status())
-           for _ in range(5)]
+    big = [
+        timed(
+            lambda: session.post(
+                url + "/invocations", data=big_body, headers=HEADERS
+            ).raise_for_status()
+        )
+        for _ in range(5)
+    ]
     busy = threading.Event()
 
     def load() -> None:
@@ -68,7 +81,9 @@ def measure(url: str, requests_count: int, big_body: str) -> dict[str, float]:
     for thread in loaders:
         thread.start()
     time.sleep(0.5)  # benchmark only: let the load saturate the workers
-    pings = [timed(lambda: requests.get(url + "/ping", timeout=30).raise_for_status()) for _ in range(30)]
+    pings = [
+        timed(lambda: requests.get(url + "/ping", timeout=30).raise_for_status()) for _ in range(30)
+    ]
     busy.set()
     for thread in loaders:
         thread.join()
@@ -86,16 +101,19 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="inferline-bench-"))
     artifact.save(abalone.featurizer(), work / "model")
-    big_body = abalone.frame()[abalone.FEATURES].sample(10_000, replace=True, random_state=0).to_csv(
-        header=False, index=False
+    big_body = (
+        abalone.frame()[abalone.FEATURES]
+        .sample(10_000, replace=True, random_state=0)
+        .to_csv(header=False, index=False)
     )
     results: dict[str, dict[str, float]] = {}
     for worker_class in ("gthread", "sync"):
         env = {"INFERLINE_WORKER_CLASS": worker_class, "SAGEMAKER_MODEL_SERVER_WORKERS": "2"}
         with ServerProcess.start(work / "model", work / f"{worker_class}.log", env=env) as server:
             results[worker_class] = measure(server.url, args.requests, big_body)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {_cpu_model()}, Python {platform.python_version()}")
-    print(f"| measure (median) | gthread | sync | sync / gthread |")
+    python = platform.python_version()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {_cpu_model()}, Python {python}")
+    print("| measure (median) | gthread | sync | sync / gthread |")
     print("| --- | --- | --- | --- |")
     for name in results["gthread"]:
         threaded, sync = results["gthread"][name], results["sync"][name]

@@ -69,8 +69,10 @@ def create_app(stage: Stage, settings: Settings) -> Flask:
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> Response:
         log.exception("unexpected error in %s %s", request.method, request.path)
-        fault = ServingError(f"the stage failed on this request ({type(error).__name__}); "
-                             "the container log has the details")
+        fault = ServingError(
+            f"the stage failed on this request ({type(error).__name__}); "
+            "the container log has the details"
+        )
         return _error_response(fault)
 
     return app
@@ -108,12 +110,15 @@ def _error_response(error: ServingError) -> Response:
 def _from_werkzeug(error: HTTPException) -> ServingError:
     status = error.code or 500
     if status == 404:
-        return NotFound(f"no route {request.method} {request.path}; this container serves "
-                        "GET /ping, POST /invocations and GET /execution-parameters")
+        return NotFound(
+            f"no route {request.method} {request.path}; this container serves "
+            "GET /ping, POST /invocations and GET /execution-parameters"
+        )
     if status == 405:
         return MethodNotAllowed(f"{request.method} is not allowed on {request.path}")
     if status == 413:
         limit = request.max_content_length or 0
-        return PayloadTooLarge(f"request body is over the limit of {limit} bytes; "
-                               "split it into smaller requests")
+        return PayloadTooLarge(
+            f"request body is over the limit of {limit} bytes; split it into smaller requests"
+        )
     return error_for_status(status)(error.description or error.name)

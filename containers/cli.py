@@ -15,6 +15,8 @@ from inferline.containers.errors import InferlineError
 
 COMMAND_MODULES = (
     "inferline.containers.commands",
+    "inferline.containers.harness.commands",
+    "inferline.containers.images.command",
 )
 
 

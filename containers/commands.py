@@ -23,7 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="stage kind: sklearn, sparkml, xgboost, linear-learner, blazingtext "
         "(default: INFERLINE_STAGE, else detected from the model directory)",
     )
-    serve.add_argument("--workers", type=int, help="worker processes (SAGEMAKER_MODEL_SERVER_WORKERS)")
+    serve.add_argument(
+        "--workers", type=int, help="worker processes (SAGEMAKER_MODEL_SERVER_WORKERS)"
+    )
     serve.set_defaults(run=run_serve)
 
 
@@ -31,7 +33,10 @@ def run_serve(args: argparse.Namespace) -> int:
     from inferline.containers.server import serve
 
     settings = Settings.from_env(
-        model_dir=args.model_dir, port=args.port, host=args.host, stage=args.stage,
+        model_dir=args.model_dir,
+        port=args.port,
+        host=args.host,
+        stage=args.stage,
         workers=args.workers,
     )
     serve(settings)

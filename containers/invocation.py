@@ -34,10 +34,10 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-ExecutionParameters = TypedDict(
-    "ExecutionParameters",
-    {"MaxConcurrentTransforms": int, "BatchStrategy": str, "MaxPayloadInMB": int},
-)
+class ExecutionParameters(TypedDict):
+    MaxConcurrentTransforms: int
+    BatchStrategy: str
+    MaxPayloadInMB: int
 
 
 class Stage(Protocol):

@@ -53,4 +53,6 @@ def _check(member: tarfile.TarInfo, archive: Path) -> None:
     if name.is_absolute() or ".." in name.parts:
         raise ModelLoadError(f"{archive} holds an unsafe path {member.name!r}; refusing to extract")
     if member.isdev() or member.isfifo():
-        raise ModelLoadError(f"{archive} holds a device or pipe {member.name!r}; refusing to extract")
+        raise ModelLoadError(
+            f"{archive} holds a device or pipe {member.name!r}; refusing to extract"
+        )

@@ -23,7 +23,7 @@ from inferline.containers.app import create_app
 from inferline.containers.settings import Settings
 
 ACCESS_LOG_FORMAT = (
-    '%(m)s %(U)s %(s)s %(B)s bytes %(D)sus inference-id=%({x-amzn-sagemaker-inference-id}i)s'
+    "%(m)s %(U)s %(s)s %(B)s bytes %(D)sus inference-id=%({x-amzn-sagemaker-inference-id}i)s"
 )
 GUNICORN_LEVELS = {10: "debug", 20: "info", 30: "warning", 40: "error", 50: "critical"}
 KEEPALIVE_SECONDS = 75  # longer than any client's idle pool, so a reused connection is open
@@ -77,7 +77,9 @@ def build_app(settings: Settings) -> Flask:
 def serve(settings: Settings) -> None:
     """Load the model, then serve until SIGTERM (graceful: in-flight requests finish)."""
     logging.basicConfig(
-        stream=sys.stdout, level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        stream=sys.stdout,
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     app = build_app(settings)
     logging.getLogger("inferline.server").info(

@@ -129,7 +129,9 @@ class Settings:
         default_factory=_cpu_count, metadata=_env("SAGEMAKER_MODEL_SERVER_WORKERS", _positive_int)
     )
     """Gunicorn worker processes."""
-    worker_class: str = field(default="gthread", metadata=_env("INFERLINE_WORKER_CLASS", _worker_class))
+    worker_class: str = field(
+        default="gthread", metadata=_env("INFERLINE_WORKER_CLASS", _worker_class)
+    )
     """Gunicorn worker class: gthread (keep-alive, pings beside inferences) or sync."""
     threads: int = field(default=4, metadata=_env("INFERLINE_WORKER_THREADS", _positive_int))
     """Threads per worker (gthread): keep-alive hops and pings served beside inferences."""

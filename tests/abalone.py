@@ -1,4 +1,4 @@
-"""The abalone featurizer of SageMaker's scikit-learn inference-pipeline example, fitted for tests."""
+"""The abalone featurizer of SageMaker's scikit-learn pipeline example, fitted for tests."""
 
 from __future__ import annotations
 
@@ -8,8 +8,15 @@ import pandas as pd
 
 DATA = Path(__file__).resolve().parents[1] / "training" / "datasets" / "abalone" / "abalone.csv"
 COLUMNS = [
-    "sex", "length", "diameter", "height", "whole_weight",
-    "shucked_weight", "viscera_weight", "shell_weight", "rings",
+    "sex",
+    "length",
+    "diameter",
+    "height",
+    "whole_weight",
+    "shucked_weight",
+    "viscera_weight",
+    "shell_weight",
+    "rings",
 ]
 FEATURES = COLUMNS[:8]
 SAMPLE = "M, 0.44, 0.365, 0.125, 0.516, 0.2155, 0.114, 0.155"
@@ -31,7 +38,5 @@ def featurizer():  # type: ignore[no-untyped-def]
         SimpleImputer(strategy="constant", fill_value="missing"),
         OneHotEncoder(handle_unknown="ignore"),
     )
-    transformer = ColumnTransformer(
-        [("num", numeric, FEATURES[1:]), ("cat", categorical, ["sex"])]
-    )
+    transformer = ColumnTransformer([("num", numeric, FEATURES[1:]), ("cat", categorical, ["sex"])])
     return transformer.fit(frame()[FEATURES])

@@ -1,7 +1,7 @@
 """Real `inferline serve` processes for tests: a free loopback port, readiness by /ping.
 
-    with ServerProcess.start(model_dir, tmp_path / "server.log") as server:
-        requests.post(server.url + "/invocations", ...)
+with ServerProcess.start(model_dir, tmp_path / "server.log") as server:
+    requests.post(server.url + "/invocations", ...)
 """
 
 from __future__ import annotations
@@ -47,12 +47,23 @@ class ServerProcess:
     ) -> ServerProcess:
         port = free_port()
         command = [
-            sys.executable, "-m", "inferline.containers", "serve",
-            "--model-dir", str(model_dir), "--port", str(port), "--host", "127.0.0.1", *args,
+            sys.executable,
+            "-m",
+            "inferline.containers",
+            "serve",
+            "--model-dir",
+            str(model_dir),
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+            *args,
         ]
         environ = {**os.environ, "SAGEMAKER_MODEL_SERVER_WORKERS": "1", **(env or {})}
         with log.open("wb") as handle:  # the child keeps its own descriptor
-            process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=environ)
+            process = subprocess.Popen(
+                command, stdout=handle, stderr=subprocess.STDOUT, env=environ
+            )
         server = cls(process, port, log)
         server.wait_ready()
         return server
@@ -62,7 +73,9 @@ class ServerProcess:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.output()}")
+                raise RuntimeError(
+                    f"server exited with {self.process.returncode}:\n{self.output()}"
+                )
             try:
                 if requests.get(self.url + "/ping", timeout=2).status_code == 200:
                     return

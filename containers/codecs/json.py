@@ -48,7 +48,9 @@ def rows_from_document(document: Any) -> tuple[list[Any], Sequence[str] | None]:
         return [document], None
     if isinstance(document, list):
         return _as_rows(document), None
-    raise BadRequest(f"JSON body must be an object or a list of rows, got {type(document).__name__}")
+    raise BadRequest(
+        f"JSON body must be an object or a list of rows, got {type(document).__name__}"
+    )
 
 
 def frame_from_document_rows(rows: list[Any], columns: Sequence[str] | None) -> pd.DataFrame:
@@ -56,9 +58,15 @@ def frame_from_document_rows(rows: list[Any], columns: Sequence[str] | None) -> 
         return pd.DataFrame.from_records(rows)
     if any(isinstance(row, dict) for row in rows):
         if columns is None:
-            raise BadRequest("JSON rows mix objects and lists, and no column names say how to align them")
-        records = [row if isinstance(row, dict) else dict(zip(column_names(len(row), columns), row))
-                   for row in rows]
+            raise BadRequest(
+                "JSON rows mix objects and lists, and no column names say how to align them"
+            )
+        records = [
+            row
+            if isinstance(row, dict)
+            else dict(zip(column_names(len(row), columns), row, strict=True))
+            for row in rows
+        ]
         return pd.DataFrame.from_records(records)
     return frame_from_rows(rows, columns)
 

@@ -7,7 +7,12 @@ from typing import Any
 
 import pandas as pd
 
-from inferline.containers.codecs.json import dumps, frame_from_document_rows, load, rows_from_document
+from inferline.containers.codecs.json import (
+    dumps,
+    frame_from_document_rows,
+    load,
+    rows_from_document,
+)
 from inferline.containers.codecs.table import records_of
 from inferline.containers.media import MediaType
 

@@ -9,7 +9,7 @@ row of ``[0.5, array([1., 0.])]`` is written as three values.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,9 +24,7 @@ def column_names(width: int, columns: Sequence[str] | None) -> list[str]:
         return [str(index) for index in range(width)]
     if len(columns) != width:
         shown = ", ".join(columns[:12]) + (", ..." if len(columns) > 12 else "")
-        raise UnprocessableEntity(
-            f"expected {len(columns)} values per row ({shown}), got {width}"
-        )
+        raise UnprocessableEntity(f"expected {len(columns)} values per row ({shown}), got {width}")
     return list(columns)
 
 
@@ -52,7 +50,9 @@ def frame_from_text_rows(rows: list[list[str]], columns: Sequence[str] | None) -
         if len(row) != width:
             raise BadRequest(f"row {number} has {len(row)} fields, row 1 has {width}")
     names = column_names(width, columns)
-    return pd.DataFrame({name: typed_column([row[i] for row in rows]) for i, name in enumerate(names)})
+    return pd.DataFrame(
+        {name: typed_column([row[i] for row in rows]) for i, name in enumerate(names)}
+    )
 
 
 def typed_column(values: list[str]) -> np.ndarray:
@@ -72,16 +72,19 @@ def typed_column(values: list[str]) -> np.ndarray:
 
 
 def has_vectors(frame: pd.DataFrame) -> bool:
-    return any(frame[name].dtype == object and _is_vector(frame[name].iat[0]) for name in frame
-               if len(frame))
+    return any(
+        frame[name].dtype == object and _is_vector(frame[name].iat[0])
+        for name in frame
+        if len(frame)
+    )
 
 
 def rows_of(frame: pd.DataFrame) -> list[list[Any]]:
     """Plain Python rows with vector cells flattened in place (for CSV and npy)."""
     if not has_vectors(frame):
-        return [list(row) for row in zip(*(plain_values(frame[name]) for name in frame))]
+        return [list(row) for row in _value_rows(frame)]
     rows: list[list[Any]] = []
-    for row in zip(*(plain_values(frame[name]) for name in frame)):
+    for row in _value_rows(frame):
         flat: list[Any] = []
         for cell in row:
             flat.extend(cell) if isinstance(cell, list) else flat.append(cell)
@@ -92,7 +95,11 @@ def rows_of(frame: pd.DataFrame) -> list[list[Any]]:
 def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """One JSON-ready object per row, keyed by column name (vectors as lists)."""
     names = [str(name) for name in frame.columns]
-    return [dict(zip(names, row)) for row in zip(*(plain_values(frame[name]) for name in frame))]
+    return [dict(zip(names, row, strict=True)) for row in _value_rows(frame)]
+
+
+def _value_rows(frame: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
+    return zip(*(plain_values(frame[name]) for name in frame), strict=True)
 
 
 def plain_values(column: pd.Series) -> list[Any]:

@@ -56,7 +56,9 @@ def import_script(path: Path) -> ModuleType:
     try:
         spec.loader.exec_module(module)
     except Exception as error:  # noqa: BLE001 - any failure of user code at import
-        raise ModelLoadError(f"importing {path.name} failed: {type(error).__name__}: {error}") from error
+        raise ModelLoadError(
+            f"importing {path.name} failed: {type(error).__name__}: {error}"
+        ) from error
     return module
 
 
@@ -90,7 +92,9 @@ class ScriptStage:
         accept = str(invocation.accept[0]) if invocation.accept else JSON
         transform_fn = getattr(self.module, "transform_fn", None)
         if transform_fn is not None:
-            result = _run("transform_fn", ServingError, transform_fn, self.model, body, content_type, accept)
+            result = _run(
+                "transform_fn", ServingError, transform_fn, self.model, body, content_type, accept
+            )
             return _answer(result, accept)
         data = self._input(body, invocation)
         prediction = self._predict(data)
@@ -123,8 +127,10 @@ class ScriptStage:
     def _output(self, prediction: Any, invocation: Invocation, accept: str) -> Answer:
         hook = getattr(self.module, "output_fn", None)
         if hook is None:
-            frame = prediction if isinstance(prediction, pd.DataFrame) else output_frame(
-                self.model, "predict", prediction
+            frame = (
+                prediction
+                if isinstance(prediction, pd.DataFrame)
+                else output_frame(self.model, "predict", prediction)
             )
             return DEFAULT.encode(frame, invocation.accept, JSON)
         return _answer(_run("output_fn", NotAcceptable, hook, prediction, accept), accept)
@@ -155,14 +161,19 @@ def _run(name: str, client_error: type[ServingError], hook: Any, *args: Any) -> 
 def _answer(result: Any, accept: str) -> Answer:
     """An Answer from what output_fn/transform_fn returned: bytes, str, a pair or a Response."""
     if hasattr(result, "get_data") and hasattr(result, "mimetype"):
-        return Answer(result.get_data(), result.mimetype or MediaType.parse(accept).mimetype,
-                      status=result.status_code)
+        return Answer(
+            result.get_data(),
+            result.mimetype or MediaType.parse(accept).mimetype,
+            status=result.status_code,
+        )
     content_type = MediaType.parse(accept).mimetype
     if isinstance(result, tuple) and len(result) == 2:
         result, content_type = result[0], MediaType.parse(result[1]).mimetype
     if isinstance(result, str):
         result = result.encode()
     if not isinstance(result, (bytes, bytearray)):
-        raise ServingError(f"the script returned {type(result).__name__}; return bytes, str, "
-                           "a (body, content_type) pair or a Response")
+        raise ServingError(
+            f"the script returned {type(result).__name__}; return bytes, str, "
+            "a (body, content_type) pair or a Response"
+        )
     return Answer(bytes(result), content_type)

@@ -35,7 +35,8 @@ class SklearnStage(FrameStage):
         chosen = method or default_method(estimator)
         if not callable(getattr(estimator, chosen, None)):
             raise ConfigurationError(
-                f"INFERLINE_SKLEARN_METHOD={chosen!r}: {type(estimator).__name__} has no such method"
+                f"INFERLINE_SKLEARN_METHOD={chosen!r}: "
+                f"{type(estimator).__name__} has no such method"
             )
         return cls(estimator, chosen)
 

@@ -69,14 +69,20 @@ def test_sagemaker_default_accept_applies_when_the_client_states_none(featurizer
 
 def test_execution_parameters_use_sagemaker_spelling(client: FlaskClient) -> None:
     response = client.get("/execution-parameters")
-    assert response.json == {"MaxConcurrentTransforms": 3, "BatchStrategy": "MULTI_RECORD", "MaxPayloadInMB": 6}
+    assert response.json == {
+        "MaxConcurrentTransforms": 3,
+        "BatchStrategy": "MULTI_RECORD",
+        "MaxPayloadInMB": 6,
+    }
 
 
 @pytest.mark.parametrize(
     ("method", "path", "status", "error"),
     [("GET", "/nowhere", 404, "NotFound"), ("GET", "/invocations", 405, "MethodNotAllowed")],
 )
-def test_other_routes_answer_json(client: FlaskClient, method: str, path: str, status: int, error: str) -> None:
+def test_other_routes_answer_json(
+    client: FlaskClient, method: str, path: str, status: int, error: str
+) -> None:
     response = client.open(path, method=method)
     assert response.status_code == status
     assert error_of(response)["error"] == error
@@ -91,12 +97,25 @@ def test_other_routes_answer_json(client: FlaskClient, method: str, path: str, s
         (abalone.SAMPLE.encode(), "image/png", "*/*", 415, "UnsupportedMediaType", "image/png"),
         (abalone.SAMPLE.encode(), "", "*/*", 415, "UnsupportedMediaType", "Content-Type"),
         (abalone.SAMPLE.encode(), "text/csv", "image/png", 406, "NotAcceptable", "image/png"),
-        (b"M,a,b,c,d,e,f,g", "text/csv", "*/*", 422, "UnprocessableEntity", "cannot use this input"),
+        (
+            b"M,a,b,c,d,e,f,g",
+            "text/csv",
+            "*/*",
+            422,
+            "UnprocessableEntity",
+            "cannot use this input",
+        ),
         (b"", "text/csv", "*/*", 400, "BadRequest", "empty"),
     ],
 )
 def test_bad_input_gets_its_status_and_a_json_message(
-    client: FlaskClient, body: bytes, content_type: str, accept: str, status: int, error: str, says: str
+    client: FlaskClient,
+    body: bytes,
+    content_type: str,
+    accept: str,
+    status: int,
+    error: str,
+    says: str,
 ) -> None:
     response = post(client, body, content_type, Accept=accept)
     assert response.status_code == status

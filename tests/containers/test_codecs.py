@@ -55,7 +55,9 @@ def test_malformed_csv_is_400_naming_the_line() -> None:
 
 
 def test_wrong_column_count_is_422_listing_the_expected_columns() -> None:
-    with pytest.raises(UnprocessableEntity, match="expected 3 values per row \\(sex, length, rings\\), got 2"):
+    with pytest.raises(
+        UnprocessableEntity, match="expected 3 values per row \\(sex, length, rings\\), got 2"
+    ):
         decode("text/csv", b"M,1")
 
 
@@ -84,7 +86,9 @@ def test_malformed_json_is_400_with_position() -> None:
 
 
 def test_jsonlines_reads_a_row_per_line_and_names_a_bad_line() -> None:
-    frame = decode("application/jsonlines", b'["M", 0.44, 7]\n\n{"sex": "F", "length": 0.5, "rings": 9}\n')
+    frame = decode(
+        "application/jsonlines", b'["M", 0.44, 7]\n\n{"sex": "F", "length": 0.5, "rings": 9}\n'
+    )
     assert frame["sex"].tolist() == ["M", "F"]
     with pytest.raises(BadRequest, match="line 2"):
         decode("application/jsonlines", b'["M", 0.44, 7]\n{oops\n')
@@ -122,13 +126,18 @@ def test_encodings_of_a_table() -> None:
     assert JsonCodec().encode(FRAME, media) == (
         b'{"predictions":[{"label":"a","score":0.25,"n":1},{"label":"b","score":null,"n":2}]}'
     )
-    assert JsonLinesCodec().encode(FRAME, media).splitlines()[1] == b'{"label":"b","score":null,"n":2}'
+    assert (
+        JsonLinesCodec().encode(FRAME, media).splitlines()[1] == b'{"label":"b","score":null,"n":2}'
+    )
 
 
 def test_vector_cells_are_flattened_in_csv_and_listed_in_json() -> None:
     frame = pd.DataFrame({"id": [1], "features": [np.array([0.5, 1.0])]})
     assert CsvCodec().encode(frame, MediaType("x")) == b"1,0.5,1.0\n"
-    assert JsonCodec().encode(frame, MediaType("x")) == b'{"predictions":[{"id":1,"features":[0.5,1.0]}]}'
+    assert (
+        JsonCodec().encode(frame, MediaType("x"))
+        == b'{"predictions":[{"id":1,"features":[0.5,1.0]}]}'
+    )
 
 
 @pytest.mark.parametrize("codec", [CsvCodec(), JsonCodec(), JsonLinesCodec(), NpyCodec()])

@@ -20,7 +20,9 @@ from inferline.containers import errors
         (errors.ServiceUnavailable, 503),
     ],
 )
-def test_each_error_carries_its_status_and_maps_back(cls: type[errors.ServingError], status: int) -> None:
+def test_each_error_carries_its_status_and_maps_back(
+    cls: type[errors.ServingError], status: int
+) -> None:
     assert cls.status == HTTPStatus(status)
     assert errors.error_for_status(status) is cls
     assert cls("why").to_json() == {"error": cls.__name__, "message": "why"}

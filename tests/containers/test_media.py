@@ -26,7 +26,9 @@ def test_parameters_are_kept_for_codecs_that_read_them() -> None:
 def test_accept_is_ordered_by_quality() -> None:
     accept = parse_accept("text/csv;q=0.2, application/json, application/jsonlines;q=0.5")
     assert [media.mimetype for media in accept] == [
-        "application/json", "application/jsonlines", "text/csv",
+        "application/json",
+        "application/jsonlines",
+        "text/csv",
     ]
 
 

@@ -9,7 +9,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-MAPPED = {"containers": "inferline/containers", "stages": "inferline/stages", "training": "inferline/training"}
+MAPPED = {
+    "containers": "inferline/containers",
+    "stages": "inferline/stages",
+    "training": "inferline/training",
+}
 
 
 @pytest.fixture(scope="module")
@@ -19,11 +23,15 @@ def site_packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
     python = env_dir / "bin" / "python"
     subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--no-deps", str(ROOT)],
-        check=True, capture_output=True, timeout=600,
+        check=True,
+        capture_output=True,
+        timeout=600,
     )
     found = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return Path(found.stdout.strip())
 

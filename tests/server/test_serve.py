@@ -23,15 +23,22 @@ from tests.servers import ServerProcess, free_port
 
 
 @pytest.fixture(scope="module")
-def server(featurizer_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server(
+    featurizer_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
     log = tmp_path_factory.mktemp("logs") / "server.log"
     with ServerProcess.start(featurizer_dir, log) as running:
         yield running
 
 
-def post(server: ServerProcess, body: bytes | str, content_type: str = "text/csv", **headers: str) -> requests.Response:
+def post(
+    server: ServerProcess, body: bytes | str, content_type: str = "text/csv", **headers: str
+) -> requests.Response:
     return requests.post(
-        server.url + "/invocations", data=body, headers={"Content-Type": content_type, **headers}, timeout=30
+        server.url + "/invocations",
+        data=body,
+        headers={"Content-Type": content_type, **headers},
+        timeout=30,
     )
 
 
@@ -54,8 +61,12 @@ def test_json_jsonlines_and_npy(server: ServerProcess) -> None:
     values = ["M", 0.44, 0.365, 0.125, 0.516, 0.2155, 0.114, 0.155]
     by_json = post(server, json.dumps({"instances": [values, values]}), "application/json")
     assert len(by_json.json()["predictions"]) == 2
-    by_lines = post(server, json.dumps(values) + "\n" + json.dumps(values), "application/jsonlines",
-                    Accept="application/jsonlines")
+    by_lines = post(
+        server,
+        json.dumps(values) + "\n" + json.dumps(values),
+        "application/jsonlines",
+        Accept="application/jsonlines",
+    )
     assert by_lines.headers["Content-Type"] == "application/jsonlines"
     assert len(by_lines.text.splitlines()) == 2
     as_npy = post(server, abalone.SAMPLE, Accept="application/x-npy")
@@ -100,8 +111,16 @@ def test_access_log_line_has_latency_and_inference_id(server: ServerProcess) -> 
 
 def test_port_comes_from_sagemaker_bind_to_port(featurizer_dir: Path, tmp_path: Path) -> None:
     port = free_port()
-    command = [sys.executable, "-m", "inferline.containers", "serve", "--model-dir", str(featurizer_dir),
-               "--host", "127.0.0.1"]
+    command = [
+        sys.executable,
+        "-m",
+        "inferline.containers",
+        "serve",
+        "--model-dir",
+        str(featurizer_dir),
+        "--host",
+        "127.0.0.1",
+    ]
     env = {"SAGEMAKER_BIND_TO_PORT": str(port), "SAGEMAKER_MODEL_SERVER_WORKERS": "1"}
     with _process(command, env, tmp_path) as process:
         server = ServerProcess(process, port, tmp_path / "out.log")
@@ -109,7 +128,7 @@ def test_port_comes_from_sagemaker_bind_to_port(featurizer_dir: Path, tmp_path: 
         assert post(server, abalone.SAMPLE).status_code == 200
 
 
-SLOW_SCRIPT = '''
+SLOW_SCRIPT = """
 import time
 from pathlib import Path
 
@@ -120,7 +139,7 @@ def transform_fn(model, body, content_type, accept):
     (model / "started").write_text("yes")
     time.sleep(2)
     return "done"
-'''
+"""
 
 
 def test_sigterm_finishes_the_request_in_flight_then_exits_0(tmp_path: Path) -> None:
@@ -129,7 +148,9 @@ def test_sigterm_finishes_the_request_in_flight_then_exits_0(tmp_path: Path) -> 
     (model_dir / "code" / "inference.py").write_text(SLOW_SCRIPT)
     server = ServerProcess.start(model_dir, tmp_path / "server.log")
     answers: list[requests.Response] = []
-    request = threading.Thread(target=lambda: answers.append(post(server, "x", Accept="text/plain")))
+    request = threading.Thread(
+        target=lambda: answers.append(post(server, "x", Accept="text/plain"))
+    )
     request.start()
     deadline = time.monotonic() + 20
     while not (model_dir / "started").exists() and time.monotonic() < deadline:
@@ -173,8 +194,18 @@ def test_a_corrupt_archive_is_a_clear_startup_error(tmp_path: Path) -> None:
 
 
 def _run_serve(model: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "inferline.containers", "serve", "--model-dir", str(model),
-               "--host", "127.0.0.1", "--port", str(free_port())]
+    command = [
+        sys.executable,
+        "-m",
+        "inferline.containers",
+        "serve",
+        "--model-dir",
+        str(model),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(free_port()),
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=60)
 
 
@@ -183,8 +214,9 @@ class _process:
         import os
 
         with (folder / "out.log").open("wb") as handle:
-            self.process = subprocess.Popen(command, env={**os.environ, **env}, stdout=handle,
-                                            stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                command, env={**os.environ, **env}, stdout=handle, stderr=subprocess.STDOUT
+            )
 
     def __enter__(self) -> subprocess.Popen[bytes]:
         return self.process

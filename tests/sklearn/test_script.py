@@ -18,7 +18,7 @@ from inferline.stages.sklearn import ScriptStage, artifact
 from tests import abalone
 
 # The seed example's featurizer (CONTRACTS.md §5.1): CSV in, Linear Learner JSON out.
-FEATURIZER = '''
+FEATURIZER = """
 import json
 import os
 from io import StringIO
@@ -56,7 +56,7 @@ def output_fn(prediction, accept):
     if accept == "text/csv":
         return "\\n".join(",".join(str(v) for v in row) for row in prediction), "text/csv"
     raise ValueError(f"{accept} accept type is not supported by this script.")
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -109,13 +109,16 @@ def write_script(model_dir: Path, source: str) -> None:
 
 
 def test_transform_fn_alone_and_default_hooks(tmp_path: Path) -> None:
-    write_script(tmp_path, '''
+    write_script(
+        tmp_path,
+        """
         def model_fn(model_dir):
             return "model"
 
         def transform_fn(model, body, content_type, accept):
             return f"{model}:{content_type}:{accept}:{body}"
-    ''')
+    """,
+    )
     stage = load(None, tmp_path, Settings())
     answer = call(stage, "x", CSV, accept="text/plain")  # type: ignore[arg-type]
     assert answer.body == b"model:text/csv:text/plain:x"
@@ -123,11 +126,14 @@ def test_transform_fn_alone_and_default_hooks(tmp_path: Path) -> None:
 
 
 def test_transform_fn_with_other_hooks_is_refused(tmp_path: Path) -> None:
-    write_script(tmp_path, '''
+    write_script(
+        tmp_path,
+        """
         def model_fn(model_dir): return None
         def input_fn(body, content_type): return body
         def transform_fn(model, body, content_type, accept): return body
-    ''')
+    """,
+    )
     with pytest.raises(ModelLoadError, match="transform_fn together with input_fn"):
         load(None, tmp_path, Settings())
 
@@ -142,22 +148,28 @@ def test_model_fn_is_required_and_the_script_must_exist(tmp_path: Path) -> None:
 
 def test_default_hooks_decode_predict_and_encode(tmp_path: Path) -> None:
     artifact.save(abalone.featurizer(), tmp_path)
-    write_script(tmp_path, '''
+    write_script(
+        tmp_path,
+        """
         import os, joblib
         def model_fn(model_dir):
             return joblib.load(os.path.join(model_dir, "model.joblib"))
-    ''')
+    """,
+    )
     stage = load(None, tmp_path, Settings())
     answer = call(stage, abalone.SAMPLE, accept=CSV)  # type: ignore[arg-type]
     assert len(answer.body.decode().strip().split(",")) == 10
 
 
 def test_execution_parameters_fn_overrides_the_defaults(tmp_path: Path) -> None:
-    write_script(tmp_path, '''
+    write_script(
+        tmp_path,
+        """
         def model_fn(model_dir): return None
         def execution_parameters_fn():
             return {"BatchStrategy": "SINGLE_RECORD"}
-    ''')
+    """,
+    )
     stage = load(None, tmp_path, Settings())
     defaults = {"MaxConcurrentTransforms": 2, "BatchStrategy": "MULTI_RECORD", "MaxPayloadInMB": 6}
     assert stage.execution_parameters(defaults)["BatchStrategy"] == "SINGLE_RECORD"  # type: ignore[arg-type]

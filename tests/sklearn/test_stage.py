@@ -79,7 +79,11 @@ def test_missing_named_columns_are_422(featurizer_dir: Path) -> None:
 
 
 def test_detection_reads_the_model_directory(tmp_path: Path) -> None:
-    for name, kind in [("bundle.json", "sparkml"), ("xgboost-model", "xgboost"), ("m.pkl", "sklearn")]:
+    for name, kind in [
+        ("bundle.json", "sparkml"),
+        ("xgboost-model", "xgboost"),
+        ("m.pkl", "sklearn"),
+    ]:
         folder = tmp_path / kind
         folder.mkdir()
         (folder / name).write_text("")
