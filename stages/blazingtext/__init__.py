@@ -1,0 +1,30 @@
+"""The BlazingText-compatible stage: BlazingText's text-classification wire format over a
+scikit-learn text classifier. It runs in the inferline-sklearn image
+(``INFERLINE_STAGE=blazingtext``), as the model is scikit-learn's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from inferline.containers.settings import Settings
+from inferline.stages.blazingtext.stage import BlazingTextStage, label_of
+from inferline.stages.sklearn import artifact
+
+__all__ = ["BlazingTextStage", "label_of", "load", "save"]
+
+
+def load(model_dir: Path, settings: Settings) -> BlazingTextStage:
+    """The stage for the one classifier file in `model_dir`."""
+    return BlazingTextStage(artifact.load(artifact.find(model_dir)))
+
+
+def save(classifier: Any, model_dir: Path, name: str = artifact.DEFAULT_NAME) -> Path:
+    """Write a fitted text classifier where `load` finds it (model.joblib by default).
+
+    Raises:
+        ModelLoadError: it cannot be served (no classes_ or predict_proba).
+    """
+    BlazingTextStage(classifier)
+    return artifact.save(classifier, model_dir, name)

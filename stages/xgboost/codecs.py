@@ -1,0 +1,117 @@
+"""The wire formats of SageMaker's XGBoost algorithm container.
+
+Requests: ``text/csv`` (headerless features, no label), ``text/libsvm`` (also
+``text/x-libsvm``: ``[label] index:value ...`` per line; absent indices are missing
+values, as in an XGBoost sparse matrix), and the JSON shapes of the Linear Learner stage
+(``{"instances": [{"features": [...]}]}``, plain rows; JSON Lines one record per line).
+
+Responses (one "score" per row; a vector for multi:softprob): ``text/csv`` as the AWS
+container writes it, each number as Python's ``str`` of the float32 prediction
+widened to a double (``2.0``, ``9.871234893798828``)::
+
+    real time:  9.87,10.5,7.25        every prediction comma-joined on one line
+    batch:      9.87\\n10.5\\n7.25\\n    one per line (SAGEMAKER_BATCH=true)
+
+Vectors (multi:softprob) are written one row per line with their values comma-joined,
+in both modes: AWS writes Python list reprs there (``[0.1, 0.9],[0.8, 0.2]``), which
+no CSV reader can use. ``application/json`` is ``{"predictions": [{"score": ...}]}`` and
+``application/jsonlines`` one ``{"score": ...}`` per line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from inferline.containers.codecs import DEFAULT, JSON, JSONLINES, CodecRegistry
+from inferline.containers.codecs.csv import CsvCodec
+from inferline.containers.codecs.table import column_names
+from inferline.containers.errors import BadRequest, NotAcceptable, UnprocessableEntity
+from inferline.containers.media import MediaType
+from inferline.stages.linear_learner.codecs import DenseJsonCodec, DenseJsonLinesCodec
+
+__all__ = ["LibSvmCodec", "PredictionCsvCodec", "requests", "responses"]
+
+
+class LibSvmCodec:
+    """text/libsvm: sparse rows; reads only (answers are CSV or JSON)."""
+
+    def __init__(self, mimetype: str = "text/libsvm") -> None:
+        self.mimetype = mimetype
+
+    def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> pd.DataFrame:
+        try:
+            lines = [line.split() for line in body.decode("utf-8").splitlines() if line.strip()]
+        except UnicodeDecodeError as error:
+            raise BadRequest(f"LibSVM body is not UTF-8 (byte {error.start})") from None
+        entries = [_entries(tokens, number) for number, tokens in enumerate(lines, start=1)]
+        width = len(columns) if columns is not None else 1 + max(
+            (index for row in entries for index in row), default=-1
+        )
+        matrix = np.full((len(entries), width), np.nan)
+        for row, values in enumerate(entries):
+            for index, value in values.items():
+                if index >= width:
+                    raise UnprocessableEntity(
+                        f"LibSVM line {row + 1}: feature index {index} is beyond the model's "
+                        f"{width} features (0-{width - 1})"
+                    )
+                matrix[row, index] = value
+        return pd.DataFrame(matrix, columns=column_names(width, columns))
+
+    def encode(self, frame: pd.DataFrame, media: MediaType) -> bytes:
+        raise NotAcceptable("answers are text/csv, application/json or application/jsonlines")
+
+
+def _entries(tokens: list[str], number: int) -> dict[int, float]:
+    """``index:value`` pairs of one line; a leading label (no colon) is ignored."""
+    entries: dict[int, float] = {}
+    for position, token in enumerate(tokens):
+        index, colon, value = token.partition(":")
+        if not colon:
+            if position == 0:
+                continue
+            raise BadRequest(f"LibSVM line {number}: {token!r} is not index:value")
+        try:
+            entries[int(index)] = float(value)
+        except ValueError:
+            raise BadRequest(f"LibSVM line {number}: {token!r} is not index:value") from None
+        if int(index) < 0:
+            raise BadRequest(f"LibSVM line {number}: negative feature index in {token!r}")
+    return entries
+
+
+@dataclass(frozen=True)
+class PredictionCsvCodec(CsvCodec):
+    """text/csv: reads headerless rows; writes predictions as the AWS container does."""
+
+    batch: bool = False
+    mimetype = "text/csv"
+
+    def encode(self, frame: pd.DataFrame, media: MediaType) -> bytes:
+        scores = frame["score"].tolist()
+        if scores and isinstance(scores[0], (list, np.ndarray)):
+            return "".join(",".join(map(str, np.asarray(row).tolist())) + "\n"
+                           for row in scores).encode()
+        if self.batch:
+            return "".join(f"{score}\n" for score in scores).encode()
+        return ",".join(map(str, scores)).encode()
+
+
+def requests() -> CodecRegistry:
+    """The request formats: CSV, LibSVM (both names), JSON and JSON Lines."""
+    return CodecRegistry([
+        PredictionCsvCodec(), LibSvmCodec("text/libsvm"), LibSvmCodec("text/x-libsvm"),
+        DenseJsonCodec(), DenseJsonLinesCodec(),
+    ])
+
+
+def responses(batch: bool) -> CodecRegistry:
+    """The response formats; `batch` chooses the CSV layout."""
+    return CodecRegistry([
+        PredictionCsvCodec(batch), DEFAULT.codec_for(MediaType(JSON)),
+        DEFAULT.codec_for(MediaType(JSONLINES)),
+    ])

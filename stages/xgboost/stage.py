@@ -1,0 +1,63 @@
+"""XGBoostStage: a booster answering as SageMaker's XGBoost algorithm container does.
+
+An empty body gets 204 No Content, as there. Predictions are the booster's own:
+regression values, probabilities for binary:logistic, class indices as floats
+(``2.0``) for multi:softmax, and a probability vector per row for multi:softprob.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xgboost
+
+from inferline.containers.codecs import CSV, CodecRegistry
+from inferline.containers.errors import UnprocessableEntity
+from inferline.containers.invocation import Answer, ExecutionParameters, Invocation
+from inferline.stages.linear_learner.codecs import feature_matrix
+from inferline.stages.xgboost import codecs
+
+
+@dataclass(frozen=True)
+class XGBoostStage:
+    """Serve `booster.inplace_predict` over the XGBoost container's wire formats."""
+
+    booster: xgboost.Booster
+    requests: CodecRegistry = field(default_factory=codecs.requests)
+    realtime: CodecRegistry = field(default_factory=lambda: codecs.responses(batch=False))
+    batch: CodecRegistry = field(default_factory=lambda: codecs.responses(batch=True))
+
+    @property
+    def num_features(self) -> int:
+        return int(self.booster.num_features())
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.booster.feature_names or (f"f{i}" for i in range(self.num_features)))
+
+    def invoke(self, invocation: Invocation) -> Answer:
+        responses = self.batch if invocation.batch else self.realtime
+        if not invocation.body:
+            return Answer(b"", CSV, status=204)
+        frame = self.requests.decode(invocation, self.feature_names)
+        scores = self.predict(feature_matrix(frame, self.num_features))
+        column = list(scores) if scores.ndim == 2 else scores
+        return responses.encode(pd.DataFrame({"score": column}), invocation.accept, CSV)
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """The booster's predictions (float32), up to its best iteration when it has one."""
+        best = self.booster.attributes().get("best_iteration")
+        iterations = (0, int(best) + 1) if best is not None else (0, 0)
+        try:
+            return np.asarray(self.booster.inplace_predict(
+                features, iteration_range=iterations, missing=np.nan, validate_features=False
+            ))
+        except xgboost.core.XGBoostError as error:
+            raise UnprocessableEntity(
+                f"the booster cannot use this input: {str(error).splitlines()[0]}"
+            ) from None
+
+    def execution_parameters(self, defaults: ExecutionParameters) -> ExecutionParameters:
+        return defaults

@@ -1,0 +1,53 @@
+"""Tiny models for the model stages, fitted once per session from the project's datasets."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from flask.testing import FlaskClient
+
+from inferline.containers.app import create_app
+from inferline.containers.invocation import Stage
+from inferline.containers.settings import Settings
+from tests import abalone
+
+DBPEDIA = Path(__file__).resolve().parents[2] / "training" / "datasets" / "dbpedia"
+ROWS = 400
+
+
+def abalone_numbers(rows: int = ROWS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first `rows` abalone rows: 7 numeric features, rings, and sex as 0/1/2."""
+    frame = abalone.frame().head(rows)
+    features = frame[abalone.FEATURES[1:]].to_numpy(dtype=np.float64)
+    sex = frame["sex"].map({"M": 0, "F": 1, "I": 2}).to_numpy()
+    return features, frame["rings"].to_numpy(dtype=np.float64), sex
+
+
+def dbpedia(rows_per_class: int = 30) -> tuple[list[str], list[str]]:
+    """Abstracts and class names: the first `rows_per_class` rows of each DBpedia class."""
+    names = (DBPEDIA / "classes.txt").read_text().split()
+    texts: list[str] = []
+    labels: list[str] = []
+    seen: dict[str, int] = {}
+    with (DBPEDIA / "train.csv").open(newline="", encoding="utf-8") as handle:
+        for index, _title, abstract in csv.reader(handle):
+            name = names[int(index) - 1]
+            if seen.get(name, 0) < rows_per_class:
+                seen[name] = seen.get(name, 0) + 1
+                texts.append(abstract.strip())
+                labels.append(name)
+    return texts, labels
+
+
+@pytest.fixture
+def client() -> Callable[..., FlaskClient]:
+    """A Flask test client for a stage, with settings as given."""
+
+    def make(stage: Stage, **settings: object) -> FlaskClient:
+        return create_app(stage, Settings(**settings)).test_client()  # type: ignore[arg-type]
+
+    return make

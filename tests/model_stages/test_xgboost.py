@@ -1,0 +1,217 @@
+"""The xgboost stage speaks SageMaker's XGBoost algorithm container's wire format."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+import xgboost
+from flask.testing import FlaskClient
+
+from inferline.containers.errors import ModelLoadError
+from inferline.containers.settings import Settings
+from inferline.stages import detect
+from inferline.stages import load as load_stage
+from inferline.stages.xgboost import XGBoostStage, load, save
+from tests.model_stages.conftest import abalone_numbers
+from tests.servers import ServerProcess
+
+Client = Callable[..., FlaskClient]
+FEATURES, RINGS, SEX = abalone_numbers()
+ROW = ",".join(map(str, FEATURES[0]))
+TWO_ROWS = f"{ROW}\n" + ",".join(map(str, FEATURES[1]))
+
+
+def train(objective: str, labels: np.ndarray, **params: object) -> xgboost.Booster:
+    data = xgboost.DMatrix(FEATURES, label=labels)
+    return xgboost.train({"objective": objective, "max_depth": 3, **params}, data, 10)
+
+
+@pytest.fixture(scope="module")
+def regressor() -> xgboost.Booster:
+    return train("reg:squarederror", RINGS)
+
+
+@pytest.fixture(scope="module")
+def regressor_dir(regressor: xgboost.Booster, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    model_dir = tmp_path_factory.mktemp("xgboost")
+    save(regressor, model_dir)
+    return model_dir
+
+
+@pytest.fixture(scope="module")
+def stage(regressor_dir: Path) -> XGBoostStage:
+    return load(regressor_dir, Settings())
+
+
+def expected(booster: xgboost.Booster, rows: np.ndarray) -> list[float]:
+    return booster.predict(xgboost.DMatrix(rows)).tolist()
+
+
+def post(client: FlaskClient, body: str | bytes, content_type: str = "text/csv",
+         accept: str | None = None) -> tuple[int, bytes, str]:
+    headers = {"Content-Type": content_type, **({"Accept": accept} if accept else {})}
+    response = client.post("/invocations", data=body, headers=headers)
+    return response.status_code, response.data, response.headers["Content-Type"]
+
+
+def test_csv_real_time_is_one_comma_joined_line_of_python_floats(
+    stage: XGBoostStage, regressor: xgboost.Booster, client: Client
+) -> None:
+    status, body, content_type = post(client(stage), TWO_ROWS)
+    assert (status, content_type) == (200, "text/csv")
+    assert body.decode() == ",".join(str(v) for v in expected(regressor, FEATURES[:2]))
+    assert "\n" not in body.decode()
+
+
+def test_batch_mode_writes_one_prediction_per_line(
+    stage: XGBoostStage, regressor: xgboost.Booster, client: Client
+) -> None:
+    status, body, _ = post(client(stage, batch=True), TWO_ROWS)
+    assert status == 200
+    assert body.decode() == "".join(f"{v}\n" for v in expected(regressor, FEATURES[:2]))
+
+
+def test_mime_parameters_are_ignored_and_json_answers_predictions(
+    stage: XGBoostStage, regressor: xgboost.Booster, client: Client
+) -> None:
+    status, body, content_type = post(client(stage), TWO_ROWS, "text/csv; charset=utf-8",
+                                      accept="application/json; verbose=1")
+    assert (status, content_type) == (200, "application/json")
+    assert json.loads(body) == {"predictions": [{"score": v}
+                                                for v in expected(regressor, FEATURES[:2])]}
+    status, body, content_type = post(client(stage), TWO_ROWS, accept="application/jsonlines")
+    assert content_type == "application/jsonlines"
+    assert [json.loads(line)["score"] for line in body.splitlines()] == expected(
+        regressor, FEATURES[:2])
+
+
+def test_libsvm_and_json_requests_predict_as_csv_does(stage: XGBoostStage, client: Client) -> None:
+    app = client(stage)
+    _, from_csv, _ = post(app, TWO_ROWS)
+    libsvm = "\n".join(
+        "9 " + " ".join(f"{i}:{v}" for i, v in enumerate(row)) for row in FEATURES[:2]
+    )
+    for content_type in ("text/libsvm", "text/x-libsvm"):
+        assert post(app, libsvm, content_type) == (200, from_csv, "text/csv")
+    rows = FEATURES[:2].tolist()
+    bodies = {
+        "application/json": [
+            json.dumps({"instances": [{"features": row} for row in rows]}),
+            json.dumps(rows),
+            json.dumps({"instances": [{"data": {"features": {"values": row}}} for row in rows]}),
+        ],
+        "application/jsonlines": ["\n".join(json.dumps({"features": row}) for row in rows)],
+    }
+    for content_type, documents in bodies.items():
+        for document in documents:
+            assert post(app, document, content_type) == (200, from_csv, "text/csv")
+
+
+def test_absent_libsvm_entries_are_missing_values(
+    stage: XGBoostStage, regressor: xgboost.Booster, client: Client
+) -> None:
+    _, body, _ = post(client(stage), "0:0.5 3:0.2", "text/libsvm")
+    row = np.array([[0.5, np.nan, np.nan, 0.2, np.nan, np.nan, np.nan]])
+    assert body.decode() == str(expected(regressor, row)[0])
+
+
+def test_empty_body_is_204_no_content(stage: XGBoostStage, client: Client) -> None:
+    status, body, _ = post(client(stage), b"")
+    assert (status, body) == (204, b"")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "words"),
+    [
+        ("M,0.4,0.3,0.1,0.5,0.2,0.1", "text/csv", 422, "row 1, feature 0: 'M'"),
+        ("0.4,0.3", "text/csv", 422, "expected 7 values per row"),
+        ("1 0:0.4 zero:1", "text/libsvm", 400, "is not index:value"),
+        ("0:0.4 7:1.0", "text/libsvm", 422, "feature index 7 is beyond"),
+        ('{"instances": [', "application/json", 400, "malformed JSON"),
+        ("\x00\x01", "application/x-recordio-protobuf", 415, "text/csv, text/libsvm"),
+        (ROW, "image/png", 415, "cannot read Content-Type 'image/png'"),
+    ],
+)
+def test_bad_requests_get_json_errors_and_the_server_keeps_serving(
+    stage: XGBoostStage, client: Client, body: str, content_type: str, status: int, words: str
+) -> None:
+    app = client(stage)
+    got, answer, answer_type = post(app, body, content_type)
+    assert (got, answer_type) == (status, "application/json")
+    error = json.loads(answer)
+    assert set(error) == {"error", "message"} and words in error["message"]
+    assert post(app, ROW)[0] == 200
+
+
+def test_unanswerable_accept_is_406(stage: XGBoostStage, client: Client) -> None:
+    status, body, _ = post(client(stage), ROW, accept="text/libsvm")
+    assert status == 406 and "text/csv" in json.loads(body)["message"]
+
+
+def test_softmax_answers_class_indices_as_floats_and_softprob_vectors(
+    tmp_path: Path, client: Client
+) -> None:
+    softmax = train("multi:softmax", SEX, num_class=3)
+    save(softmax, tmp_path / "softmax")
+    _, body, _ = post(client(load(tmp_path / "softmax", Settings())), TWO_ROWS)
+    classes = body.decode().split(",")
+    assert classes == [str(v) for v in expected(softmax, FEATURES[:2])]
+    assert all(value in ("0.0", "1.0", "2.0") for value in classes)
+
+    softprob = train("multi:softprob", SEX, num_class=3)
+    save(softprob, tmp_path / "softprob")
+    app = client(load(tmp_path / "softprob", Settings()))
+    lines = post(app, TWO_ROWS)[1].decode().splitlines()
+    probabilities = np.array([line.split(",") for line in lines], dtype=float)
+    assert probabilities.shape == (2, 3)
+    assert np.allclose(probabilities, softprob.predict(xgboost.DMatrix(FEATURES[:2])))
+    scores = json.loads(post(app, TWO_ROWS, accept="application/json")[1])["predictions"]
+    assert [len(item["score"]) for item in scores] == [3, 3]
+
+
+def test_ubj_models_load_and_pickles_or_junk_do_not(
+    regressor: xgboost.Booster, tmp_path: Path
+) -> None:
+    save(regressor, tmp_path / "ubj", model_format="ubj")
+    assert (tmp_path / "ubj" / "xgboost-model").read_bytes()[:1] == b"{"
+    stage = load(tmp_path / "ubj", Settings())
+    assert np.allclose(stage.predict(FEATURES[:5]), expected(regressor, FEATURES[:5]))
+
+    (tmp_path / "pickled").mkdir()
+    (tmp_path / "pickled" / "xgboost-model").write_bytes(pickle.dumps({"not": "a booster"}))
+    with pytest.raises(ModelLoadError, match="pickle"):
+        load(tmp_path / "pickled", Settings())
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "xgboost-model").write_bytes(b"not a model")
+    with pytest.raises(ModelLoadError, match="cannot read"):
+        load(tmp_path / "junk", Settings())
+    with pytest.raises(ModelLoadError, match="no xgboost-model"):
+        load(tmp_path, Settings())
+
+
+def test_the_stage_is_detected_from_its_model_file(regressor_dir: Path) -> None:
+    assert detect(regressor_dir) == "xgboost"
+    assert isinstance(load_stage(None, regressor_dir, Settings()), XGBoostStage)
+
+
+def test_a_real_server_answers_csv_and_batch_lines(
+    regressor_dir: Path, regressor: xgboost.Booster, tmp_path: Path
+) -> None:
+    want = expected(regressor, FEATURES[:2])
+    env = {"SAGEMAKER_BATCH": "true"}
+    with ServerProcess.start(regressor_dir, tmp_path / "server.log", env=env,
+                             args=("--stage", "xgboost")) as server:
+        response = requests.post(server.url + "/invocations", data=TWO_ROWS,
+                                 headers={"Content-Type": "text/csv"}, timeout=10)
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "text/csv"
+        assert response.text == "".join(f"{v}\n" for v in want)
+        empty = requests.post(server.url + "/invocations", data=b"",
+                              headers={"Content-Type": "text/csv"}, timeout=10)
+        assert empty.status_code == 204
