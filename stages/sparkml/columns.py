@@ -1,0 +1,169 @@
+"""Leap-frame columns: how the runtime holds N rows of one column.
+
+A frame is a ``dict[str, column]``; every column has N rows:
+
+* scalars: 1-D numpy arrays (float64, int64, bool; object dtype for strings, None = null);
+* dense vectors: 2-D float64 arrays of shape (N, d);
+* sparse vectors: `Sparse` inside the runtime, ``scipy.sparse.csr_matrix`` at the API
+  (`Bundle.transform`); `Sparse` exists because building a csr_matrix costs ~12 µs,
+  more than a whole one-row op should;
+* arrays (token lists): 1-D object arrays whose items are lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
+import scipy.sparse
+
+from inferline.containers.errors import UnprocessableEntity
+
+
+@dataclass(frozen=True, slots=True)
+class Sparse:
+    """N sparse vectors of length `size` in CSR layout (indices sorted within a row)."""
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    size: int
+
+    @property
+    def rows(self) -> int:
+        return len(self.indptr) - 1
+
+    def row_ids(self) -> np.ndarray:
+        """The row of every stored value."""
+        return np.repeat(np.arange(self.rows), np.diff(self.indptr))
+
+    def to_dense(self) -> np.ndarray:
+        out = np.zeros((self.rows, self.size))
+        if self.rows == 1:
+            out[0, self.indices] = self.data
+        else:
+            out[self.row_ids(), self.indices] = self.data
+        return out
+
+    def to_csr(self) -> scipy.sparse.csr_matrix:
+        return scipy.sparse.csr_matrix(
+            (self.data, self.indices, self.indptr), shape=(self.rows, self.size)
+        )
+
+    def with_data(self, data: np.ndarray) -> Sparse:
+        return Sparse(data, self.indices, self.indptr, self.size)
+
+    def take(self, rows: np.ndarray) -> Sparse:
+        """The given rows (integer positions), in order."""
+        starts, ends = self.indptr[rows], self.indptr[rows + 1]
+        counts = ends - starts
+        picks = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)]) if len(rows) else (
+            np.zeros(0, dtype=np.int64)
+        )
+        indptr = np.concatenate(([0], np.cumsum(counts)))
+        return Sparse(self.data[picks], self.indices[picks], indptr, self.size)
+
+    @classmethod
+    def from_csr(cls, matrix: Any) -> Sparse:
+        csr = scipy.sparse.csr_matrix(matrix)
+        csr.sort_indices()
+        return cls(csr.data.astype(np.float64), csr.indices.astype(np.int64),
+                   csr.indptr.astype(np.int64), csr.shape[1])
+
+    @classmethod
+    def from_dense(cls, matrix: np.ndarray) -> Sparse:
+        rows, cols = np.nonzero(matrix)
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=len(matrix)))))
+        return cls(matrix[rows, cols].astype(np.float64), cols.astype(np.int64), indptr,
+                   matrix.shape[1])
+
+    @classmethod
+    def one_hot(cls, index: np.ndarray, size: int) -> Sparse:
+        """Row i has a 1.0 at index[i], or nothing where index[i] is outside [0, size)."""
+        valid = (index >= 0) & (index < size)
+        indptr = np.zeros(len(index) + 1, dtype=np.int64)
+        np.cumsum(valid, out=indptr[1:])
+        return cls(np.ones(int(indptr[-1])), index[valid], indptr, size)
+
+
+Column = Union[np.ndarray, Sparse]
+Frame = dict[str, Column]
+
+
+def rows_of(column: Any) -> int:
+    return column.rows if isinstance(column, Sparse) else len(column)
+
+
+def dense(column: Column) -> np.ndarray:
+    """A vector column as an (N, d) float array."""
+    if isinstance(column, Sparse):
+        return column.to_dense()
+    if column.ndim == 1:
+        if column.dtype == object:
+            return _vectors_from_objects(column)
+        return column.astype(np.float64).reshape(-1, 1)
+    return column if column.dtype == np.float64 else column.astype(np.float64)
+
+
+def sparse(column: Column) -> Sparse:
+    return column if isinstance(column, Sparse) else Sparse.from_dense(dense(column))
+
+
+def width(column: Column) -> int:
+    if isinstance(column, Sparse):
+        return column.size
+    return 1 if column.ndim == 1 else column.shape[1]
+
+
+def doubles(column: Column, name: str) -> np.ndarray:
+    """A scalar column as float64; null (None) becomes NaN, text must parse."""
+    if isinstance(column, np.ndarray) and column.ndim == 1 and column.dtype != object:
+        return column if column.dtype == np.float64 else column.astype(np.float64)
+    if isinstance(column, Sparse) or column.ndim != 1:
+        raise UnprocessableEntity(f"column {name!r} must be a number, got a vector")
+    out = np.empty(len(column))
+    for row, value in enumerate(column):
+        try:
+            out[row] = np.nan if value is None else float(value)
+        except (TypeError, ValueError):
+            raise UnprocessableEntity(
+                f"column {name!r} must be a number, got {value!r} (row {row + 1})"
+            ) from None
+    return out
+
+
+def take_rows(frame: Frame, keep: np.ndarray) -> Frame:
+    """Every column filtered to the rows where `keep` is True (a 'skip' handle_invalid)."""
+    positions = np.flatnonzero(keep)
+    return {name: (col.take(positions) if isinstance(col, Sparse) else col[positions])
+            for name, col in frame.items()}
+
+
+def to_runtime(column: Any) -> Column:
+    """A column as given to `Bundle.transform`, in the runtime's own types."""
+    if scipy.sparse.issparse(column):
+        return Sparse.from_csr(column)
+    if isinstance(column, np.ndarray):
+        return column
+    if isinstance(column, (list, tuple)):
+        values = list(column)
+        if values and all(isinstance(v, (list, tuple, np.ndarray)) for v in values):
+            array = np.empty(len(values), dtype=object)
+            array[:] = [list(v) for v in values]
+            return array
+        return np.asarray(values) if values and not any(
+            v is None or isinstance(v, str) for v in values) else np.array(values, dtype=object)
+    raise TypeError(f"unsupported column type {type(column).__name__}")
+
+
+def to_api(column: Column) -> Any:
+    return column.to_csr() if isinstance(column, Sparse) else column
+
+
+def _vectors_from_objects(column: np.ndarray) -> np.ndarray:
+    try:
+        return np.array([np.asarray(v, dtype=np.float64) for v in column], dtype=np.float64).reshape(
+            len(column), -1)
+    except (TypeError, ValueError):
+        raise UnprocessableEntity("a vector column holds values that are not numbers") from None

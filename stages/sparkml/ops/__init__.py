@@ -1,0 +1,11 @@
+"""The op registry: every op family module registers its classes on import.
+
+One module per family: `pipeline`, `feature` (indexers, encoders, scalers),
+`text`, `math`, `linear`, `tree`, `cluster`. `OPS` maps MLeap op names to classes.
+"""
+
+from inferline.stages.sparkml.ops import cluster, feature, linear, math, pipeline, text, tree
+from inferline.stages.sparkml.ops.base import OPS, NodeSpec, Op
+
+__all__ = ["OPS", "NodeSpec", "Op", "cluster", "feature", "linear", "math", "pipeline", "text",
+           "tree"]
