@@ -105,8 +105,10 @@ class DenseJsonLinesCodec(JsonLinesCodec):
         return frame_from_documents(docs, columns)
 
 
-def feature_matrix(frame: pd.DataFrame, width: int | None) -> np.ndarray:
-    """The decoded rows as a float matrix; missing values are NaN.
+def feature_matrix(
+    frame: pd.DataFrame, width: int | None, dtype: type[np.floating] = np.float64
+) -> np.ndarray:
+    """The decoded rows as a float matrix of `dtype`; missing values are NaN.
 
     Raises:
         UnprocessableEntity: a row has the wrong width or a non-numeric value (named).
@@ -114,7 +116,7 @@ def feature_matrix(frame: pd.DataFrame, width: int | None) -> np.ndarray:
     if width is not None and frame.shape[1] != width:
         raise UnprocessableEntity(f"expected {width} features per row, got {frame.shape[1]}")
     try:
-        return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+        return frame.to_numpy(dtype=dtype, na_value=np.nan)
     except (TypeError, ValueError):
         for position, name in enumerate(frame.columns):
             for row, value in enumerate(frame[name].tolist(), start=1):

@@ -113,12 +113,14 @@ def test_libsvm_and_json_requests_predict_as_csv_does(stage: XGBoostStage, clien
             assert post(app, document, content_type) == (200, from_csv, "text/csv")
 
 
-def test_absent_libsvm_entries_are_missing_values(
+def test_absent_libsvm_entries_and_empty_csv_fields_are_missing_values(
     stage: XGBoostStage, regressor: xgboost.Booster, client: Client
 ) -> None:
-    _, body, _ = post(client(stage), "0:0.5 3:0.2", "text/libsvm")
     row = np.array([[0.5, np.nan, np.nan, 0.2, np.nan, np.nan, np.nan]])
-    assert body.decode() == str(expected(regressor, row)[0])
+    want = str(expected(regressor, row)[0])
+    assert want != str(expected(regressor, np.nan_to_num(row))[0])
+    assert post(client(stage), "0:0.5 3:0.2", "text/libsvm")[1].decode() == want
+    assert post(client(stage), "0.5,,,0.2,,,")[1].decode() == want
 
 
 def test_empty_body_is_204_no_content(stage: XGBoostStage, client: Client) -> None:
