@@ -47,7 +47,10 @@ class LinearLearnerStage(FrameStage):
         return hasattr(self.estimator, "classes_")
 
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
-        features = feature_matrix(frame, getattr(self.estimator, "n_features_in_", None))
+        features: Any = feature_matrix(frame, getattr(self.estimator, "n_features_in_", None))
+        names = getattr(self.estimator, "feature_names_in_", None)
+        if names is not None:  # fitted on a DataFrame: give it its column names back
+            features = pd.DataFrame(features, columns=names)
         if not self.is_classifier:
             return pd.DataFrame({"score": call(self.estimator, "predict", features)})
         scores = self._class_scores(features)
@@ -58,7 +61,7 @@ class LinearLearnerStage(FrameStage):
             "predicted_label": labels,
         })
 
-    def _class_scores(self, features: np.ndarray) -> np.ndarray:
+    def _class_scores(self, features: Any) -> np.ndarray:
         """Probabilities (or decision values) per row; one value for two classes,
         the probability of the second class (Linear Learner's class 1)."""
         has_proba = hasattr(self.estimator, "predict_proba")

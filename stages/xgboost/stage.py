@@ -41,7 +41,10 @@ class XGBoostStage:
         responses = self.batch if invocation.batch else self.realtime
         if not invocation.body:
             return Answer(b"", CSV, status=204)
-        frame = self.requests.decode(invocation, self.feature_names)
+        names = self.feature_names
+        frame = self.requests.decode(invocation, names)
+        if list(frame.columns) != names and set(frame.columns) == set(names):
+            frame = frame[names]  # JSON objects keyed by feature name, in another order
         # float32 is what XGBoost computes with; converting here spares it a copy.
         scores = self.predict(feature_matrix(frame, self.num_features, np.float32))
         column = list(scores) if scores.ndim == 2 else scores

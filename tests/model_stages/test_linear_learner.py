@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import requests
 from flask.testing import FlaskClient
@@ -156,3 +157,11 @@ def test_a_real_server_in_linear_learner_mode(regressor_dir: Path, tmp_path: Pat
         assert response.status_code == 200
         scores = [p["score"] for p in response.json()["predictions"]]
         assert scores == pytest.approx(model.predict(ROWS))
+
+
+def test_models_fitted_on_named_columns_get_their_names_back(client: Client) -> None:
+    named = pd.DataFrame(FEATURES, columns=[f"x{i}" for i in range(7)])
+    model = LinearRegression().fit(named, RINGS)
+    _, answer, _ = post(client(LinearLearnerStage(model)), instances(ROWS))
+    scores = [p["score"] for p in json.loads(answer)["predictions"]]
+    assert scores == pytest.approx(model.predict(named.head(3)))

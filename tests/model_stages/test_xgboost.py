@@ -50,7 +50,7 @@ def stage(regressor_dir: Path) -> XGBoostStage:
 
 
 def expected(booster: xgboost.Booster, rows: np.ndarray) -> list[float]:
-    return booster.predict(xgboost.DMatrix(rows)).tolist()
+    return booster.predict(xgboost.DMatrix(rows), validate_features=False).tolist()
 
 
 def post(client: FlaskClient, body: str | bytes, content_type: str = "text/csv",
@@ -217,3 +217,17 @@ def test_a_real_server_answers_csv_and_batch_lines(
         empty = requests.post(server.url + "/invocations", data=b"",
                               headers={"Content-Type": "text/csv"}, timeout=10)
         assert empty.status_code == 204
+
+
+def test_json_objects_keyed_by_feature_name_are_put_in_model_order(
+    tmp_path: Path, client: Client
+) -> None:
+    names = ["length", "diameter", "height", "whole", "shucked", "viscera", "shell"]
+    data = xgboost.DMatrix(FEATURES, RINGS, feature_names=names)
+    booster = xgboost.train({"max_depth": 3}, data, 5)
+    save(booster, tmp_path)
+    row = dict(zip(names, FEATURES[0].tolist(), strict=True))
+    shuffled = dict(reversed(list(row.items())))
+    app = client(load(tmp_path, Settings()))
+    _, body, _ = post(app, json.dumps([shuffled]), "application/json")
+    assert body.decode() == str(expected(booster, FEATURES[:1])[0])
