@@ -42,7 +42,7 @@ def load(out: Path) -> list[Sample]:
 
 
 def parse(body: bytes, content_type: str) -> Any:
-    """An answer body as data: JSON, a list of JSON Lines, or CSV rows (numbers where they parse)."""
+    """An answer body as data: JSON, a list of JSON Lines, or CSV rows (numbers as floats)."""
     text = body.decode("utf-8")
     mimetype = content_type.split(";")[0].strip().lower()
     if mimetype == "application/json":

@@ -61,7 +61,9 @@ def classifier() -> Pipeline:
 def train(out: Path) -> Trained:
     session = spark.session()
     train_rows, held_out = data.dbpedia("train"), data.dbpedia("test")
-    tokenizer = featurizers.dbpedia_tokenizer().fit(session.createDataFrame(train_rows[["abstract"]]))
+    tokenizer = featurizers.dbpedia_tokenizer().fit(
+        session.createDataFrame(train_rows[["abstract"]])
+    )
 
     def sources(abstracts: list[str]) -> list[str]:
         """The text BlazingText receives: Spark's tokens joined by spaces, in row order."""
