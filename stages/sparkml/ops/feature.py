@@ -167,7 +167,12 @@ class OneHotEncoder(ColumnOp):
 
 @register("vector_assembler")
 class VectorAssembler(Op):
-    """Concatenates scalars and vectors; sparse if any part is sparse."""
+    """Concatenates scalars and vectors; sparse if any part is sparse.
+
+    MLeap neither stores nor applies handleInvalid (NaN passes through); Spark's
+    default, error, refuses NaN and null. This follows Spark, and honours a
+    ``handle_invalid`` extension attribute (error, skip, keep) when the bundle has one.
+    """
 
     def __init__(self, spec: NodeSpec) -> None:
         super().__init__(spec)
@@ -175,39 +180,43 @@ class VectorAssembler(Op):
                           if port.startswith("input"))
         self.sources = [column for _, column in numbered]
         self.target = spec.outputs.get("output")
+        self.handle_invalid = handle_invalid(spec)
 
     def transform(self, frame: Frame) -> Frame:
         if self.target is None:
             return frame
         parts = [frame[source] for source in self.sources]
         out = dict(frame)
-        if any(isinstance(p, Sparse) for p in parts):
-            if sum(width(p) for p in parts) > DENSE_ASSEMBLY_WIDTH:
-                out[self.target] = _hstack([self._sparse(p, s) for p, s in zip(parts, self.sources)])
-                return out
-            joined = np.concatenate([self._dense(p, s) for p, s in zip(parts, self.sources)], axis=1)
-            out[self.target] = Sparse.from_dense(joined)
+        if any(isinstance(p, Sparse) for p in parts) and (
+                sum(width(p) for p in parts) > DENSE_ASSEMBLY_WIDTH):
+            pieces = [p if isinstance(p, Sparse) else Sparse.from_dense(_part(p, s))
+                      for p, s in zip(parts, self.sources)]
+            out[self.target] = _hstack(pieces)
+            invalid = np.zeros(pieces[0].rows, dtype=bool)
+            for piece in pieces:
+                invalid[piece.row_ids()[np.isnan(piece.data)]] = True
         else:
-            out[self.target] = np.concatenate(
-                [self._dense(p, s) for p, s in zip(parts, self.sources)], axis=1)
-        return out
+            joined = np.concatenate([_part(p, s) for p, s in zip(parts, self.sources)], axis=1)
+            invalid = np.isnan(joined).any(axis=1)
+            out[self.target] = Sparse.from_dense(joined) if any(
+                isinstance(p, Sparse) for p in parts) else joined
+        if not invalid.any() or self.handle_invalid == "keep":
+            return out
+        if self.handle_invalid == "skip":
+            return take_rows(out, ~invalid)
+        row = int(np.flatnonzero(invalid)[0])
+        culprit = next((s for p, s in zip(parts, self.sources)
+                        if np.isnan(_part(p, s)[row]).any()), self.sources[0])
+        raise UnprocessableEntity(
+            f"column {culprit!r} holds a null or NaN (row {row + 1}); Spark's VectorAssembler "
+            "refuses it (handleInvalid=error)"
+        )
 
-    def _dense(self, part: Column, source: str) -> np.ndarray:
-        values = part.to_dense() if isinstance(part, Sparse) else (
-            doubles(part, source).reshape(-1, 1) if part.ndim == 1 else dense(part))
-        if np.isnan(values).any():
-            raise UnprocessableEntity(
-                f"column {source!r} holds a null or NaN; Spark's VectorAssembler refuses it "
-                "(handleInvalid=error)"
-            )
-        return values
 
-    def _sparse(self, part: Column, source: str) -> Sparse:
-        if isinstance(part, Sparse):
-            if np.isnan(part.data).any():
-                self._dense(np.array([np.nan]), source)
-            return part
-        return Sparse.from_dense(self._dense(part, source))
+def _part(part: Column, source: str) -> np.ndarray:
+    if isinstance(part, Sparse):
+        return part.to_dense()
+    return doubles(part, source).reshape(-1, 1) if part.ndim == 1 else dense(part)
 
 
 def _hstack(parts: list[Sparse]) -> Sparse:
