@@ -1,0 +1,183 @@
+"""application/x-recordio-protobuf: SageMaker's RecordIO-wrapped protobuf `Record`s.
+
+Each record is framed as MXNet RecordIO writes it: the magic 0xCED7230A and the
+payload length (both little-endian uint32), the payload, then zero padding to a
+multiple of 4 bytes. The payload is an `aialgs.data.Record` (SageMaker's
+`record.proto`) whose `features["values"]` holds one row as a Float32, Float64 or
+Int32 tensor: dense, or sparse with `keys` and a `shape`.
+
+The protobuf wire format is read directly (it needs only four wire types here), so
+the xgboost image carries no protobuf runtime or generated code.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from inferline.containers.codecs.table import column_names
+from inferline.containers.errors import BadRequest, NotAcceptable, UnprocessableEntity
+from inferline.containers.media import MediaType
+
+MAGIC = 0xCED7230A
+FEATURES_KEY = "values"
+# Value's oneof field numbers (record.proto) -> the element type of its packed values.
+TENSOR_TYPES = {2: np.dtype("<f4"), 3: np.dtype("<f8"), 7: None}  # None: int32 varints
+
+__all__ = ["RecordIOProtobufCodec", "payloads"]
+
+
+class Malformed(Exception):
+    """The bytes do not parse; the codec turns this into a BadRequest naming the record."""
+
+
+def payloads(body: bytes) -> Iterator[bytes]:
+    """The payload of each RecordIO record in `body`."""
+    offset = 0
+    while offset < len(body):
+        if len(body) - offset < 8:
+            raise Malformed("truncated record header")
+        magic, length = struct.unpack_from("<II", body, offset)
+        if magic != MAGIC:
+            raise Malformed(f"bad magic number 0x{magic:08X} (expected 0x{MAGIC:08X})")
+        if length >> 29:
+            raise Malformed("multi-part RecordIO records are not supported")
+        start, end = offset + 8, offset + 8 + length
+        if end > len(body):
+            raise Malformed("record is longer than the body")
+        yield body[start:end]
+        offset = end + (-length % 4)
+
+
+def _varint(data: bytes, offset: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if offset >= len(data):
+            raise Malformed("truncated varint")
+        byte = data[offset]
+        value |= (byte & 0x7F) << shift
+        offset += 1
+        if not byte & 0x80:
+            return value, offset
+        shift += 7
+
+
+def _fields(data: bytes) -> Iterator[tuple[int, int, int | bytes]]:
+    """(field number, wire type, value) of each field of one protobuf message."""
+    offset = 0
+    while offset < len(data):
+        key, offset = _varint(data, offset)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, offset = _varint(data, offset)
+            yield number, wire, value
+        elif wire == 2:
+            size, offset = _varint(data, offset)
+            if offset + size > len(data):
+                raise Malformed("truncated field")
+            yield number, wire, data[offset:offset + size]
+            offset += size
+        elif wire in (1, 5):
+            size = 8 if wire == 1 else 4
+            if offset + size > len(data):
+                raise Malformed("truncated field")
+            yield number, wire, data[offset:offset + size]
+            offset += size
+        else:
+            raise Malformed(f"unsupported protobuf wire type {wire}")
+
+
+def _integers(value: int | bytes, wire: int) -> list[int]:
+    """A repeated varint field's values, packed (bytes) or one at a time."""
+    if wire == 0:
+        return [int(value)]
+    assert isinstance(value, bytes)
+    numbers, offset = [], 0
+    while offset < len(value):
+        number, offset = _varint(value, offset)
+        numbers.append(number)
+    return numbers
+
+
+def _tensor(data: bytes, element: np.dtype | None) -> tuple[np.ndarray, list[int], list[int]]:
+    """(values, keys, shape) of a Float32/Float64/Int32Tensor message."""
+    values: list[np.ndarray] = []
+    keys: list[int] = []
+    shape: list[int] = []
+    for number, wire, value in _fields(data):
+        if number == 1:
+            if element is None:  # int32 varints, two's complement in 64 bits when negative
+                ints = [n - (1 << 64) if n >> 63 else n for n in _integers(value, wire)]
+                values.append(np.array(ints, dtype=np.float64))
+            else:
+                assert isinstance(value, bytes)
+                values.append(np.frombuffer(value, dtype=element).astype(np.float64))
+        elif number == 2:
+            keys.extend(_integers(value, wire))
+        elif number == 3:
+            shape.extend(_integers(value, wire))
+    return (np.concatenate(values) if values else np.empty(0)), keys, shape
+
+
+def row_of(payload: bytes) -> tuple[np.ndarray, list[int], list[int]]:
+    """The features tensor of one Record: (values, keys, shape)."""
+    for number, _, entry in _fields(payload):
+        if number != 1 or not isinstance(entry, bytes):
+            continue  # labels, uid, metadata: not features
+        name, value = "", b""
+        for field_number, _, content in _fields(entry):
+            if field_number == 1 and isinstance(content, bytes):
+                name = content.decode("utf-8", errors="replace")
+            elif field_number == 2 and isinstance(content, bytes):
+                value = content
+        if name != FEATURES_KEY:
+            continue
+        for kind, _, tensor in _fields(value):
+            if kind in TENSOR_TYPES and isinstance(tensor, bytes):
+                return _tensor(tensor, TENSOR_TYPES[kind])
+        raise Malformed('features["values"] is not a Float32, Float64 or Int32 tensor')
+    raise Malformed('the record has no features["values"]')
+
+
+def _width(row: tuple[np.ndarray, list[int], list[int]]) -> int:
+    values, keys, shape = row
+    if not keys and not shape:
+        return len(values)
+    return int(shape[-1]) if shape else max(keys) + 1
+
+
+class RecordIOProtobufCodec:
+    """Reads rows from RecordIO-protobuf; absent sparse keys are missing values."""
+
+    mimetype = "application/x-recordio-protobuf"
+
+    def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> pd.DataFrame:
+        rows: list[tuple[np.ndarray, list[int], list[int]]] = []
+        try:
+            for payload in payloads(body):
+                rows.append(row_of(payload))
+        except Malformed as error:
+            raise BadRequest(f"RecordIO-protobuf record {len(rows) + 1}: {error}") from None
+        width = len(columns) if columns is not None else max(map(_width, rows), default=0)
+        matrix = np.full((len(rows), width), np.nan)
+        for number, (values, keys, shape) in enumerate(rows, start=1):
+            if not keys and not shape:  # dense: the sparse writer always sets a shape
+                if len(values) != width:
+                    raise UnprocessableEntity(
+                        f"RecordIO-protobuf record {number} has {len(values)} features, "
+                        f"expected {width}"
+                    )
+                matrix[number - 1] = values
+                continue
+            if len(keys) != len(values) or any(key >= width for key in keys):
+                raise UnprocessableEntity(
+                    f"RecordIO-protobuf record {number}: sparse keys do not fit {width} features"
+                )
+            matrix[number - 1, keys] = values
+        return pd.DataFrame(matrix, columns=column_names(width, columns))
+
+    def encode(self, frame: pd.DataFrame, media: MediaType) -> bytes:
+        raise NotAcceptable("answers are text/csv, application/json or application/jsonlines")
