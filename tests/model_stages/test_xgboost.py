@@ -261,6 +261,10 @@ def test_recordio_protobuf_from_the_sagemaker_sdk_predicts_as_csv_does(
     for rows in (FEATURES[:2], FEATURES[:2].astype(np.float32)):
         body = sagemaker_recordio(rows)
         assert post(app, body, "application/x-recordio-protobuf") == (200, from_csv, "text/csv")
+    integers = np.array([[-5, 1, 0, 2, 1, 0, 1], [12, 0, 1, 3, 0, 1, 2]], dtype=int)
+    as_csv = "\n".join(",".join(map(str, row)) for row in integers.tolist())
+    body = sagemaker_recordio(integers)
+    assert post(app, body, "application/x-recordio-protobuf")[1] == post(app, as_csv)[1]
     # Sparse records: zeros are left out, and absent keys are missing values, as in AWS's
     # container (which builds a scipy sparse matrix from them).
     sparse = FEATURES[:2].copy()
