@@ -190,8 +190,8 @@ class CsvResponses:
 
     def encode(self, values: Column, output: ColumnSchema, media: MediaType) -> bytes:
         cells = _cells(values, output)
-        lines = [cell if isinstance(cell, str) else ",".join(_csv_field(c) for c in cell)
-                 for cell in cells]
+        quote = _csv_field if output.type == "string" else str  # Java number text needs none
+        lines = [cell if isinstance(cell, str) else ",".join(map(quote, cell)) for cell in cells]
         return "\n".join(lines).encode()
 
 

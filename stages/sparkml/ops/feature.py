@@ -55,6 +55,12 @@ def _scalar_text(value: Any) -> str:
     return java_double(value) if isinstance(value, float) else str(value)
 
 
+def _frozen(array: np.ndarray) -> np.ndarray:
+    """A read-only array, safe to hand out to every request."""
+    array.flags.writeable = False
+    return array
+
+
 def _shown(values: list[str], limit: int = 10) -> str:
     more = f", ... ({len(values)} in all)" if len(values) > limit else ""
     return ", ".join(repr(v) for v in values[:limit]) + more
@@ -77,6 +83,9 @@ class StringIndexer(Op):
         if any(k >= len(self.labels) for k, _, _ in self.pairs):
             raise spec.error(f"{len(self.pairs)} columns but {len(self.labels)} label lists")
         self.lookups = [{label: float(i) for i, label in enumerate(ls)} for ls in self.labels]
+        # One-row answers, built once: a request of one row is the common case.
+        self.single = [{label: _frozen(np.array([float(i)])) for i, label in enumerate(ls)}
+                       for ls in self.labels]
 
     def transform(self, frame: Frame) -> Frame:
         out = dict(frame)
@@ -84,6 +93,9 @@ class StringIndexer(Op):
         for k, source, target in self.pairs:
             lookup = self.lookups[k]
             texts = as_text(frame[source])
+            if len(texts) == 1 and texts[0] in self.single[k]:
+                out[target] = self.single[k][texts[0]]
+                continue
             index = np.array([lookup.get(text, -1.0) for text in texts])
             invalid = index < 0
             if invalid.any():
@@ -148,8 +160,14 @@ class OneHotEncoder(ColumnOp):
         ]
         if any(k >= len(self.categories) for k, _, _ in self.pairs):
             raise spec.error(f"{len(self.pairs)} columns but {len(self.categories)} category sizes")
+        self.single = [[_frozen_sparse(Sparse.one_hot(np.array([i]), size)) for i in range(n)]
+                       for n, size in zip(self.categories, self.sizes)]
 
     def compute(self, column: Column, k: int, name: str) -> Any:
+        if len(column) == 1 and isinstance(column, np.ndarray) and column.dtype == np.float64:
+            value = float(column[0])
+            if 0 <= value < self.categories[k]:
+                return self.single[k][int(value)]
         values = doubles(column, name)
         categories = self.categories[k]
         valid = (values >= 0) & (values < categories)  # NaN compares False: invalid
@@ -163,6 +181,12 @@ class OneHotEncoder(ColumnOp):
                 )
             index[~valid] = categories
         return Sparse.one_hot(index, self.sizes[k])
+
+
+def _frozen_sparse(vectors: Sparse) -> Sparse:
+    for array in (vectors.data, vectors.indices, vectors.indptr):
+        array.flags.writeable = False
+    return vectors
 
 
 @register("vector_assembler")
@@ -187,6 +211,11 @@ class VectorAssembler(Op):
             return frame
         parts = [frame[source] for source in self.sources]
         out = dict(frame)
+        if len(parts[0]) == 1 if not isinstance(parts[0], Sparse) else parts[0].rows == 1:
+            assembled = self._one_row(parts)
+            if assembled is not None:
+                out[self.target] = assembled
+                return out
         if any(isinstance(p, Sparse) for p in parts) and (
                 sum(width(p) for p in parts) > DENSE_ASSEMBLY_WIDTH):
             pieces = [p if isinstance(p, Sparse) else Sparse.from_dense(_part(p, s))
@@ -211,6 +240,32 @@ class VectorAssembler(Op):
             f"column {culprit!r} holds a null or NaN (row {row + 1}); Spark's VectorAssembler "
             "refuses it (handleInvalid=error)"
         )
+
+
+    def _one_row(self, parts: list[Column]) -> Column | None:
+        """One row with plain Python lists; None (use the general path) on NaN or text."""
+        values: list[float] = []
+        any_sparse = False
+        for part in parts:
+            if isinstance(part, Sparse):
+                any_sparse = True
+                row = [0.0] * part.size
+                for i, v in zip(part.indices.tolist(), part.data.tolist()):
+                    row[i] = v
+                values += row
+            elif part.ndim == 1:
+                if part.dtype.kind not in "fiub":
+                    return None
+                values.append(float(part[0]))
+            else:
+                values += part[0].tolist()
+        if any(v != v for v in values):  # NaN: let the general path apply handle_invalid
+            return None
+        if not any_sparse:
+            return np.array([values])
+        nonzero = [i for i, v in enumerate(values) if v != 0.0]
+        return Sparse(np.array([values[i] for i in nonzero]), np.array(nonzero, dtype=np.int64),
+                      np.array([0, len(nonzero)], dtype=np.int64), len(values))
 
 
 def _part(part: Column, source: str) -> np.ndarray:
