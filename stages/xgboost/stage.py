@@ -1,8 +1,9 @@
 """XGBoostStage: a booster answering as SageMaker's XGBoost algorithm container does.
 
-An empty body gets 204 No Content, as there. Predictions are the booster's own:
-regression values, probabilities for binary:logistic, class indices as floats
-(``2.0``) for multi:softmax, and a probability vector per row for multi:softprob.
+An empty body gets 204 No Content, as there (so does a body with no rows in it).
+Predictions are the booster's own: regression values, probabilities for
+binary:logistic, class indices as floats (``2.0``) for multi:softmax, and a
+probability vector per row for multi:softprob.
 """
 
 from __future__ import annotations
@@ -39,10 +40,12 @@ class XGBoostStage:
 
     def invoke(self, invocation: Invocation) -> Answer:
         responses = self.batch if invocation.batch else self.realtime
-        if not invocation.body:
+        if not invocation.body.strip():
             return Answer(b"", CSV, status=204)
         names = self.feature_names
         frame = self.requests.decode(invocation, names)
+        if frame.empty:
+            return Answer(b"", CSV, status=204)
         if list(frame.columns) != names and set(frame.columns) == set(names):
             frame = frame[names]  # JSON objects keyed by feature name, in another order
         # float32 is what XGBoost computes with; converting here spares it a copy.

@@ -124,8 +124,9 @@ def test_absent_libsvm_entries_and_empty_csv_fields_are_missing_values(
 
 
 def test_empty_body_is_204_no_content(stage: XGBoostStage, client: Client) -> None:
-    status, body, _ = post(client(stage), b"")
-    assert (status, body) == (204, b"")
+    for body, content_type in [(b"", "text/csv"), (b" \n", "text/csv"),
+                               (b'{"instances": []}', "application/json")]:
+        assert post(client(stage), body, content_type)[:2] == (204, b"")
 
 
 @pytest.mark.parametrize(
