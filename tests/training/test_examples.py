@@ -109,8 +109,10 @@ def test_bad_request_is_a_named_model_error(trained: Callable[[str], Trained]) -
     with LocalEndpoint.from_file(example.out / outputs.PIPELINE) as endpoint:
         client: Any = runtime_client(endpoint.url)
         with pytest.raises(ClientError) as caught:
-            client.invoke_endpoint(EndpointName=example.name, Body=b"M,0.44,0.365,0.125,0.516,0.2,0.1",
-                                   ContentType="text/csv", Accept="application/json")
+            client.invoke_endpoint(
+                EndpointName=example.name, Body=b"M,0.44,0.365,0.125,0.516,0.2,0.1",
+                ContentType="text/csv", Accept="application/json",
+            )
         error = caught.value.response
         assert error["Error"]["Code"] == "ModelError"
         assert error["OriginalStatusCode"] == 400
