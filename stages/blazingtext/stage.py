@@ -44,6 +44,8 @@ class BlazingTextStage(FrameStage):
         return np.array([label_of(name) for name in self.classifier.classes_], dtype=object)
 
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if frame.empty:  # scikit-learn refuses zero rows; no sentences, no answers
+            return pd.DataFrame({"label": [], "prob": []}, dtype=object)
         probabilities = np.asarray(call(self.classifier, "predict_proba", frame["source"].tolist()))
         # Best first; a stable sort keeps class order among equal probabilities.
         order = np.argsort(-probabilities, axis=1, kind="stable")

@@ -47,6 +47,8 @@ class LinearLearnerStage(FrameStage):
         return hasattr(self.estimator, "classes_")
 
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if frame.empty:  # scikit-learn refuses zero rows; no rows, no predictions
+            return pd.DataFrame({"score": []})
         features: Any = feature_matrix(frame, getattr(self.estimator, "n_features_in_", None))
         names = getattr(self.estimator, "feature_names_in_", None)
         if names is not None:  # fitted on a DataFrame: give it its column names back

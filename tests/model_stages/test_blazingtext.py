@@ -127,6 +127,10 @@ def test_bad_requests_get_json_errors_and_the_server_keeps_serving(
     assert post(app, json.dumps({"instances": SENTENCES}))[0] == 200
 
 
+def test_no_instances_get_no_answers(stage: BlazingTextStage, client: Client) -> None:
+    assert post(client(stage), '{"instances": []}')[:2] == (200, b"[]")
+
+
 def test_csv_answers_are_not_acceptable(stage: BlazingTextStage, client: Client) -> None:
     status, answer, _ = post(client(stage), json.dumps({"instances": SENTENCES}), accept="text/csv")
     assert status == 406 and "application/jsonlines" in json.loads(answer)["message"]

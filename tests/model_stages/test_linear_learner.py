@@ -141,6 +141,10 @@ def test_bad_requests_get_json_errors_and_the_server_keeps_serving(
     assert post(app, instances(ROWS))[0] == 200
 
 
+def test_no_instances_get_no_predictions(regressor: LinearLearnerStage, client: Client) -> None:
+    assert post(client(regressor), '{"instances": []}')[:2] == (200, b'{"predictions":[]}')
+
+
 def test_save_refuses_what_cannot_predict(tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match="no predict"):
         save(StandardScaler().fit(FEATURES), tmp_path)
