@@ -1,0 +1,286 @@
+"""One model's containers, invoked hop by hop exactly as SageMaker chains them.
+
+The client's Content-Type goes to container 1; container k+1 gets container k's
+body with k's response Content-Type verbatim; the client's Accept goes to the last
+container only (the others use their SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT). The
+first 4xx/5xx stops the chain and becomes a `ModelError` (HTTP 424) that names the
+container, as SageMaker's Runtime answers it::
+
+    chain = Chain(model, containers, on_crash=restart_in_background)
+    result = chain.invoke(Request(body, "text/csv", accept="application/json"))
+    result.body, result.content_type, result.latencies   # {"container-1": µs, ...}
+
+Each container has its own keep-alive connection pool (urllib3: the fewest layers
+between two hops; docs/benchmarks.md has the per-hop cost).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import urllib3
+from urllib3.exceptions import HTTPError as TransportError
+from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import TimeoutError as TimeoutError_
+
+from inferline.containers.harness.definition import ModelSpec
+from inferline.containers.harness.runtime import Container
+
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's BodyBlob limit (botocore service model)
+DEFAULT_TIMEOUT_SECONDS = 60.0
+POOL_SIZE = 32
+CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
+MESSAGE_PREVIEW = 1024
+
+
+class InvocationError(Exception):
+    """An invocation failed; `status`, `error_type` and `payload` are the HTTP answer."""
+
+    status = 400
+    error_type = "ValidationError"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def payload(self) -> dict[str, object]:
+        return {"error": self.error_type, "message": self.message}
+
+
+class ValidationError(InvocationError):
+    """The request itself is wrong (unknown endpoint, bad header): 400, as SageMaker."""
+
+
+class PayloadTooLarge(InvocationError):
+    """The request body is over the InvokeEndpoint limit: 413, before any container."""
+
+    status = 413
+    error_type = "PayloadTooLarge"
+
+
+@dataclass
+class ModelError(InvocationError):
+    """A container answered 4xx/5xx (or crashed): SageMaker's 424 ModelError shape."""
+
+    message: str
+    original_status: int
+    original_message: str
+    log_stream: str
+    latencies: dict[str, int] = field(default_factory=dict)
+    """What each container took before the chain stopped, µs (for the metrics)."""
+    status = 424
+    error_type = "ModelError"
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    @property
+    def payload(self) -> dict[str, object]:
+        return {
+            "ErrorCode": "ModelError",
+            "Message": self.message,
+            "OriginalStatusCode": self.original_status,
+            "OriginalMessage": self.original_message,
+            "LogStreamArn": self.log_stream,
+            # inferline's uniform error keys, beside SageMaker's.
+            "error": "ModelError",
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class Request:
+    """An invocation as the endpoint received it."""
+
+    body: bytes
+    content_type: str | None = None
+    accept: str | None = None
+    custom_attributes: str | None = None
+    target_container: str | None = None
+    inference_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    """The last container's answer and what each hop took, in microseconds."""
+
+    body: bytes
+    content_type: str | None
+    custom_attributes: str | None = None
+    latencies: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def model_latency(self) -> int:
+        """SageMaker's ModelLatency: the sum over the containers, µs."""
+        return sum(self.latencies.values())
+
+
+class Hop:
+    """One container and its keep-alive pool."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        host, _, port = container.url.removeprefix("http://").partition(":")
+        self.pool = urllib3.HTTPConnectionPool(host, int(port or 80), maxsize=POOL_SIZE, block=False, retries=False)
+
+    @property
+    def hostname(self) -> str:
+        return self.container.hostname
+
+    def post(self, body: bytes, headers: dict[str, str], timeout: float) -> urllib3.BaseHTTPResponse:
+        return self.pool.urlopen(
+            "POST", "/invocations", body=body, headers=headers,
+            timeout=urllib3.Timeout(connect=min(timeout, 2.0), read=timeout), preload_content=True,
+        )
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+class Chain:
+    """Invoke a model's containers in order (Serial) or one of them (Direct)."""
+
+    def __init__(
+        self,
+        model: ModelSpec,
+        containers: Sequence[Container],
+        *,
+        endpoint: str,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        max_payload: int = MAX_PAYLOAD_BYTES,
+        on_crash: Callable[[Container], None] = lambda container: None,
+    ) -> None:
+        self.model = model
+        self.hops = [Hop(container) for container in containers]
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self.max_payload = max_payload
+        self.on_crash = on_crash
+
+    @property
+    def containers(self) -> list[Container]:
+        return [hop.container for hop in self.hops]
+
+    def invoke(self, request: Request) -> Result:
+        """Run the request through the containers; raise `InvocationError` on failure."""
+        if len(request.body) > self.max_payload:
+            raise PayloadTooLarge(
+                f"Request body is {len(request.body)} bytes, which exceeds the limit of "
+                f"{self.max_payload} bytes for InvokeEndpoint"
+            )
+        hops = self._route(request)
+        deadline = time.monotonic() + self.timeout
+        latencies: dict[str, int] = {}
+        try:
+            return self._run(hops, request, deadline, latencies)
+        except ModelError as error:
+            error.latencies = latencies
+            raise
+
+    def _run(self, hops: list[Hop], request: Request, deadline: float, latencies: dict[str, int]) -> Result:
+        body, content_type, attributes = request.body, request.content_type, None
+        for index, hop in enumerate(hops):
+            last = index == len(hops) - 1
+            headers = self._headers(request, content_type, last)
+            response = self._call(hop, body, headers, deadline, latencies)
+            body = response.data
+            content_type = response.headers.get("Content-Type")
+            attributes = response.headers.get(CUSTOM_ATTRIBUTES)
+            if not last and len(body) > self.max_payload:
+                following = hops[index + 1]
+                raise self._model_error(
+                    hop, 200,
+                    f"Received response from {hop.hostname} with status code 200. However, the request "
+                    f"payload from {hop.hostname} to {following.hostname} is {len(body)} bytes, which has "
+                    f"exceeded the maximum limit of {self.max_payload // (1024 * 1024)} MB.",
+                    original=f"payload of {len(body)} bytes",
+                )
+        return Result(body, content_type, attributes, latencies)
+
+    def _route(self, request: Request) -> list[Hop]:
+        if not self.model.is_direct:
+            if request.target_container is not None:
+                raise ValidationError(
+                    f"TargetContainerHostname is only valid for Direct mode; model {self.model.name} is Serial"
+                )
+            return self.hops
+        if request.target_container is None:
+            raise ValidationError(
+                f"model {self.model.name} runs in Direct mode: set TargetContainerHostname "
+                f"(X-Amzn-SageMaker-Target-Container-Hostname) to one of {self._hostnames()}"
+            )
+        for hop in self.hops:
+            if hop.hostname == request.target_container:
+                return [hop]
+        raise ValidationError(
+            f"TargetContainerHostname {request.target_container!r} is not a container of "
+            f"{self.model.name}; choose one of {self._hostnames()}"
+        )
+
+    def _hostnames(self) -> str:
+        return ", ".join(hop.hostname for hop in self.hops)
+
+    @staticmethod
+    def _headers(request: Request, content_type: str | None, last: bool) -> dict[str, str]:
+        headers = {}
+        if content_type:
+            headers["Content-Type"] = content_type
+        if last and request.accept:
+            headers["Accept"] = request.accept
+        if request.custom_attributes is not None:
+            headers[CUSTOM_ATTRIBUTES] = request.custom_attributes
+        if request.inference_id is not None:
+            headers["X-Amzn-SageMaker-Inference-Id"] = request.inference_id
+        return headers
+
+    def _call(
+        self, hop: Hop, body: bytes, headers: dict[str, str], deadline: float, latencies: dict[str, int]
+    ) -> urllib3.BaseHTTPResponse:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._timeout_error(hop)
+        started = time.perf_counter_ns()
+        try:
+            response = hop.post(body, headers, remaining)
+        except TransportError as error:
+            # NOTE: urllib3's NewConnectionError (refused) subclasses its ConnectTimeoutError.
+            if isinstance(error, TimeoutError_) and not isinstance(error, NewConnectionError):
+                raise self._timeout_error(hop) from None
+            raise self._model_error(hop, 500, None, original=self._lost(hop, error)) from None
+        finally:
+            latencies[hop.hostname] = (time.perf_counter_ns() - started) // 1000
+        if response.status >= 400:
+            raise self._model_error(hop, response.status, None, original=response.data.decode("utf-8", "replace"))
+        return response
+
+    def _lost(self, hop: Hop, error: Exception) -> str:
+        """Why a container could not be reached; a dead one is restarted in the background."""
+        if hop.container.alive():
+            return f"connection to {hop.hostname} failed: {_reason(error)}"
+        self.on_crash(hop.container)
+        return f"{hop.hostname} is not running (it crashed or is restarting); the harness restarts it"
+
+    def _timeout_error(self, hop: Hop) -> ModelError:
+        return self._model_error(
+            hop, 500, None,
+            original=f"{hop.hostname} did not answer within the {self.timeout:g} s invocation timeout",
+        )
+
+    def _model_error(self, hop: Hop, status: int, message: str | None, original: str) -> ModelError:
+        kind = "client" if status < 500 else "server"
+        preview = original[:MESSAGE_PREVIEW]
+        text = message or f'Received {kind} error ({status}) from {hop.hostname} with message "{preview}".'
+        text += f" See {hop.container.log_path} for more information."
+        return ModelError(text, status, original, str(hop.container.log_path))
+
+    def close(self) -> None:
+        for hop in self.hops:
+            hop.close()
+
+
+def _reason(error: Exception) -> str:
+    reason = getattr(error, "reason", None) or error
+    return str(reason).rpartition("): ")[2] or str(reason)

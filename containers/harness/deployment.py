@@ -1,0 +1,217 @@
+"""A deployment: every container of an endpoint's variants, started, healthy and routed.
+
+`Deployment.start` does what CreateEndpoint does: fetch each container's model data,
+give each its ports, start them all at once, then poll every /ping (2 s per ping)
+until all answer 200, or fail with the containers that did not and their log tails.
+A container that crashes while serving is restarted in the background.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import urllib3
+
+from inferline.containers.errors import InferlineError
+from inferline.containers.harness import modeldata, ports
+from inferline.containers.harness.chain import DEFAULT_TIMEOUT_SECONDS, Chain, ValidationError
+from inferline.containers.harness.definition import EndpointSpec, ModelSpec
+from inferline.containers.harness.runtime import Container, Launch, Runtime
+
+log = logging.getLogger("inferline.harness")
+
+PING_TIMEOUT_SECONDS = 2.0  # SageMaker's timeout for one /ping
+READY_SECONDS = 240.0  # SageMaker gives containers 4 minutes to pass the health check
+POLL_SECONDS = 0.1
+LOG_TAIL_LINES = 20
+
+
+class StartupError(InferlineError):
+    """Containers did not become healthy; the message lists them with their log tails."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a harness runs its containers."""
+
+    workdir: Path
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    ready_seconds: float = READY_SECONDS
+
+
+@dataclass
+class Deployment:
+    """The running containers of one endpoint spec, one `Chain` per variant."""
+
+    spec: EndpointSpec
+    chains: dict[str, Chain]
+    held_ports: set[int]
+    """The loopback ports its containers hold, released when it stops."""
+    _in_flight: int = 0
+    _idle: threading.Condition = field(default_factory=threading.Condition)
+    _restarting: set[str] = field(default_factory=set)
+
+    @classmethod
+    def start(cls, spec: EndpointSpec, runtime: Runtime, options: Options, taken: set[int]) -> Deployment:
+        """Start every container of `spec` and wait until all are healthy.
+
+        Raises:
+            StartupError: some containers never answered /ping; they are stopped again.
+            ConfigurationError: an image or ModelDataUrl cannot be used (nothing started).
+        """
+        for variant in spec.variants:
+            for container in variant.model.containers:
+                runtime.check(container)
+        generation = f"{spec.name}-{int(time.time() * 1000)}"
+        before = set(taken)
+        groups: dict[str, list[Container]] = {}
+        started: list[Container] = []
+        try:
+            for variant in spec.variants:
+                group = _launches(variant.model, options.workdir, generation, variant.name, taken)
+                groups[variant.name] = []
+                for launch in group:
+                    container = runtime.start(launch)
+                    started.append(container)
+                    groups[variant.name].append(container)
+            wait_healthy(started, options.ready_seconds)
+        except BaseException:
+            _stop_all(started)
+            taken.intersection_update(before)
+            raise
+        used = taken - before
+        deployment = cls(spec, {}, used)
+        deployment.chains = {
+            variant.name: Chain(variant.model, groups[variant.name], endpoint=spec.name,
+                                timeout=options.timeout, on_crash=deployment.restart_later)
+            for variant in spec.variants
+        }
+        return deployment
+
+    @property
+    def containers(self) -> list[Container]:
+        return [container for chain in self.chains.values() for container in chain.containers]
+
+    def choose(self, target_variant: str | None) -> tuple[str, Chain]:
+        """The variant to serve a request: the pinned one, else random by weight."""
+        if target_variant is not None:
+            if target_variant not in self.chains:
+                raise ValidationError(
+                    f"TargetVariant {target_variant!r} is not a variant of endpoint {self.spec.name}; "
+                    f"choose one of {', '.join(self.chains)}"
+                )
+            return target_variant, self.chains[target_variant]
+        variants = self.spec.variants
+        chosen = random.choices(variants, weights=[variant.weight for variant in variants])[0]
+        return chosen.name, self.chains[chosen.name]
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Count an in-flight request, so `drain` can wait for it."""
+        with self._idle:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def drain(self, seconds: float) -> None:
+        """Wait (bounded) until no request is in flight."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=seconds)
+
+    def restart_later(self, container: Container) -> None:
+        """Restart a crashed container in the background (once, however many requests saw it)."""
+        with self._idle:
+            if container.hostname in self._restarting:
+                return
+            self._restarting.add(container.hostname)
+        threading.Thread(target=self._restart, args=(container,), daemon=True,
+                         name=f"restart-{container.hostname}").start()
+
+    def _restart(self, container: Container) -> None:
+        log.warning("container %s exited; restarting it (log: %s)", container.hostname, container.log_path)
+        try:
+            container.restart()
+            wait_healthy([container], READY_SECONDS)
+            log.warning("container %s is healthy again", container.hostname)
+        except (InferlineError, OSError) as error:
+            log.error("restarting %s failed: %s", container.hostname, error)
+        finally:
+            with self._idle:
+                self._restarting.discard(container.hostname)
+
+    def stop(self) -> None:
+        for chain in self.chains.values():
+            chain.close()
+        _stop_all(self.containers)
+
+
+def _launches(model: ModelSpec, workdir: Path, generation: str, variant: str, taken: set[int]) -> list[Launch]:
+    logs = workdir / "logs"
+    launches = []
+    for spec in model.containers:
+        url = spec.model_data_url
+        path = modeldata.fetch(url, workdir / generation, spec.hostname) if url else None
+        log_name = spec.hostname if variant == "AllTraffic" else f"{variant}-{spec.hostname}"
+        launches.append(Launch(spec, path, ports.allocate(taken), logs / f"{log_name}.log"))
+    return launches
+
+
+def wait_healthy(containers: list[Container], seconds: float) -> None:
+    """Poll every container's /ping until all answer 200.
+
+    Raises:
+        StartupError: a container exited, or did not answer in time; all such are listed.
+    """
+    deadline = time.monotonic() + seconds
+    pending = {container.hostname: container for container in containers}
+    pools = {name: urllib3.PoolManager(retries=False) for name in pending}
+    failed: dict[str, str] = {}
+    while pending and time.monotonic() < deadline:
+        for name, container in list(pending.items()):
+            if not container.alive():
+                failed[name] = "exited"
+                del pending[name]
+            elif _pings(pools[name], container.url):
+                del pending[name]
+        if pending:
+            time.sleep(POLL_SECONDS)
+    failed.update({name: f"no 200 from /ping within {seconds:g} s" for name in pending})
+    if failed:
+        by_name = {container.hostname: container for container in containers}
+        report = "\n".join(f"- {name}: {why}\n{_tail(by_name[name].log_path)}" for name, why in failed.items())
+        raise StartupError(f"{len(failed)} container(s) did not pass the ping health check:\n{report}")
+
+
+def _pings(pool: urllib3.PoolManager, url: str) -> bool:
+    try:
+        return pool.request("GET", url + "/ping", timeout=PING_TIMEOUT_SECONDS).status == 200
+    except urllib3.exceptions.HTTPError:
+        return False
+
+
+def _tail(path: Path) -> str:
+    try:
+        lines = path.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
+    except OSError:
+        return "    (no log)"
+    return "\n".join("    " + line for line in lines) or "    (empty log)"
+
+
+def _stop_all(containers: list[Container]) -> None:
+    """Stop containers in parallel: each may take its graceful period."""
+    threads = [threading.Thread(target=container.stop) for container in containers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

@@ -1,0 +1,185 @@
+"""The harness's HTTP face: SageMaker Runtime's InvokeEndpoint, /ping and /metrics.
+
+`Endpoint` is one named endpoint: its live `Deployment`, swapped without downtime by
+`update` (start the new one, wait healthy, switch, drain, stop the old). `create_app`
+serves the endpoints over SageMaker Runtime's REST contract, so boto3's
+``sagemaker-runtime`` client and the SageMaker Python SDK work with ``endpoint_url``
+pointed here::
+
+    POST /endpoints/<name>/invocations   InvokeEndpoint
+    POST /invocations                    the same, when the harness has one endpoint
+    GET  /ping                           200 while every endpoint is up
+    GET  /metrics                        Prometheus text (see metrics.py)
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+from flask import Flask, Response, request
+
+from inferline.containers.harness.chain import InvocationError, Request, Result, ValidationError
+from inferline.containers.harness.definition import EndpointSpec
+from inferline.containers.harness.deployment import Deployment, Options
+from inferline.containers.harness.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from inferline.containers.harness.metrics import Metrics
+from inferline.containers.harness.runtime import Runtime
+
+DRAIN_SECONDS = 60.0
+HEADER_LIMIT = 1024
+# InvokeEndpoint's request headers -> (Request field, max length); botocore's service model.
+HEADERS = {
+    "X-Amzn-SageMaker-Custom-Attributes": ("custom_attributes", 1024),
+    "X-Amzn-SageMaker-Target-Variant": ("target_variant", 63),
+    "X-Amzn-SageMaker-Target-Container-Hostname": ("target_container", 63),
+    "X-Amzn-SageMaker-Inference-Id": ("inference_id", 64),
+}
+LATENCIES_HEADER = "X-Inferline-Container-Latencies"
+
+
+class Endpoint:
+    """A named endpoint and its live deployment."""
+
+    def __init__(self, deployment: Deployment, runtime: Runtime, options: Options, taken: set[int],
+                 metrics: Metrics) -> None:
+        self.deployment = deployment
+        self.runtime = runtime
+        self.options = options
+        self.metrics = metrics
+        self._taken = taken
+        self._update_lock = threading.Lock()
+
+    @classmethod
+    def start(cls, spec: EndpointSpec, runtime: Runtime, options: Options, metrics: Metrics) -> Endpoint:
+        taken: set[int] = set()
+        return cls(Deployment.start(spec, runtime, options, taken), runtime, options, taken, metrics)
+
+    @property
+    def name(self) -> str:
+        return self.deployment.spec.name
+
+    def invoke(self, request: Request, target_variant: str | None = None) -> tuple[str, Result]:
+        """Route to a variant and run its chain, counting it in the metrics.
+
+        Raises:
+            InvocationError: a ValidationError, PayloadTooLarge or ModelError to answer.
+        """
+        started = time.perf_counter_ns()
+        deployment = self.deployment  # one read: an update may swap it meanwhile
+        variant, chain = deployment.choose(target_variant)
+        with deployment.serving():
+            try:
+                result = chain.invoke(request)
+            except InvocationError as error:
+                latencies = getattr(error, "latencies", {})
+                total = (time.perf_counter_ns() - started) // 1000
+                status = getattr(error, "original_status", None)
+                if status is not None:
+                    self.metrics.record(self.name, variant, latencies, total, error_status=max(status, 400))
+                raise
+        total = (time.perf_counter_ns() - started) // 1000
+        self.metrics.record(self.name, variant, result.latencies, total)
+        return variant, result
+
+    def update(self, spec: EndpointSpec) -> None:
+        """Replace the deployment without downtime; the old one serves until the new is healthy.
+
+        Raises:
+            StartupError, ConfigurationError: the new deployment failed; the old one keeps serving.
+        """
+        with self._update_lock:
+            new = Deployment.start(spec, self.runtime, self.options, self._taken)
+            old, self.deployment = self.deployment, new
+            old.drain(DRAIN_SECONDS)
+            old.stop()
+            self._taken.difference_update(old.held_ports)
+
+    def stop(self) -> None:
+        with self._update_lock:
+            self.deployment.stop()
+
+
+def create_app(endpoints: dict[str, Endpoint], metrics: Metrics) -> Flask:
+    """The WSGI app serving `endpoints` (name -> Endpoint) with SageMaker Runtime's API."""
+    app = Flask("inferline.harness")
+
+    @app.get("/ping")
+    def ping() -> Response:
+        return Response(status=200)
+
+    @app.get("/metrics")
+    def metrics_view() -> Response:
+        return Response(metrics.exposition(), headers={"Content-Type": METRICS_CONTENT_TYPE})
+
+    @app.post("/endpoints/<name>/invocations")
+    def invoke_endpoint(name: str) -> Response:
+        if name not in endpoints:
+            raise ValidationError(f"Endpoint {name} not found; this harness serves {', '.join(endpoints)}")
+        return _invoke(endpoints[name])
+
+    @app.post("/invocations")
+    def invoke_only() -> Response:
+        if len(endpoints) != 1:
+            raise ValidationError(f"/invocations needs exactly one endpoint; use /endpoints/<name>/invocations "
+                                  f"with one of {', '.join(endpoints)}")
+        return _invoke(next(iter(endpoints.values())))
+
+    @app.errorhandler(InvocationError)
+    def invocation_error(error: InvocationError) -> Response:
+        return _error(error.status, error.error_type, error.payload)
+
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> Response:
+        message = (f"no route {request.method} {request.path}; the harness serves POST "
+                   "/endpoints/<name>/invocations, POST /invocations, GET /ping and GET /metrics")
+        return _error(404, "UnknownOperationException", {"error": "NotFound", "message": message})
+
+    @app.errorhandler(405)
+    def not_allowed(error: Exception) -> Response:
+        message = f"{request.method} is not allowed on {request.path}"
+        return _error(405, "UnknownOperationException", {"error": "MethodNotAllowed", "message": message})
+
+    return app
+
+
+def _invoke(endpoint: Endpoint) -> Response:
+    headers = _sagemaker_headers()
+    call = Request(
+        body=request.get_data(cache=False),
+        content_type=request.headers.get("Content-Type"),
+        accept=request.headers.get("Accept"),
+        custom_attributes=headers.get("custom_attributes"),
+        target_container=headers.get("target_container"),
+        inference_id=headers.get("inference_id"),
+    )
+    variant, result = endpoint.invoke(call, headers.get("target_variant"))
+    response = Response(result.body, status=200)
+    response.headers["Content-Type"] = result.content_type or "application/octet-stream"
+    response.headers["X-Amzn-Invoked-Production-Variant"] = variant
+    if result.custom_attributes is not None:
+        response.headers["X-Amzn-SageMaker-Custom-Attributes"] = result.custom_attributes
+    response.headers[LATENCIES_HEADER] = ",".join(f"{host}={us}" for host, us in result.latencies.items())
+    return response
+
+
+def _sagemaker_headers() -> dict[str, str]:
+    """The InvokeEndpoint headers, checked against the service model's limits."""
+    values = {}
+    for header, (name, limit) in HEADERS.items():
+        value = request.headers.get(header)
+        if value is None:
+            continue
+        if not 1 <= len(value) <= limit or not value.isascii():
+            raise ValidationError(f"header {header} must be 1 to {limit} ASCII characters, got {len(value)}")
+        values[name] = value
+    return values
+
+
+def _error(status: int, error_type: str, payload: dict[str, object]) -> Response:
+    response = Response(json.dumps(payload), status=status)
+    response.headers["Content-Type"] = "application/json"
+    # botocore takes the error code from this header (RestJSONParser._inject_error_code).
+    response.headers["x-amzn-ErrorType"] = error_type
+    return response

@@ -1,0 +1,166 @@
+"""`LocalEndpoint`: a SageMaker endpoint on this machine, for notebooks, tests and the CLI.
+
+::
+
+    with LocalEndpoint.from_file("pipeline.json") as endpoint:
+        answer = endpoint.invoke(b"1.0,2.0", content_type="text/csv", accept="text/csv")
+        answer.body, answer.content_type, answer.latencies   # {"container-1": µs, ...}
+        boto3.client("sagemaker-runtime", endpoint_url=endpoint.url, ...)   # works too
+
+The HTTP server is werkzeug's threaded WSGI server, running in a thread of this
+process: a thread per connection with HTTP/1.1 keep-alive is all a local endpoint
+needs, and one process keeps the router, the metrics and the crash restarts in shared
+memory (gunicorn would fork workers that each see only part of them). `invoke` here
+calls the same core as the HTTP route, without the HTTP.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from inferline.containers.harness import definition
+from inferline.containers.harness.chain import DEFAULT_TIMEOUT_SECONDS, Request
+from inferline.containers.harness.definition import EndpointSpec
+from inferline.containers.harness.deployment import READY_SECONDS, Options
+from inferline.containers.harness.endpoint import Endpoint, create_app
+from inferline.containers.harness.metrics import Metrics
+from inferline.containers.harness.runtime import runtime_for
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An endpoint's answer: the last container's body and content type, and timings (µs)."""
+
+    body: bytes
+    content_type: str | None
+    variant: str
+    latencies: dict[str, int] = field(default_factory=dict)
+    custom_attributes: str | None = None
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access line per request: the metrics count them, and logging costs time per hop."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class LocalEndpoint:
+    """Start an endpoint's containers and serve SageMaker Runtime's API on loopback."""
+
+    def __init__(
+        self,
+        spec: EndpointSpec,
+        *,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        runtime: str = "process",
+        workdir: Path | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        ready_seconds: float = READY_SECONDS,
+    ) -> None:
+        self.spec = spec
+        self._own_workdir = workdir is None
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix=f"inferline-{spec.name}-"))
+        self.options = Options(self.workdir, timeout=timeout, ready_seconds=ready_seconds)
+        self.runtime = runtime_for(runtime)
+        self.metrics = Metrics()
+        self._bind = (host, port)
+        self._endpoint: Endpoint | None = None
+        self._server: BaseWSGIServer | None = None
+
+    @classmethod
+    def from_file(cls, path: Path | str, name: str | None = None, **options: object) -> LocalEndpoint:
+        """An endpoint from a CreateModel or endpoint file (JSON or YAML); see `__init__` for options."""
+        return cls(definition.load(path, name), **options)  # type: ignore[arg-type]
+
+    def start(self) -> LocalEndpoint:
+        """Start the containers, wait until healthy, then serve (returns once serving)."""
+        self._endpoint = Endpoint.start(self.spec, self.runtime, self.options, self.metrics)
+        host, port = self._bind
+        try:
+            self._server = make_server(host, port, create_app({self.name: self._endpoint}, self.metrics),
+                                       threaded=True, request_handler=_QuietHandler)
+        except BaseException:
+            self._endpoint.stop()
+            raise
+        threading.Thread(target=self._server.serve_forever, name="inferline-harness", daemon=True).start()
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "start() the endpoint first"
+        return int(self._server.server_port)
+
+    @property
+    def url(self) -> str:
+        """Base URL for clients: boto3's endpoint_url, or + /endpoints/<name>/invocations."""
+        return f"http://{self._bind[0]}:{self.port}"
+
+    @property
+    def endpoint(self) -> Endpoint:
+        assert self._endpoint is not None, "start() the endpoint first"
+        return self._endpoint
+
+    def invoke(
+        self,
+        body: bytes | str,
+        content_type: str | None = None,
+        accept: str | None = None,
+        *,
+        custom_attributes: str | None = None,
+        target_variant: str | None = None,
+        target_container: str | None = None,
+    ) -> Answer:
+        """Invoke the endpoint as InvokeEndpoint would.
+
+        Raises:
+            InvocationError: ModelError (a container failed), ValidationError, PayloadTooLarge.
+        """
+        data = body.encode() if isinstance(body, str) else body
+        request = Request(data, content_type, accept, custom_attributes, target_container)
+        variant, result = self.endpoint.invoke(request, target_variant)
+        return Answer(result.body, result.content_type, variant, result.latencies, result.custom_attributes)
+
+    def update(self, spec: EndpointSpec | Path | str) -> None:
+        """Switch to a new definition without downtime (the name stays this endpoint's)."""
+        if not isinstance(spec, EndpointSpec):
+            spec = definition.load(spec, self.name)
+        self.endpoint.update(spec)
+        self.spec = spec
+
+    def log_path(self, hostname: str) -> Path:
+        """The log file of a container of the live deployment."""
+        for container in self.endpoint.deployment.containers:
+            if container.hostname == hostname:
+                return container.log_path
+        raise KeyError(f"no container {hostname!r} in endpoint {self.name}")
+
+    def close(self) -> None:
+        """Stop serving, then stop the containers (and remove a temporary work directory)."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._endpoint is not None:
+            self._endpoint.stop()
+            self._endpoint = None
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> LocalEndpoint:
+        return self.start() if self._endpoint is None else self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()

@@ -1,0 +1,81 @@
+"""The state file of a running `inferline up`, read by invoke, update, down and logs.
+
+Each harness keeps ``<home>/<name>/`` (``home`` is ``./.inferline`` by default):
+``state.json`` (pid, url, definition, container logs, update generation),
+``logs/<container>.log``, ``harness.log`` when detached, and ``update.json`` holding
+the definition an `inferline update` asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from inferline.containers.errors import InferlineError
+
+DEFAULT_HOME = Path(".inferline")
+STATE_FILE = "state.json"
+UPDATE_FILE = "update.json"
+
+
+class StateError(InferlineError):
+    """No running harness matches; the message says which were looked for."""
+
+
+@dataclass
+class State:
+    """What another command needs to know about a running harness."""
+
+    name: str
+    pid: int
+    url: str
+    definition: str
+    logs: dict[str, str] = field(default_factory=dict)
+    generation: int = 0
+    update_error: str | None = None
+
+    def save(self, directory: Path) -> None:
+        """Write atomically: readers never see half a file."""
+        directory.mkdir(parents=True, exist_ok=True)
+        temporary = directory / (STATE_FILE + ".tmp")
+        temporary.write_text(json.dumps(asdict(self), indent=2))
+        temporary.replace(directory / STATE_FILE)
+
+    @classmethod
+    def read(cls, directory: Path) -> State:
+        try:
+            return cls(**json.loads((directory / STATE_FILE).read_text()))
+        except (OSError, ValueError, TypeError) as error:
+            raise StateError(f"no running harness in {directory} ({error})") from None
+
+
+def directory(home: Path, name: str) -> Path:
+    return home / name
+
+
+def find(home: Path, name: str | None) -> tuple[Path, State]:
+    """The state of harness `name`, or of the only one running when `name` is None.
+
+    Raises:
+        StateError: none, or several and no name given.
+    """
+    if name is not None:
+        folder = directory(home, name)
+        return folder, State.read(folder)
+    running = sorted(path.parent for path in home.glob(f"*/{STATE_FILE}"))
+    if len(running) != 1:
+        names = ", ".join(path.name for path in running) or "none"
+        raise StateError(f"name the harness: {len(running)} running in {home} ({names})")
+    return running[0], State.read(running[0])
+
+
+def is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
