@@ -40,14 +40,29 @@ ROW = ["low", "low", "5more", "more", "big", "high"]
 def fifteen_op_bundle(directory: Path) -> Path:
     rng = np.random.default_rng(0)
     items = _car_nodes()
-    items.append(bundles.node("standard_scaler", {"std": bundles.tensor(rng.uniform(0.5, 2, 15)),
-                                                  "mean": bundles.tensor(rng.uniform(0, 1, 15))},
-                              {"input": "features"}, {"output": "scaled"}))
-    items.append(bundles.node("logistic_regression", {
-        "num_classes": bundles.long(4), "coefficient_matrix": bundles.tensor(rng.normal(size=(4, 15))),
-        "intercept_vector": bundles.tensor(rng.normal(size=4))},
-        {"features": "scaled"},
-        {"raw_prediction": "raw", "probability": "probability", "prediction": "prediction"}))
+    items.append(
+        bundles.node(
+            "standard_scaler",
+            {
+                "std": bundles.tensor(rng.uniform(0.5, 2, 15)),
+                "mean": bundles.tensor(rng.uniform(0, 1, 15)),
+            },
+            {"input": "features"},
+            {"output": "scaled"},
+        )
+    )
+    items.append(
+        bundles.node(
+            "logistic_regression",
+            {
+                "num_classes": bundles.long(4),
+                "coefficient_matrix": bundles.tensor(rng.normal(size=(4, 15))),
+                "intercept_vector": bundles.tensor(rng.normal(size=4)),
+            },
+            {"features": "scaled"},
+            {"raw_prediction": "raw", "probability": "probability", "prediction": "prediction"},
+        )
+    )
     return bundles.write_bundle(directory, items)
 
 
@@ -60,9 +75,14 @@ def _car_nodes() -> list[bundles.Node]:
     for name in names:
         model = json.loads((root / f"{name}.node" / "model.json").read_text())
         shape = json.loads((root / f"{name}.node" / "node.json").read_text())["shape"]
-        items.append(bundles.node(model["op"], model["attributes"],
-                                  {s["port"]: s["name"] for s in shape["inputs"]},
-                                  {s["port"]: s["name"] for s in shape["outputs"]}))
+        items.append(
+            bundles.node(
+                model["op"],
+                model["attributes"],
+                {s["port"]: s["name"] for s in shape["inputs"]},
+                {s["port"]: s["name"] for s in shape["outputs"]},
+            )
+        )
     return items
 
 
@@ -84,8 +104,10 @@ def main() -> None:
     args = parser.parse_args()
     directory = fifteen_op_bundle(Path(tempfile.mkdtemp()) / "bundle")
     bundle = load_bundle(directory)
-    schema = {"input": examples.CAR_SCHEMA["input"],
-              "output": {"name": "probability", "type": "double", "struct": "vector"}}
+    schema = {
+        "input": examples.CAR_SCHEMA["input"],
+        "output": {"name": "probability", "type": "double", "struct": "vector"},
+    }
     stage = SparkMLStage.load(directory, Settings(sparkml_schema=json.dumps(schema)))
     one = stage.schema.frame([ROW])
     many = stage.schema.frame([ROW] * 1000)

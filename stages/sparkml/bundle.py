@@ -97,10 +97,16 @@ class _Loader:
         self.files = files
 
     def spec(self, folder: str) -> NodeSpec:
-        if self.files.exists(f"{folder}/model.pb") and not self.files.exists(f"{folder}/model.json"):
+        if self.files.exists(f"{folder}/model.pb") and not self.files.exists(
+            f"{folder}/model.json"
+        ):
             raise ModelLoadError(f"{folder} holds a protobuf model; only JSON bundles load")
         model = self.files.json(f"{folder}/model.json")
-        node = self.files.json(f"{folder}/node.json") if self.files.exists(f"{folder}/node.json") else {}
+        node = (
+            self.files.json(f"{folder}/node.json")
+            if self.files.exists(f"{folder}/node.json")
+            else {}
+        )
         op = str(model.get("op", ""))
         name = str(node.get("name") or PurePosixPath(folder).name.removesuffix(".node"))
         shape = node.get("shape") or {}
@@ -119,7 +125,13 @@ class _Loader:
         op_class = OPS.get(spec.op)
         if op_class is None:
             raise ModelLoadError(f"unsupported op {spec.op} (node {spec.name!r} in {folder})")
-        return op_class(spec)
+        try:
+            return op_class(spec)
+        except (ValueError, TypeError, KeyError, IndexError) as error:
+            # ModelLoadError is not among these; a malformed model.json or tree.json is.
+            raise ModelLoadError(
+                f"{spec.op} node {spec.name!r} in {folder} is malformed: {error!r}"
+            ) from None
 
     def text(self, path: str) -> str:
         return self.files.read(path).decode("utf-8")
@@ -173,12 +185,16 @@ class _ZipFiles(_Files):
         try:
             with zipfile.ZipFile(path) as archive:
                 names = [n for n in archive.namelist() if not n.endswith("/")]
-                markers = sorted((n for n in names if PurePosixPath(n).name == "bundle.json"),
-                                 key=lambda n: n.count("/"))
+                markers = sorted(
+                    (n for n in names if PurePosixPath(n).name == "bundle.json"),
+                    key=lambda n: n.count("/"),
+                )
                 if not markers:
                     raise ModelLoadError(f"{path} holds no bundle.json; is it an MLeap bundle?")
                 prefix = markers[0][: -len("bundle.json")]
-                return cls({n[len(prefix):]: archive.read(n) for n in names if n.startswith(prefix)})
+                return cls(
+                    {n[len(prefix) :]: archive.read(n) for n in names if n.startswith(prefix)}
+                )
         except (zipfile.BadZipFile, OSError) as error:
             raise ModelLoadError(f"cannot read bundle {path}: {error}") from None
 
@@ -197,4 +213,3 @@ def _bundle_dir(directory: Path, given: Path) -> Path:
     if len(nested) == 1:
         return nested[0]
     raise ModelLoadError(f"{given} holds no bundle.json; is it an MLeap bundle?")
-

@@ -13,7 +13,7 @@ A frame is a ``dict[str, column]``; every column has N rows:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import scipy.sparse
@@ -58,8 +58,10 @@ class Sparse:
         """The given rows (integer positions), in order."""
         starts, ends = self.indptr[rows], self.indptr[rows + 1]
         counts = ends - starts
-        picks = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)]) if len(rows) else (
-            np.zeros(0, dtype=np.int64)
+        picks = (
+            np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)])
+            if len(rows)
+            else (np.zeros(0, dtype=np.int64))
         )
         indptr = np.concatenate(([0], np.cumsum(counts)))
         return Sparse(self.data[picks], self.indices[picks], indptr, self.size)
@@ -68,15 +70,20 @@ class Sparse:
     def from_csr(cls, matrix: Any) -> Sparse:
         csr = scipy.sparse.csr_matrix(matrix)
         csr.sort_indices()
-        return cls(csr.data.astype(np.float64), csr.indices.astype(np.int64),
-                   csr.indptr.astype(np.int64), csr.shape[1])
+        return cls(
+            csr.data.astype(np.float64),
+            csr.indices.astype(np.int64),
+            csr.indptr.astype(np.int64),
+            csr.shape[1],
+        )
 
     @classmethod
     def from_dense(cls, matrix: np.ndarray) -> Sparse:
         rows, cols = np.nonzero(matrix)
         indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=len(matrix)))))
-        return cls(matrix[rows, cols].astype(np.float64), cols.astype(np.int64), indptr,
-                   matrix.shape[1])
+        return cls(
+            matrix[rows, cols].astype(np.float64), cols.astype(np.int64), indptr, matrix.shape[1]
+        )
 
     @classmethod
     def one_hot(cls, index: np.ndarray, size: int) -> Sparse:
@@ -87,7 +94,7 @@ class Sparse:
         return cls(np.ones(int(indptr[-1])), index[valid], indptr, size)
 
 
-Column = Union[np.ndarray, Sparse]
+Column = np.ndarray | Sparse
 Frame = dict[str, Column]
 
 
@@ -136,8 +143,10 @@ def doubles(column: Column, name: str) -> np.ndarray:
 def take_rows(frame: Frame, keep: np.ndarray) -> Frame:
     """Every column filtered to the rows where `keep` is True (a 'skip' handle_invalid)."""
     positions = np.flatnonzero(keep)
-    return {name: (col.take(positions) if isinstance(col, Sparse) else col[positions])
-            for name, col in frame.items()}
+    return {
+        name: (col.take(positions) if isinstance(col, Sparse) else col[positions])
+        for name, col in frame.items()
+    }
 
 
 def to_runtime(column: Any) -> Column:
@@ -152,8 +161,11 @@ def to_runtime(column: Any) -> Column:
             array = np.empty(len(values), dtype=object)
             array[:] = [list(v) for v in values]
             return array
-        return np.asarray(values) if values and not any(
-            v is None or isinstance(v, str) for v in values) else np.array(values, dtype=object)
+        return (
+            np.asarray(values)
+            if values and not any(v is None or isinstance(v, str) for v in values)
+            else np.array(values, dtype=object)
+        )
     raise TypeError(f"unsupported column type {type(column).__name__}")
 
 
@@ -163,7 +175,8 @@ def to_api(column: Column) -> Any:
 
 def _vectors_from_objects(column: np.ndarray) -> np.ndarray:
     try:
-        return np.array([np.asarray(v, dtype=np.float64) for v in column], dtype=np.float64).reshape(
-            len(column), -1)
+        return np.array(
+            [np.asarray(v, dtype=np.float64) for v in column], dtype=np.float64
+        ).reshape(len(column), -1)
     except (TypeError, ValueError):
         raise UnprocessableEntity("a vector column holds values that are not numbers") from None

@@ -26,7 +26,9 @@ def java_double(value: float) -> str:
 def java_float(value: float) -> str:
     """``Float.toString``: the same layout with float32's shortest digits."""
     single = np.float32(value)
-    return _java_text(float(single), repr(float(single)) if not np.isfinite(single) else str(single))
+    return _java_text(
+        float(single), repr(float(single)) if not np.isfinite(single) else str(single)
+    )
 
 
 def _java_text(value: float, shortest: str) -> str:

@@ -41,15 +41,23 @@ class SparkSchema:
     output: ColumnSchema
 
     @classmethod
-    def parse(cls, document: Any, source: str,
-              error: Callable[[str], Exception] = BadRequest) -> SparkSchema:
+    def parse(
+        cls, document: Any, source: str, error: Callable[[str], Exception] = BadRequest
+    ) -> SparkSchema:
         """Validate a schema document; `error` builds the exception (naming `source`)."""
-        if not isinstance(document, dict) or not isinstance(document.get("input"), list) or (
-                not isinstance(document.get("output"), dict)):
-            raise error(f"{source}: a schema is {{\"input\": [{{name, type, struct}}, ...], "
-                        f"\"output\": {{name, type, struct}}}}")
-        inputs = tuple(_column(item, f"{source} input {i + 1}", error)
-                       for i, item in enumerate(document["input"]))
+        if (
+            not isinstance(document, dict)
+            or not isinstance(document.get("input"), list)
+            or (not isinstance(document.get("output"), dict))
+        ):
+            raise error(
+                f'{source}: a schema is {{"input": [{{name, type, struct}}, ...], '
+                f'"output": {{name, type, struct}}}}'
+            )
+        inputs = tuple(
+            _column(item, f"{source} input {i + 1}", error)
+            for i, item in enumerate(document["input"])
+        )
         if not inputs:
             raise error(f"{source}: the schema's input list is empty")
         return cls(inputs, _column(document["output"], f"{source} output", error))
@@ -67,21 +75,27 @@ class SparkSchema:
                     f"row {number} has {len(row)} fields but the schema has {width} "
                     f"({', '.join(self.names)})"
                 )
-        return {column.name: _cast_column(column, [row[i] for row in rows])
-                for i, column in enumerate(self.input)}
+        return {
+            column.name: _cast_column(column, [row[i] for row in rows])
+            for i, column in enumerate(self.input)
+        }
 
 
 def _column(item: Any, where: str, error: Callable[[str], Exception]) -> ColumnSchema:
     if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-        raise error(f"{where}: expected {{\"name\": ..., \"type\": ...}}, got {item!r}")
+        raise error(f'{where}: expected {{"name": ..., "type": ...}}, got {item!r}')
     kind = str(item.get("type", "")).lower()
     struct = str(item.get("struct") or "basic").lower()
     if kind not in TYPES:
-        raise error(f"{where} ({item['name']!r}): type must be one of {', '.join(TYPES)}, "
-                    f"got {item.get('type')!r}")
+        raise error(
+            f"{where} ({item['name']!r}): type must be one of {', '.join(TYPES)}, "
+            f"got {item.get('type')!r}"
+        )
     if struct not in STRUCTS:
-        raise error(f"{where} ({item['name']!r}): struct must be one of {', '.join(STRUCTS)}, "
-                    f"got {item.get('struct')!r}")
+        raise error(
+            f"{where} ({item['name']!r}): struct must be one of {', '.join(STRUCTS)}, "
+            f"got {item.get('struct')!r}"
+        )
     if struct == "vector" and kind != "double":
         raise error(f"{where} ({item['name']!r}): a vector must have type double")
     return ColumnSchema(item["name"], kind, struct)
@@ -177,7 +191,10 @@ def _string(value: Any) -> str | None:
 
 
 _CASTS: dict[str, Callable[[Any], Any]] = {
-    "double": _double, "float": _double, "string": _string, "boolean": _boolean,
+    "double": _double,
+    "float": _double,
+    "string": _string,
+    "boolean": _boolean,
     **{name: _integer for name in INTEGER_TYPES},
 }
 

@@ -30,8 +30,9 @@ from inferline.stages.sparkml.schema import SparkSchema
 log = logging.getLogger("inferline.sparkml")
 
 SCHEMA_FILE = "schema.json"
-NO_SCHEMA = ("Input schema has to be provided either via environment variable, schema.json "
-             "or the request")
+NO_SCHEMA = (
+    "Input schema has to be provided either via environment variable, schema.json or the request"
+)
 
 
 class SparkMLStage:
@@ -48,8 +49,12 @@ class SparkMLStage:
         """Load the bundle in `model_dir` (bundle.json + root/, or one bundle .zip)."""
         bundle = load_bundle(_bundle_path(model_dir))
         schema = _default_schema(model_dir, settings)
-        log.info("loaded Spark ML bundle %s: reads %s, writes %s", bundle.name,
-                 ", ".join(bundle.input_columns), ", ".join(bundle.output_columns))
+        log.info(
+            "loaded Spark ML bundle %s: reads %s, writes %s",
+            bundle.name,
+            ", ".join(bundle.input_columns),
+            ", ".join(bundle.output_columns),
+        )
         return cls(bundle, schema)
 
     def invoke(self, invocation: Invocation) -> Answer:
@@ -85,12 +90,16 @@ class SparkMLStage:
     def _check(self, schema: SparkSchema, error: type[Exception]) -> None:
         missing = [name for name in self.bundle.input_columns if name not in schema.names]
         if missing:
-            raise error(f"the schema lacks input column(s) {', '.join(map(repr, missing))} that "
-                        f"the bundle reads (it reads {', '.join(self.bundle.input_columns)})")
+            raise error(
+                f"the schema lacks input column(s) {', '.join(map(repr, missing))} that "
+                f"the bundle reads (it reads {', '.join(self.bundle.input_columns)})"
+            )
         known = [*self.bundle.input_columns, *self.bundle.output_columns]
         if schema.output.name not in known:
-            raise error(f"the schema's output {schema.output.name!r} is not a column of the "
-                        f"bundle; it produces {', '.join(self.bundle.output_columns)}")
+            raise error(
+                f"the schema's output {schema.output.name!r} is not a column of the "
+                f"bundle; it produces {', '.join(self.bundle.output_columns)}"
+            )
 
 
 def _bundle_path(model_dir: Path) -> Path:
@@ -99,14 +108,19 @@ def _bundle_path(model_dir: Path) -> Path:
     zips = sorted(model_dir.glob("*.zip"))
     if len(zips) == 1:
         return zips[0]
-    raise ModelLoadError(f"{model_dir} holds no bundle.json (nor a single bundle .zip); "
-                         "extract the MLeap bundle there")
+    raise ModelLoadError(
+        f"{model_dir} holds no bundle.json (nor a single bundle .zip); "
+        "extract the MLeap bundle there"
+    )
 
 
 def _default_schema(model_dir: Path, settings: Settings) -> SparkSchema | None:
     if settings.sparkml_schema:
-        return SparkSchema.parse(_json(settings.sparkml_schema, "SAGEMAKER_SPARKML_SCHEMA"),
-                                 "SAGEMAKER_SPARKML_SCHEMA", ConfigurationError)
+        return SparkSchema.parse(
+            _json(settings.sparkml_schema, "SAGEMAKER_SPARKML_SCHEMA"),
+            "SAGEMAKER_SPARKML_SCHEMA",
+            ConfigurationError,
+        )
     path = model_dir / SCHEMA_FILE
     if model_dir.is_dir() and path.is_file():
         return SparkSchema.parse(_json(path.read_text(), str(path)), str(path), ModelLoadError)

@@ -91,8 +91,9 @@ class JsonLinesRequests:
         lines = [line for line in _text(body, "JSON Lines").splitlines() if line.strip()]
         if not lines:
             raise BadRequest("the JSON Lines body has no lines")
-        documents = [_document(line, f"JSON Lines body, line {n}")
-                     for n, line in enumerate(lines, start=1)]
+        documents = [
+            _document(line, f"JSON Lines body, line {n}") for n, line in enumerate(lines, start=1)
+        ]
         return Request(documents[0].get("schema"), tuple(d["data"] for d in documents), _data_rows)
 
 
@@ -127,8 +128,10 @@ def _document(text: str, what: str) -> dict[str, Any]:
     except ValueError as error:
         raise BadRequest(f"{what} is not valid JSON: {error}") from None
     if not isinstance(document, dict) or not isinstance(document.get("data"), list):
-        raise BadRequest(f'{what} must be {{"data": [...]}} (one row) or {{"data": [[...], ...]}}'
-                         " (many rows), optionally with a \"schema\"")
+        raise BadRequest(
+            f'{what} must be {{"data": [...]}} (one row) or {{"data": [[...], ...]}}'
+            ' (many rows), optionally with a "schema"'
+        )
     return document
 
 
@@ -142,8 +145,10 @@ def _data_rows(data: list[Any], schema: SparkSchema) -> list[Sequence[Any]]:
 def _is_row(data: list[Any], columns: Sequence[ColumnSchema]) -> bool:
     if len(data) != len(columns):
         return False
-    return all(isinstance(value, list) != (column.struct == "basic")
-               for value, column in zip(data, columns))
+    return all(
+        isinstance(value, list) != (column.struct == "basic")
+        for value, column in zip(data, columns, strict=True)
+    )
 
 
 # Responses
@@ -189,14 +194,10 @@ class CsvResponses:
     mimetype = CSV
 
     def encode(self, values: Column, output: ColumnSchema, media: MediaType) -> bytes:
+        # Joined without quoting, as the AWS container does (byte-compatible): a token
+        # holding a comma is ambiguous there too; text outputs should use data=text.
         cells = _cells(values, output)
-        quote = _csv_field if output.type == "string" else str  # Java number text needs none
-        lines = [cell if isinstance(cell, str) else ",".join(map(quote, cell)) for cell in cells]
-        return "\n".join(lines).encode()
-
-
-def _csv_field(text: str) -> str:
-    return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(c in text for c in ',"\n\r') else text
+        return "\n".join(c if isinstance(c, str) else ",".join(c) for c in cells).encode()
 
 
 class JsonLinesResponses:
@@ -210,10 +211,15 @@ class JsonLinesResponses:
             if isinstance(cell, str):
                 lines.append(cell)  # a scalar goes out bare, as the AWS container does
             elif as_text:
-                lines.append(json.dumps({"source": " ".join(cell)}, ensure_ascii=False,
-                                        separators=(",", ":")))
+                lines.append(
+                    json.dumps(
+                        {"source": " ".join(cell)}, ensure_ascii=False, separators=(",", ":")
+                    )
+                )
             else:
-                lines.append('{"features":[' + ",".join(_json_value(c, output) for c in cell) + "]}")
+                lines.append(
+                    '{"features":[' + ",".join(_json_value(c, output) for c in cell) + "]}"
+                )
         return "\n".join(lines).encode()
 
 
@@ -231,8 +237,12 @@ class JsonResponses:
 
     def encode(self, values: Column, output: ColumnSchema, media: MediaType) -> bytes:
         cells = _cells(values, output)
-        rows = [_json_value(c, output) if isinstance(c, str) else
-                "[" + ",".join(_json_value(x, output) for x in c) + "]" for c in cells]
+        rows = [
+            _json_value(c, output)
+            if isinstance(c, str)
+            else "[" + ",".join(_json_value(x, output) for x in c) + "]"
+            for c in cells
+        ]
         return ('{"predictions":[' + ",".join(rows) + "]}").encode()
 
 

@@ -56,16 +56,28 @@ def ints(values: list[int]) -> dict[str, Any]:
 def tensor(values: Any) -> dict[str, Any]:
     """A dense tensor; 2-D arrays are flattened column-major, as Spark writes matrices."""
     array = np.asarray(values, dtype=np.float64)
-    return {"type": "tensor", "double": array.flatten(order="F").tolist(),
-            "shape": {"dimensions": [{"size": n, "name": ""} for n in array.shape]}}
+    return {
+        "type": "tensor",
+        "double": array.flatten(order="F").tolist(),
+        "shape": {"dimensions": [{"size": n, "name": ""} for n in array.shape]},
+    }
 
 
 def shapes(*sizes: int | None) -> dict[str, Any]:
     """vector_assembler input_shapes: None for a scalar, n for an n-vector."""
-    return {"type": "list", "data_shape": [
-        {"base": "scalar", "isNullable": True} if n is None else
-        {"base": "tensor", "isNullable": True, "tensorShape": {"dimensions": [{"size": n, "name": ""}]}}
-        for n in sizes]}
+    return {
+        "type": "list",
+        "data_shape": [
+            {"base": "scalar", "isNullable": True}
+            if n is None
+            else {
+                "base": "tensor",
+                "isNullable": True,
+                "tensorShape": {"dimensions": [{"size": n, "name": ""}]},
+            }
+            for n in sizes
+        ],
+    }
 
 
 @dataclass
@@ -79,9 +91,14 @@ class Node:
     children: list[Node] = field(default_factory=list)
 
 
-def node(op: str, attributes: dict[str, Any] | None = None, inputs: dict[str, str] | None = None,
-         outputs: dict[str, str] | None = None, files: dict[str, str] | None = None,
-         name: str = "") -> Node:
+def node(
+    op: str,
+    attributes: dict[str, Any] | None = None,
+    inputs: dict[str, str] | None = None,
+    outputs: dict[str, str] | None = None,
+    files: dict[str, str] | None = None,
+    name: str = "",
+) -> Node:
     return Node(op, attributes or {}, inputs or {}, outputs or {}, name, files or {})
 
 
@@ -92,9 +109,17 @@ def tree_lines(*lines: dict[str, Any]) -> str:
 def write_node(folder: Path, item: Node) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "model.json").write_text(json.dumps({"op": item.op, "attributes": item.attributes}))
-    (folder / "node.json").write_text(json.dumps({"name": item.name, "shape": {
-        "inputs": [{"port": p, "name": c} for p, c in item.inputs.items()],
-        "outputs": [{"port": p, "name": c} for p, c in item.outputs.items()]}}))
+    (folder / "node.json").write_text(
+        json.dumps(
+            {
+                "name": item.name,
+                "shape": {
+                    "inputs": [{"port": p, "name": c} for p, c in item.inputs.items()],
+                    "outputs": [{"port": p, "name": c} for p, c in item.outputs.items()],
+                },
+            }
+        )
+    )
     for relative, text in item.files.items():
         (folder / relative).parent.mkdir(parents=True, exist_ok=True)
         (folder / relative).write_text(text)
@@ -103,9 +128,17 @@ def write_node(folder: Path, item: Node) -> None:
 def write_bundle(directory: Path, nodes: list[Node], name: str = "pipeline_test") -> Path:
     """A pipeline bundle of `nodes` (in order) in `directory`; returns the directory."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "bundle.json").write_text(json.dumps({
-        "uid": "00000000-0000-4000-8000-000000000000", "name": name, "format": "json",
-        "version": "0.25.2", "timestamp": "2026-11-23T08:35:10.123"}))
+    (directory / "bundle.json").write_text(
+        json.dumps(
+            {
+                "uid": "00000000-0000-4000-8000-000000000000",
+                "name": name,
+                "format": "json",
+                "version": "0.25.2",
+                "timestamp": "2026-11-23T08:35:10.123",
+            }
+        )
+    )
     root = node("pipeline", {"nodes": strings([])}, name=name)
     _write_pipeline(directory / "root", root, nodes)
     return directory

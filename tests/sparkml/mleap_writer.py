@@ -40,12 +40,21 @@ def main(target: Path) -> None:
     for name, step, kwargs in [
         ("standard_scaler", StandardScaler(), {"output_features": "out"}),
         ("min_max_scaler", MinMaxScaler(), {"output_features": "out"}),
-        ("logistic_regression", LogisticRegression(),
-         {"input_features": "features", "prediction_column": "out"}),
-        ("decision_tree", DecisionTreeClassifier(max_depth=4, random_state=0),
-         {"input_features": "features", "prediction_column": "out", "feature_names": ["a", "b"]}),
-        ("random_forest", RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0),
-         {"input_features": "features", "prediction_column": "out", "feature_names": ["a", "b"]}),
+        (
+            "logistic_regression",
+            LogisticRegression(),
+            {"input_features": "features", "prediction_column": "out"},
+        ),
+        (
+            "decision_tree",
+            DecisionTreeClassifier(max_depth=4, random_state=0),
+            {"input_features": "features", "prediction_column": "out", "feature_names": ["a", "b"]},
+        ),
+        (
+            "random_forest",
+            RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0),
+            {"input_features": "features", "prediction_column": "out", "feature_names": ["a", "b"]},
+        ),
     ]:
         features = extractor()
         if "prediction_column" in kwargs:

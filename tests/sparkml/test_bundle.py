@@ -23,19 +23,48 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "mleap"
 def abalone_nodes():
     """MLEAP.md §1.9: StringIndexer -> OneHotEncoder -> VectorAssembler -> LinearRegression."""
     return [
-        node("string_indexer", {"labels_length": {"int": 1}, "handle_invalid": string("error"),
-                                "labels_array_0": strings(["F", "M", "I"])},
-             {"input": "sex"}, {"output": "sex_idx"}),
-        node("one_hot_encoder", {"category_sizes": ints([3]), "drop_last": {"boolean": True},
-                                 "handle_invalid": string("error")},
-             {"input": "sex_idx"}, {"output": "sex_vec"}),
-        node("vector_assembler", {"input_shapes": shapes(2, None, None)},
-             {"input0": "sex_vec", "input1": "length", "input2": "diameter"}, {"output": "features"}),
-        node("linear_regression", {
-            "coefficients": tensor([-1.8571428571427628, -1.7142857142856536,
-                                    14.285714285713587, 14.285714285714718]),
-            "intercept": {"double": -1.1428571428570162}},
-             {"features": "features"}, {"prediction": "prediction"}),
+        node(
+            "string_indexer",
+            {
+                "labels_length": {"int": 1},
+                "handle_invalid": string("error"),
+                "labels_array_0": strings(["F", "M", "I"]),
+            },
+            {"input": "sex"},
+            {"output": "sex_idx"},
+        ),
+        node(
+            "one_hot_encoder",
+            {
+                "category_sizes": ints([3]),
+                "drop_last": {"boolean": True},
+                "handle_invalid": string("error"),
+            },
+            {"input": "sex_idx"},
+            {"output": "sex_vec"},
+        ),
+        node(
+            "vector_assembler",
+            {"input_shapes": shapes(2, None, None)},
+            {"input0": "sex_vec", "input1": "length", "input2": "diameter"},
+            {"output": "features"},
+        ),
+        node(
+            "linear_regression",
+            {
+                "coefficients": tensor(
+                    [
+                        -1.8571428571427628,
+                        -1.7142857142856536,
+                        14.285714285713587,
+                        14.285714285714718,
+                    ]
+                ),
+                "intercept": {"double": -1.1428571428570162},
+            },
+            {"features": "features"},
+            {"prediction": "prediction"},
+        ),
     ]
 
 
@@ -75,7 +104,11 @@ def test_orphan_node_folders_are_ignored(tmp_path):
     assert "col_1_label" not in bundle.output_columns
     out = bundle.transform(leap(col_1=["A", "C", "unseen"]))
     assert out["col_1_label_le"].tolist() == [0.0, 2.0, 3.0]  # keep: unseen -> 3
-    assert out["col_1_label_one_hot_encoded"].toarray().tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 0]]
+    assert out["col_1_label_one_hot_encoded"].toarray().tolist() == [
+        [1, 0, 0],
+        [0, 0, 1],
+        [0, 0, 0],
+    ]
 
 
 def test_protobuf_and_unknown_ops_are_refused_at_load(tmp_path):
@@ -84,7 +117,9 @@ def test_protobuf_and_unknown_ops_are_refused_at_load(tmp_path):
     (directory / "bundle.json").write_text(json.dumps({**info, "format": "protobuf"}))
     with pytest.raises(ModelLoadError, match="protobuf"):
         load_bundle(directory)
-    unknown = write_bundle(tmp_path / "u", [node("sql_transformer", {}, {"input": "a"}, {"output": "b"})])
+    unknown = write_bundle(
+        tmp_path / "u", [node("sql_transformer", {}, {"input": "a"}, {"output": "b"})]
+    )
     with pytest.raises(ModelLoadError, match="unsupported op sql_transformer"):
         load_bundle(unknown)
 
@@ -106,13 +141,27 @@ def test_missing_and_broken_bundles_say_why(tmp_path):
 
 
 def test_attribute_gotchas():
-    attrs = Attributes({
-        "zero": {}, "flag": {}, "text": {}, "nan": {"double": None},
-        "empty": {"type": "list"}, "splits": {"type": "list", "double": [None, 1.0]},
-        "matrix": {"type": "tensor", "double": [1, 2, 3, 4, 5, 6],
-                   "shape": {"dimensions": [{"size": 2, "name": ""}, {"size": 3, "name": ""}]}},
-    }, "test")
-    assert attrs.double("zero") == 0.0 and attrs.boolean("flag") is False and attrs.string("text") == ""
+    attrs = Attributes(
+        {
+            "zero": {},
+            "flag": {},
+            "text": {},
+            "nan": {"double": None},
+            "empty": {"type": "list"},
+            "splits": {"type": "list", "double": [None, 1.0]},
+            "matrix": {
+                "type": "tensor",
+                "double": [1, 2, 3, 4, 5, 6],
+                "shape": {"dimensions": [{"size": 2, "name": ""}, {"size": 3, "name": ""}]},
+            },
+        },
+        "test",
+    )
+    assert (
+        attrs.double("zero") == 0.0
+        and attrs.boolean("flag") is False
+        and attrs.string("text") == ""
+    )
     assert np.isnan(attrs.double("nan"))
     assert attrs.strings("empty") == [] and attrs.doubles("empty").size == 0
     assert np.isnan(attrs.doubles("splits")[0])
@@ -123,9 +172,12 @@ def test_attribute_gotchas():
 
 
 def test_only_ports_in_node_json_are_produced(tmp_path):
-    lr = node("logistic_regression", {"coefficients": tensor([1.0]), "intercept": {"double": 0.0},
-                                      "num_classes": {"long": 2}},
-              {"features": "f"}, {"prediction": "p"})
+    lr = node(
+        "logistic_regression",
+        {"coefficients": tensor([1.0]), "intercept": {"double": 0.0}, "num_classes": {"long": 2}},
+        {"features": "f"},
+        {"prediction": "p"},
+    )
     bundle = load_bundle(write_bundle(tmp_path / "b", [lr]))
     out = bundle.transform({"f": np.array([[2.0]])})
     assert set(out) == {"f", "p"}
@@ -153,3 +205,23 @@ def test_zip_written_without_directory_entries(tmp_path):
             if file.is_file():
                 archive.write(file, file.relative_to(directory).as_posix())
     assert load_bundle(path).output_columns[-1] == "prediction"
+
+
+def test_malformed_models_are_refused_at_load_not_at_request(tmp_path):
+    mismatched = node(
+        "string_map",
+        {"labels": strings(["a", "b"]), "values": {"type": "list"}},
+        {"input": "x"},
+        {"output": "y"},
+    )
+    with pytest.raises(ModelLoadError, match="string_map node .* is malformed"):
+        load_bundle(write_bundle(tmp_path / "map", [mismatched]))
+    bad_tree = node(
+        "decision_tree_regression",
+        {},
+        {"features": "f"},
+        {"prediction": "p"},
+        files={"tree.json": '{"type": "internal", "split": {}}\n'},
+    )
+    with pytest.raises(ModelLoadError, match="malformed"):
+        load_bundle(write_bundle(tmp_path / "tree", [bad_tree]))

@@ -97,8 +97,10 @@ def sample(op, port: str) -> np.ndarray:
         labels = op.labels[int(port[5:] or 0)]
         return np.array([labels[i % len(labels)] for i in range(ROWS)], dtype=object)
     if isinstance(op, (text.Tokenizer, text.RegexTokenizer)):
-        return np.array(["Debt consolidation loan", "Home  improvement", "car", "Other"] * (ROWS // 4),
-                        dtype=object)
+        return np.array(
+            ["Debt consolidation loan", "Home  improvement", "car", "Other"] * (ROWS // 4),
+            dtype=object,
+        )
     if isinstance(op, feature.Bucketizer):
         finite = op.splits[np.isfinite(op.splits)]
         return np.linspace(finite.min(), finite.max(), ROWS)

@@ -14,7 +14,13 @@ import pytest
 from inferline.stages.sparkml.bundle import load_bundle
 
 WRITER = Path(__file__).with_name("mleap_writer.py")
-NAMES = ["standard_scaler", "min_max_scaler", "logistic_regression", "decision_tree", "random_forest"]
+NAMES = [
+    "standard_scaler",
+    "min_max_scaler",
+    "logistic_regression",
+    "decision_tree",
+    "random_forest",
+]
 
 
 @pytest.fixture(scope="module")

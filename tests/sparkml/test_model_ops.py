@@ -29,16 +29,26 @@ def predict(tmp_path, op, attributes, x=X, files=None, outputs=PREDICTIONS):
 
 
 def test_linear_regression(tmp_path):
-    out = predict(tmp_path, "linear_regression",
-                  {"coefficients": tensor([2.0, -1.0]), "intercept": double(0.5)},
-                  outputs={"prediction": "pred"})
+    out = predict(
+        tmp_path,
+        "linear_regression",
+        {"coefficients": tensor([2.0, -1.0]), "intercept": double(0.5)},
+        outputs={"prediction": "pred"},
+    )
     assert out["pred"].tolist() == [0.5, -6.0, 0.5]
 
 
 def test_binary_logistic_regression(tmp_path):
-    out = predict(tmp_path, "logistic_regression",
-                  {"num_classes": long(2), "coefficients": tensor([1.0, 1.0]), "intercept": {},
-                   "threshold": double(0.5)})
+    out = predict(
+        tmp_path,
+        "logistic_regression",
+        {
+            "num_classes": long(2),
+            "coefficients": tensor([1.0, 1.0]),
+            "intercept": {},
+            "threshold": double(0.5),
+        },
+    )
     margin = X.sum(axis=1)
     assert out["raw"].tolist() == np.stack([-margin, margin], axis=1).tolist()
     assert np.allclose(out["prob"][:, 1], 1 / (1 + np.exp(-margin)))
@@ -48,9 +58,15 @@ def test_binary_logistic_regression(tmp_path):
 
 def test_multinomial_logistic_regression_reads_column_major_matrix(tmp_path):
     matrix = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])  # [classes, features]
-    out = predict(tmp_path, "logistic_regression",
-                  {"num_classes": long(3), "coefficient_matrix": tensor(matrix),
-                   "intercept_vector": tensor([0.0, 0.0, 0.1])})
+    out = predict(
+        tmp_path,
+        "logistic_regression",
+        {
+            "num_classes": long(3),
+            "coefficient_matrix": tensor(matrix),
+            "intercept_vector": tensor([0.0, 0.0, 0.1]),
+        },
+    )
     margins = X @ matrix.T + [0.0, 0.0, 0.1]
     assert np.allclose(out["raw"], margins)
     expected = np.exp(margins) / np.exp(margins).sum(axis=1, keepdims=True)
@@ -59,9 +75,12 @@ def test_multinomial_logistic_regression_reads_column_major_matrix(tmp_path):
 
 
 def test_linear_svc(tmp_path):
-    out = predict(tmp_path, "linear_svc",
-                  {"coefficients": tensor([1.0, 0.0]), "intercept": double(0.0), "threshold": {}},
-                  outputs={"raw_prediction": "raw", "prediction": "pred"})
+    out = predict(
+        tmp_path,
+        "linear_svc",
+        {"coefficients": tensor([1.0, 0.0]), "intercept": double(0.0), "threshold": {}},
+        outputs={"raw_prediction": "raw", "prediction": "pred"},
+    )
     assert out["pred"].tolist() == [1.0, 0.0, 0.0]
     assert out["raw"][:, 1].tolist() == [1.0, -3.0, 0.0]
 
@@ -70,23 +89,44 @@ def test_naive_bayes_multinomial_and_refused_gaussian(tmp_path):
     pi = np.log([0.4, 0.6])
     theta = np.log([[0.7, 0.3], [0.2, 0.8]])
     counts = np.array([[3.0, 1.0], [0.0, 2.0]])
-    out = predict(tmp_path, "naive_bayes", {"num_features": long(2), "num_classes": long(2),
-                                            "pi": tensor(pi), "theta": tensor(theta),
-                                            "model_type": string("multinomial")}, x=counts)
+    out = predict(
+        tmp_path,
+        "naive_bayes",
+        {
+            "num_features": long(2),
+            "num_classes": long(2),
+            "pi": tensor(pi),
+            "theta": tensor(theta),
+            "model_type": string("multinomial"),
+        },
+        x=counts,
+    )
     raw = pi + counts @ theta.T
     assert np.allclose(out["raw"], raw)
     assert np.allclose(out["prob"].sum(axis=1), 1.0)
     assert out["pred"].tolist() == np.argmax(raw, axis=1).astype(float).tolist()
     with pytest.raises(ModelLoadError, match="gaussian"):
-        predict(tmp_path / "g", "naive_bayes", {"pi": tensor(pi), "theta": tensor(theta),
-                                                "model_type": string("gaussian")}, x=counts)
+        predict(
+            tmp_path / "g",
+            "naive_bayes",
+            {"pi": tensor(pi), "theta": tensor(theta), "model_type": string("gaussian")},
+            x=counts,
+        )
 
 
 # x0 <= 0.5 ? (x1 in {1, 2} ? leaf A : leaf B) : leaf C
 TREE = tree_lines(
     {"type": "internal", "split": {"type": "continuous", "featureIndex": 0, "threshold": 0.5}},
-    {"type": "internal", "split": {"type": "categorical", "featureIndex": 1, "isLeft": True,
-                                   "numCategories": 4, "categories": [1.0, 2.0]}},
+    {
+        "type": "internal",
+        "split": {
+            "type": "categorical",
+            "featureIndex": 1,
+            "isLeft": True,
+            "numCategories": 4,
+            "categories": [1.0, 2.0],
+        },
+    },
     {"type": "leaf", "values": [8.0, 2.0]},
     {"type": "leaf", "values": [1.0, 3.0]},
     {"type": "leaf", "values": [0.0, 5.0]},
@@ -97,8 +137,13 @@ TREE_X = np.array([[0.0, 1.0], [0.0, 3.0], [2.0, 1.0], [0.5, 2.0]])
 @pytest.mark.parametrize("rows", [1, 40])  # the per-row walk and the vectorised walk
 def test_decision_tree_classifier(tmp_path, rows):
     x = np.tile(TREE_X, (rows, 1))
-    out = predict(tmp_path, "decision_tree_classifier", {"num_features": long(2), "num_classes": long(2)},
-                  x=x, files={"tree.json": TREE})
+    out = predict(
+        tmp_path,
+        "decision_tree_classifier",
+        {"num_features": long(2), "num_classes": long(2)},
+        x=x,
+        files={"tree.json": TREE},
+    )
     assert out["raw"][:4].tolist() == [[8, 2], [1, 3], [0, 5], [8, 2]]
     assert out["prob"][:4].tolist() == [[0.8, 0.2], [0.25, 0.75], [0.0, 1.0], [0.8, 0.2]]
     assert out["pred"][:4].tolist() == [0.0, 1.0, 1.0, 0.0]
@@ -106,11 +151,27 @@ def test_decision_tree_classifier(tmp_path, rows):
 
 def test_categorical_split_stored_as_right_side(tmp_path):
     tree = tree_lines(
-        {"type": "internal", "split": {"type": "categorical", "featureIndex": 0, "isLeft": False,
-                                       "numCategories": 3, "categories": [2.0]}},
-        {"type": "leaf", "values": [1.0]}, {"type": "leaf", "values": [2.0]})
-    out = predict(tmp_path, "decision_tree_regression", {"num_features": long(1)},
-                  x=np.array([[0.0], [2.0]]), files={"tree.json": tree}, outputs={"prediction": "pred"})
+        {
+            "type": "internal",
+            "split": {
+                "type": "categorical",
+                "featureIndex": 0,
+                "isLeft": False,
+                "numCategories": 3,
+                "categories": [2.0],
+            },
+        },
+        {"type": "leaf", "values": [1.0]},
+        {"type": "leaf", "values": [2.0]},
+    )
+    out = predict(
+        tmp_path,
+        "decision_tree_regression",
+        {"num_features": long(1)},
+        x=np.array([[0.0], [2.0]]),
+        files={"tree.json": tree},
+        outputs={"prediction": "pred"},
+    )
     assert out["pred"].tolist() == [1.0, 2.0]
 
 
@@ -118,18 +179,33 @@ def ensemble(op, weights, leaves):
     files = {}
     for i, values in enumerate(leaves):
         files[f"tree{i}/tree.json"] = tree_lines(
-            {"type": "internal", "split": {"type": "continuous", "featureIndex": 0, "threshold": 0.0}},
-            {"type": "leaf", "values": values[0]}, {"type": "leaf", "values": values[1]})
+            {
+                "type": "internal",
+                "split": {"type": "continuous", "featureIndex": 0, "threshold": 0.0},
+            },
+            {"type": "leaf", "values": values[0]},
+            {"type": "leaf", "values": values[1]},
+        )
         files[f"tree{i}/model.json"] = '{"op": "decision_tree_regression", "attributes": {}}'
-    attributes = {"num_features": long(2), "tree_weights": doubles(weights),
-                  "trees": strings([f"tree{i}" for i in range(len(leaves))])}
+    attributes = {
+        "num_features": long(2),
+        "tree_weights": doubles(weights),
+        "trees": strings([f"tree{i}" for i in range(len(leaves))]),
+    }
     return attributes, files
 
 
 def test_random_forest_classifier_sums_normalised_votes(tmp_path):
-    attributes, files = ensemble("rf", [1.0, 1.0], [([3.0, 1.0], [0.0, 2.0]), ([1.0, 1.0], [1.0, 3.0])])
-    out = predict(tmp_path, "random_forest_classifier", {**attributes, "num_classes": long(2)},
-                  x=np.array([[-1.0, 0.0], [1.0, 0.0]]), files=files)
+    attributes, files = ensemble(
+        "rf", [1.0, 1.0], [([3.0, 1.0], [0.0, 2.0]), ([1.0, 1.0], [1.0, 3.0])]
+    )
+    out = predict(
+        tmp_path,
+        "random_forest_classifier",
+        {**attributes, "num_classes": long(2)},
+        x=np.array([[-1.0, 0.0], [1.0, 0.0]]),
+        files=files,
+    )
     assert out["raw"].tolist() == [[1.25, 0.75], [0.25, 1.75]]
     assert out["prob"].tolist() == [[0.625, 0.375], [0.125, 0.875]]
     assert out["pred"].tolist() == [0.0, 1.0]
@@ -138,18 +214,35 @@ def test_random_forest_classifier_sums_normalised_votes(tmp_path):
 def test_random_forest_and_gbt_regression(tmp_path):
     attributes, files = ensemble("rf", [1.0, 0.1], [([1.0], [3.0]), ([10.0], [20.0])])
     x = np.array([[-1.0, 0.0], [1.0, 0.0]])
-    rf = predict(tmp_path, "random_forest_regression", attributes, x=x, files=files,
-                 outputs={"prediction": "pred"})
+    rf = predict(
+        tmp_path,
+        "random_forest_regression",
+        attributes,
+        x=x,
+        files=files,
+        outputs={"prediction": "pred"},
+    )
     assert rf["pred"].tolist() == [5.5, 11.5]
-    gbt = predict(tmp_path / "gbt", "gbt_regression", attributes, x=x, files=files,
-                  outputs={"prediction": "pred"})
+    gbt = predict(
+        tmp_path / "gbt",
+        "gbt_regression",
+        attributes,
+        x=x,
+        files=files,
+        outputs={"prediction": "pred"},
+    )
     assert np.allclose(gbt["pred"], [2.0, 5.0])
 
 
 def test_gbt_classifier(tmp_path):
     attributes, files = ensemble("gbt", [1.0, 0.5], [([-1.0], [1.0]), ([-0.5], [0.5])])
-    out = predict(tmp_path, "gbt_classifier", {**attributes, "num_classes": long(2)},
-                  x=np.array([[-1.0, 0.0], [1.0, 0.0]]), files=files)
+    out = predict(
+        tmp_path,
+        "gbt_classifier",
+        {**attributes, "num_classes": long(2)},
+        x=np.array([[-1.0, 0.0], [1.0, 0.0]]),
+        files=files,
+    )
     margin = np.array([-1.25, 1.25])
     p1 = 1 / (1 + np.exp(-2 * margin))
     assert np.allclose(out["prob"], np.stack([1 - p1, p1], axis=1))
@@ -158,23 +251,56 @@ def test_gbt_classifier(tmp_path):
 
 
 def test_kmeans_nearest_centre(tmp_path):
-    centers = {"type": "list", "tensor": [
-        {"double": [0.0, 0.0], "shape": {"dimensions": [{"size": 2, "name": ""}]}},
-        {"double": [10.0, 10.0], "shape": {"dimensions": [{"size": 2, "name": ""}]}}]}
-    out = predict(tmp_path, "k_means", {"cluster_centers": centers, "num_features": long(2)},
-                  x=np.array([[1.0, 1.0], [9.0, 8.0]]), outputs={"prediction": "pred"})
+    centers = {
+        "type": "list",
+        "tensor": [
+            {"double": [0.0, 0.0], "shape": {"dimensions": [{"size": 2, "name": ""}]}},
+            {"double": [10.0, 10.0], "shape": {"dimensions": [{"size": 2, "name": ""}]}},
+        ],
+    }
+    out = predict(
+        tmp_path,
+        "k_means",
+        {"cluster_centers": centers, "num_features": long(2)},
+        x=np.array([[1.0, 1.0], [9.0, 8.0]]),
+        outputs={"prediction": "pred"},
+    )
     assert out["pred"].tolist() == [0, 1]
 
 
 def test_math_ops_use_java_semantics(tmp_path):
-    unary = load_bundle(write_bundle(tmp_path / "u", [
-        node("math_unary", {"operation": string("round")}, {"input": "a"}, {"output": "r"})]))
+    unary = load_bundle(
+        write_bundle(
+            tmp_path / "u",
+            [node("math_unary", {"operation": string("round")}, {"input": "a"}, {"output": "r"})],
+        )
+    )
     assert unary.transform({"a": np.array([0.5, 1.5, -0.5, 2.4])})["r"].tolist() == [1, 2, 0, 2]
-    binary = load_bundle(write_bundle(tmp_path / "b", [
-        node("math_binary", {"operation": string("rem")}, {"input_a": "a", "input_b": "b"},
-             {"output": "r"})]))
+    binary = load_bundle(
+        write_bundle(
+            tmp_path / "b",
+            [
+                node(
+                    "math_binary",
+                    {"operation": string("rem")},
+                    {"input_a": "a", "input_b": "b"},
+                    {"output": "r"},
+                )
+            ],
+        )
+    )
     assert binary.transform({"a": np.array([-7.0]), "b": np.array([3.0])})["r"].tolist() == [-1.0]
-    constant = load_bundle(write_bundle(tmp_path / "c", [
-        node("math_binary", {"operation": string("pow"), "db": double(2.0)}, {"input_a": "a"},
-             {"output": "r"})]))
+    constant = load_bundle(
+        write_bundle(
+            tmp_path / "c",
+            [
+                node(
+                    "math_binary",
+                    {"operation": string("pow"), "db": double(2.0)},
+                    {"input_a": "a"},
+                    {"output": "r"},
+                )
+            ],
+        )
+    )
     assert constant.transform({"a": np.array([3.0, 4.0])})["r"].tolist() == [9.0, 16.0]

@@ -41,8 +41,11 @@ def post(app, body, content_type="text/csv", accept=None):
     headers = {"Content-Type": content_type}
     if accept:
         headers["Accept"] = accept
-    data = body if isinstance(body, bytes) else (
-        body if isinstance(body, str) else json.dumps(body)).encode()
+    data = (
+        body
+        if isinstance(body, bytes)
+        else (body if isinstance(body, str) else json.dumps(body)).encode()
+    )
     return app.post("/invocations", data=data, headers=headers)
 
 
@@ -63,8 +66,12 @@ def test_each_csv_line_is_a_row(car):
 def test_json_one_row_many_rows_and_json_out(car):
     one = post(car, {"data": CAR_ROW.split(",")}, "application/json")
     assert one.data.decode() == CAR_FEATURES
-    many = post(car, {"data": [CAR_ROW.split(","), CAR_ROW.split(",")]}, "application/json",
-                accept="application/json")
+    many = post(
+        car,
+        {"data": [CAR_ROW.split(","), CAR_ROW.split(",")]},
+        "application/json",
+        accept="application/json",
+    )
     assert many.headers["Content-Type"] == "application/json"
     assert many.json == {"predictions": [[float(v) for v in CAR_FEATURES.split(",")]] * 2}
 
@@ -77,12 +84,16 @@ def test_jsonlines_in_and_out(car):
 
 
 def test_request_schema_overrides_and_reorders(car):
-    reordered = {"input": list(reversed(examples.CAR_SCHEMA["input"])),
-                 "output": examples.CAR_SCHEMA["output"]}
+    reordered = {
+        "input": list(reversed(examples.CAR_SCHEMA["input"])),
+        "output": examples.CAR_SCHEMA["output"],
+    }
     row = list(reversed(CAR_ROW.split(",")))
     response = post(car, {"schema": reordered, "data": row}, "application/json")
     assert response.data.decode() == CAR_FEATURES
-    first_line_schema = json.dumps({"schema": reordered, "data": row}) + "\n" + json.dumps({"data": row})
+    first_line_schema = (
+        json.dumps({"schema": reordered, "data": row}) + "\n" + json.dumps({"data": row})
+    )
     lines = post(car, first_line_schema, "application/jsonlines").data.decode().split("\n")
     assert lines == [CAR_FEATURES, CAR_FEATURES]
 
@@ -94,12 +105,16 @@ def test_schema_json_in_the_model_directory(tmp_path):
     assert post(app, "2.0").data == b"good"
     assert post(app, "3.0\n0.0", accept="application/jsonlines").data == b"vgood\nunacc"
     assert post(app, {"data": [1.0]}, "application/json", accept="application/json").json == {
-        "predictions": ["acc"]}
+        "predictions": ["acc"]
+    }
 
 
 def test_environment_schema_wins_over_schema_json(tmp_path):
     model = examples.car_postprocessor(tmp_path / "post")
-    wrong = {"input": [{"name": "label", "type": "double"}], "output": {"name": "nope", "type": "string"}}
+    wrong = {
+        "input": [{"name": "label", "type": "double"}],
+        "output": {"name": "nope", "type": "string"},
+    }
     (model / "schema.json").write_text(json.dumps(wrong))
     app = client(model, SAGEMAKER_SPARKML_SCHEMA=json.dumps(examples.POST_SCHEMA))
     assert post(app, "0.0").data == b"unacc"
@@ -110,31 +125,41 @@ def test_no_schema_anywhere_is_a_400_until_the_request_brings_one(tmp_path):
     response = post(app, "1.0")
     assert response.status_code == 400
     assert response.json["message"] == (
-        "Input schema has to be provided either via environment variable, schema.json or the request")
+        "Input schema has to be provided either via environment variable, schema.json "
+        "or the request"
+    )
     with_schema = post(app, {"schema": examples.POST_SCHEMA, "data": [1.0]}, "application/json")
     assert with_schema.data == b"acc"
 
 
 def test_tokenizer_as_text_jsonlines(tmp_path):
-    app = client(examples.tokenizer(tmp_path / "tok"),
-                 SAGEMAKER_SPARKML_SCHEMA=json.dumps(examples.TOKENIZER_SCHEMA),
-                 SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT="application/jsonlines;data=text")
+    app = client(
+        examples.tokenizer(tmp_path / "tok"),
+        SAGEMAKER_SPARKML_SCHEMA=json.dumps(examples.TOKENIZER_SCHEMA),
+        SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT="application/jsonlines;data=text",
+    )
     response = post(app, "Berwick Secondary College is a school")
     assert response.headers["Content-Type"] == "application/jsonlines"
     assert json.loads(response.data) == {"source": "berwick secondary college is a school"}
     assert post(app, "Hello World", accept="text/csv").data == b"hello,world"
-    assert post(app, {"data": ["A b"]}, "application/json", accept="application/jsonlines").data == (
-        b'{"features":["a","b"]}')
+    assert post(
+        app, {"data": ["A b"]}, "application/json", accept="application/jsonlines"
+    ).data == (b'{"features":["a","b"]}')
 
 
-@pytest.mark.parametrize(("body", "content_type", "status", "named"), [
-    ("low,low,5more", "text/csv", 400, "row 1 has 3 fields"),
-    ("cheap,low,5more,more,big,high", "text/csv", 422, "'buying': unseen label 'cheap'"),
-    ('{"rows": []}', "application/json", 400, '{"data": [...]}'),
-    ("{not json", "application/json", 400, "not valid JSON"),
-    ("", "text/csv", 400, "empty"),
-])
-def test_bad_requests_are_named_and_the_server_keeps_serving(car, body, content_type, status, named):
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "named"),
+    [
+        ("low,low,5more", "text/csv", 400, "row 1 has 3 fields"),
+        ("cheap,low,5more,more,big,high", "text/csv", 422, "'buying': unseen label 'cheap'"),
+        ('{"rows": []}', "application/json", 400, '{"data": [...]}'),
+        ("{not json", "application/json", 400, "not valid JSON"),
+        ("", "text/csv", 400, "empty"),
+    ],
+)
+def test_bad_requests_are_named_and_the_server_keeps_serving(
+    car, body, content_type, status, named
+):
     response = post(car, body, content_type)
     assert response.status_code == status
     assert response.headers["Content-Type"] == "application/json"
@@ -143,8 +168,10 @@ def test_bad_requests_are_named_and_the_server_keeps_serving(car, body, content_
 
 
 def test_value_that_does_not_cast_names_column_and_value(tmp_path):
-    app = client(examples.car_postprocessor(tmp_path / "post"),
-                 SAGEMAKER_SPARKML_SCHEMA=json.dumps(examples.POST_SCHEMA))
+    app = client(
+        examples.car_postprocessor(tmp_path / "post"),
+        SAGEMAKER_SPARKML_SCHEMA=json.dumps(examples.POST_SCHEMA),
+    )
     response = post(app, "abc")
     assert response.status_code == 422
     assert "'label'" in response.json["message"] and "'abc'" in response.json["message"]
@@ -166,7 +193,10 @@ def test_execution_parameters_are_multi_record(car):
 def test_bad_configuration_fails_at_load(tmp_path, car_dir):
     with pytest.raises(ConfigurationError, match="SAGEMAKER_SPARKML_SCHEMA"):
         load("sparkml", car_dir, Settings(sparkml_schema="{oops"))
-    missing = {"input": [{"name": "buying", "type": "string"}], "output": examples.CAR_SCHEMA["output"]}
+    missing = {
+        "input": [{"name": "buying", "type": "string"}],
+        "output": examples.CAR_SCHEMA["output"],
+    }
     with pytest.raises(ModelLoadError, match="'maint'"):
         load("sparkml", car_dir, Settings(sparkml_schema=json.dumps(missing)))
     bad_output = {**examples.CAR_SCHEMA, "output": {"name": "nope", "type": "double"}}
@@ -182,12 +212,22 @@ def test_real_server_serves_a_model_tar_gz(tmp_path, car_dir):
         for path in car_dir.iterdir():
             tar.add(path, path.name)
     env = {"SAGEMAKER_SPARKML_SCHEMA": json.dumps(examples.CAR_SCHEMA)}
-    with ServerProcess.start(archive, tmp_path / "server.log", env=env, args=("--stage", "sparkml")) as server:
-        response = requests.post(server.url + "/invocations", data=CAR_ROW,
-                                 headers={"Content-Type": "text/csv"}, timeout=10)
+    with ServerProcess.start(
+        archive, tmp_path / "server.log", env=env, args=("--stage", "sparkml")
+    ) as server:
+        response = requests.post(
+            server.url + "/invocations",
+            data=CAR_ROW,
+            headers={"Content-Type": "text/csv"},
+            timeout=10,
+        )
         assert response.status_code == 200, server.output()
         assert response.headers["Content-Type"] == "text/csv"
         assert response.text == CAR_FEATURES
-        bad = requests.post(server.url + "/invocations", data="x,y", timeout=10,
-                            headers={"Content-Type": "text/csv"})
+        bad = requests.post(
+            server.url + "/invocations",
+            data="x,y",
+            timeout=10,
+            headers={"Content-Type": "text/csv"},
+        )
         assert bad.status_code == 400 and bad.json()["error"] == "BadRequest"

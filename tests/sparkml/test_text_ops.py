@@ -6,7 +6,7 @@ import numpy as np
 
 from inferline.stages.sparkml.bundle import load_bundle
 from inferline.stages.sparkml.ops.text import murmur3_32
-from tests.sparkml.bundles import double, long, node, string, strings, tensor, write_bundle, leap
+from tests.sparkml.bundles import double, leap, long, node, string, strings, tensor, write_bundle
 
 IO = {"inputs": {"input": "x"}, "outputs": {"output": "y"}}
 
@@ -29,19 +29,34 @@ def test_tokenizer_follows_java_split(tmp_path):
 
 
 def test_regex_tokenizer_gaps_and_matches(tmp_path):
-    gaps = run(tmp_path, "regex_tokenizer", {"regex": string("\\s+"), "match_gaps": {"boolean": True},
-                                             "token_min_length": {"int": 2},
-                                             "lowercase_text": {"boolean": True}},
-               leap(x=["A bb  CCC d"]))
+    gaps = run(
+        tmp_path,
+        "regex_tokenizer",
+        {
+            "regex": string("\\s+"),
+            "match_gaps": {"boolean": True},
+            "token_min_length": {"int": 2},
+            "lowercase_text": {"boolean": True},
+        },
+        leap(x=["A bb  CCC d"]),
+    )
     assert gaps["y"][0] == ["bb", "ccc"]
-    matches = run(tmp_path, "regex_tokenizer", {"regex": string("[a-z]+"), "match_gaps": {},
-                                                "lowercase_text": {}}, leap(x=["ab1Cd2ef"]))
+    matches = run(
+        tmp_path,
+        "regex_tokenizer",
+        {"regex": string("[a-z]+"), "match_gaps": {}, "lowercase_text": {}},
+        leap(x=["ab1Cd2ef"]),
+    )
     assert matches["y"][0] == ["ab", "d", "ef"]
 
 
 def test_stopwords_and_ngrams(tmp_path):
-    stop = run(tmp_path, "stopwords_remover", {"stop_words": strings(["the", "a"]), "case_sensitive": {}},
-               tokens(["The", "cat", "a", "hat"]))
+    stop = run(
+        tmp_path,
+        "stopwords_remover",
+        {"stop_words": strings(["the", "a"]), "case_sensitive": {}},
+        tokens(["The", "cat", "a", "hat"]),
+    )
     assert stop["y"][0] == ["cat", "hat"]
     grams = run(tmp_path, "ngram", {"n": long(2)}, tokens(["a", "b", "c"], ["a"]))
     assert grams["y"].tolist() == [["a b", "b c"], []]
@@ -57,14 +72,24 @@ def test_murmur3_matches_the_reference_vectors():
 
 def test_hashing_tf_matches_spark(tmp_path):
     # Spark 4.1: HashingTF(numFeatures=16) on ['a','b','a'] is (16,[3,5],[2.0,1.0]).
-    out = run(tmp_path, "hashing_term_frequency",
-              {"num_features": long(16), "binary": {}, "hashUnsafeBytesVersion": {"int": 2}},
-              tokens(["a", "b", "a"]))
+    out = run(
+        tmp_path,
+        "hashing_term_frequency",
+        {"num_features": long(16), "binary": {}, "hashUnsafeBytesVersion": {"int": 2}},
+        tokens(["a", "b", "a"]),
+    )
     assert out["y"].shape == (1, 16)
     assert out["y"].indices.tolist() == [3, 5] and out["y"].data.tolist() == [2.0, 1.0]
-    binary = run(tmp_path, "hashing_term_frequency",
-                 {"num_features": long(16), "binary": {"boolean": True},
-                  "hashUnsafeBytesVersion": {"int": 2}}, tokens(["a", "b", "a"]))
+    binary = run(
+        tmp_path,
+        "hashing_term_frequency",
+        {
+            "num_features": long(16),
+            "binary": {"boolean": True},
+            "hashUnsafeBytesVersion": {"int": 2},
+        },
+        tokens(["a", "b", "a"]),
+    )
     assert binary["y"].data.tolist() == [1.0, 1.0]
 
 
@@ -72,11 +97,20 @@ def test_count_vectorizer_and_idf(tmp_path):
     attributes = {"vocabulary": strings(["b", "a", "c"]), "binary": {}, "min_tf": double(1.0)}
     out = run(tmp_path, "count_vectorizer", attributes, tokens(["a", "a", "b", "zzz"]))
     assert out["y"].toarray().tolist() == [[1, 2, 0]]
-    fraction = run(tmp_path, "count_vectorizer", {**attributes, "min_tf": double(0.5)},
-                   tokens(["a", "a", "b", "zzz"]))
+    fraction = run(
+        tmp_path,
+        "count_vectorizer",
+        {**attributes, "min_tf": double(0.5)},
+        tokens(["a", "a", "b", "zzz"]),
+    )
     assert fraction["y"].toarray().tolist() == [[0, 2, 0]]  # 2 of 4 tokens
-    idf = load_bundle(write_bundle(tmp_path / "tfidf", [
-        node("count_vectorizer", attributes, {"input": "x"}, {"output": "tf"}),
-        node("idf", {"idf": tensor([0.5, 2.0, 1.0])}, {"input": "tf"}, {"output": "y"}),
-    ])).transform(tokens(["a", "b"]))
+    idf = load_bundle(
+        write_bundle(
+            tmp_path / "tfidf",
+            [
+                node("count_vectorizer", attributes, {"input": "x"}, {"output": "tf"}),
+                node("idf", {"idf": tensor([0.5, 2.0, 1.0])}, {"input": "tf"}, {"output": "y"}),
+            ],
+        )
+    ).transform(tokens(["a", "b"]))
     assert idf["y"].toarray().tolist() == [[0.5, 2.0, 0.0]]

@@ -7,5 +7,15 @@ One module per family: `pipeline`, `feature` (indexers, encoders, scalers),
 from inferline.stages.sparkml.ops import cluster, feature, linear, math, pipeline, text, tree
 from inferline.stages.sparkml.ops.base import OPS, NodeSpec, Op
 
-__all__ = ["OPS", "NodeSpec", "Op", "cluster", "feature", "linear", "math", "pipeline", "text",
-           "tree"]
+__all__ = [
+    "OPS",
+    "NodeSpec",
+    "Op",
+    "cluster",
+    "feature",
+    "linear",
+    "math",
+    "pipeline",
+    "text",
+    "tree",
+]

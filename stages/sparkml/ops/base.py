@@ -67,13 +67,13 @@ class Op:
 
 
 OPS: dict[str, type[Op]] = {}
-O = TypeVar("O", bound=type[Op])
+OpClass = TypeVar("OpClass", bound=type[Op])
 
 
-def register(*names: str) -> Callable[[O], O]:
+def register(*names: str) -> Callable[[OpClass], OpClass]:
     """Class decorator: the op answers to these MLeap op names."""
 
-    def add(cls: O) -> O:
+    def add(cls: OpClass) -> OpClass:
         cls.op_names = names
         for name in names:
             OPS[name] = cls
@@ -92,6 +92,7 @@ def column_pairs(spec: NodeSpec) -> list[tuple[int, str, str]]:
     ``output0..`` (MLeap reads ``input`` as ``input0``). Pairs whose output port is
     absent from node.json are left out.
     """
+
     def numbered(ports: dict[str, str], kind: str) -> dict[int, str]:
         found: dict[int, str] = {}
         for port, column in ports.items():

@@ -22,7 +22,7 @@ class KMeans(Predictor):
         if self.cosine:
             norms = np.linalg.norm(self.centers, axis=1, keepdims=True)
             self.centers = self.centers / np.where(norms == 0, 1.0, norms)
-        self.center_norms = (self.centers ** 2).sum(axis=1)
+        self.center_norms = (self.centers**2).sum(axis=1)
 
     def predict(self, features: Column) -> dict[str, np.ndarray]:
         x = dense(features)

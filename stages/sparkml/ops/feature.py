@@ -84,8 +84,10 @@ class StringIndexer(Op):
             raise spec.error(f"{len(self.pairs)} columns but {len(self.labels)} label lists")
         self.lookups = [{label: float(i) for i, label in enumerate(ls)} for ls in self.labels]
         # One-row answers, built once: a request of one row is the common case.
-        self.single = [{label: _frozen(np.array([float(i)])) for i, label in enumerate(ls)}
-                       for ls in self.labels]
+        self.single = [
+            {label: _frozen(np.array([float(i)])) for i, label in enumerate(ls)}
+            for ls in self.labels
+        ]
 
     def transform(self, frame: Frame) -> Frame:
         out = dict(frame)
@@ -125,8 +127,12 @@ class ReverseStringIndexer(ColumnOp):
     def compute(self, column: Column, k: int, name: str) -> Any:
         values = doubles(column, name)
         index = values.astype(np.int64, copy=False) if np.isfinite(values).all() else None
-        if index is None or (index != values).any() or (index < 0).any() or (
-                index >= len(self.labels)).any():
+        if (
+            index is None
+            or (index != values).any()
+            or (index < 0).any()
+            or (index >= len(self.labels)).any()
+        ):
             bad = next(v for v in values if not (0 <= v < len(self.labels) and v == int(v)))
             raise UnprocessableEntity(
                 f"column {name!r}: unseen index {java_double(bad)}; "
@@ -160,8 +166,10 @@ class OneHotEncoder(ColumnOp):
         ]
         if any(k >= len(self.categories) for k, _, _ in self.pairs):
             raise spec.error(f"{len(self.pairs)} columns but {len(self.categories)} category sizes")
-        self.single = [[_frozen_sparse(Sparse.one_hot(np.array([i]), size)) for i in range(n)]
-                       for n, size in zip(self.categories, self.sizes)]
+        self.single = [
+            [_frozen_sparse(Sparse.one_hot(np.array([i]), size)) for i in range(n)]
+            for n, size in zip(self.categories, self.sizes, strict=True)
+        ]
 
     def compute(self, column: Column, k: int, name: str) -> Any:
         if len(column) == 1 and isinstance(column, np.ndarray) and column.dtype == np.float64:
@@ -200,8 +208,11 @@ class VectorAssembler(Op):
 
     def __init__(self, spec: NodeSpec) -> None:
         super().__init__(spec)
-        numbered = sorted((int(port[5:] or 0), column) for port, column in spec.inputs.items()
-                          if port.startswith("input"))
+        numbered = sorted(
+            (int(port[5:] or 0), column)
+            for port, column in spec.inputs.items()
+            if port.startswith("input")
+        )
         self.sources = [column for _, column in numbered]
         self.target = spec.outputs.get("output")
         self.handle_invalid = handle_invalid(spec)
@@ -217,30 +228,41 @@ class VectorAssembler(Op):
                 out[self.target] = assembled
                 return out
         if any(isinstance(p, Sparse) for p in parts) and (
-                sum(width(p) for p in parts) > DENSE_ASSEMBLY_WIDTH):
-            pieces = [p if isinstance(p, Sparse) else Sparse.from_dense(_part(p, s))
-                      for p, s in zip(parts, self.sources)]
+            sum(width(p) for p in parts) > DENSE_ASSEMBLY_WIDTH
+        ):
+            pieces = [
+                p if isinstance(p, Sparse) else Sparse.from_dense(_part(p, s))
+                for p, s in zip(parts, self.sources, strict=True)
+            ]
             out[self.target] = _hstack(pieces)
             invalid = np.zeros(pieces[0].rows, dtype=bool)
             for piece in pieces:
                 invalid[piece.row_ids()[np.isnan(piece.data)]] = True
         else:
-            joined = np.concatenate([_part(p, s) for p, s in zip(parts, self.sources)], axis=1)
+            joined = np.concatenate(
+                [_part(p, s) for p, s in zip(parts, self.sources, strict=True)], axis=1
+            )
             invalid = np.isnan(joined).any(axis=1)
-            out[self.target] = Sparse.from_dense(joined) if any(
-                isinstance(p, Sparse) for p in parts) else joined
+            out[self.target] = (
+                Sparse.from_dense(joined) if any(isinstance(p, Sparse) for p in parts) else joined
+            )
         if not invalid.any() or self.handle_invalid == "keep":
             return out
         if self.handle_invalid == "skip":
             return take_rows(out, ~invalid)
         row = int(np.flatnonzero(invalid)[0])
-        culprit = next((s for p, s in zip(parts, self.sources)
-                        if np.isnan(_part(p, s)[row]).any()), self.sources[0])
+        culprit = next(
+            (
+                s
+                for p, s in zip(parts, self.sources, strict=True)
+                if np.isnan(_part(p, s)[row]).any()
+            ),
+            self.sources[0],
+        )
         raise UnprocessableEntity(
             f"column {culprit!r} holds a null or NaN (row {row + 1}); Spark's VectorAssembler "
             "refuses it (handleInvalid=error)"
         )
-
 
     def _one_row(self, parts: list[Column]) -> Column | None:
         """One row with plain Python lists; None (use the general path) on NaN or text."""
@@ -250,7 +272,7 @@ class VectorAssembler(Op):
             if isinstance(part, Sparse):
                 any_sparse = True
                 row = [0.0] * part.size
-                for i, v in zip(part.indices.tolist(), part.data.tolist()):
+                for i, v in zip(part.indices.tolist(), part.data.tolist(), strict=True):
                     row[i] = v
                 values += row
             elif part.ndim == 1:
@@ -264,8 +286,12 @@ class VectorAssembler(Op):
         if not any_sparse:
             return np.array([values])
         nonzero = [i for i, v in enumerate(values) if v != 0.0]
-        return Sparse(np.array([values[i] for i in nonzero]), np.array(nonzero, dtype=np.int64),
-                      np.array([0, len(nonzero)], dtype=np.int64), len(values))
+        return Sparse(
+            np.array([values[i] for i in nonzero]),
+            np.array(nonzero, dtype=np.int64),
+            np.array([0, len(nonzero)], dtype=np.int64),
+            len(values),
+        )
 
 
 def _part(part: Column, source: str) -> np.ndarray:
@@ -278,7 +304,9 @@ def _hstack(parts: list[Sparse]) -> Sparse:
     offsets = np.cumsum([0] + [p.size for p in parts])
     rows = np.concatenate([p.row_ids() for p in parts])
     order = np.argsort(rows, kind="stable")  # parts in order, so columns stay sorted
-    indices = np.concatenate([p.indices + off for p, off in zip(parts, offsets)])[order]
+    indices = np.concatenate([p.indices + off for p, off in zip(parts, offsets, strict=False)])[
+        order
+    ]
     data = np.concatenate([p.data for p in parts])[order]
     indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=parts[0].rows))))
     return Sparse(data, indices, indptr, int(offsets[-1]))
@@ -410,7 +438,8 @@ class Bucketizer(Op):
                 else:
                     raise UnprocessableEntity(
                         f"column {source!r} holds NaN or null; the bucketizer refuses it "
-                        "(handle_invalid=error)")
+                        "(handle_invalid=error)"
+                    )
             out[target] = bucket
         return out if keep is None else take_rows(out, keep)
 
@@ -500,7 +529,7 @@ def _spark_monomials(features: int, degree: int) -> np.ndarray:
             terms.append(exponents)
             return
         for power in range(remaining + 1):
-            bumped = exponents[:last] + (exponents[last] + power,) + exponents[last + 1:]
+            bumped = exponents[:last] + (exponents[last] + power,) + exponents[last + 1 :]
             expand(last - 1, remaining - power, bumped)
 
     expand(features - 1, degree, (0,) * features)
@@ -514,8 +543,11 @@ class Interaction(Op):
     def __init__(self, spec: NodeSpec) -> None:
         super().__init__(spec)
         attrs = spec.attributes
-        numbered = sorted((int(port[5:] or 0), column) for port, column in spec.inputs.items()
-                          if port.startswith("input"))
+        numbered = sorted(
+            (int(port[5:] or 0), column)
+            for port, column in spec.inputs.items()
+            if port.startswith("input")
+        )
         self.sources = [column for _, column in numbered]
         self.encodings = [
             [int(n) for n in attrs.integers(f"num_features{i}", [1])] for i in range(len(numbered))
@@ -526,10 +558,13 @@ class Interaction(Op):
         if self.target is None:
             return frame
         result: np.ndarray | None = None
-        for source, encoding in zip(self.sources, self.encodings):
+        for source, encoding in zip(self.sources, self.encodings, strict=True):
             encoded = _encode(dense(frame[source]), encoding, source)
-            result = encoded if result is None else (
-                result[:, :, None] * encoded[:, None, :]).reshape(len(result), -1)
+            result = (
+                encoded
+                if result is None
+                else (result[:, :, None] * encoded[:, None, :]).reshape(len(result), -1)
+            )
         return {**frame, self.target: result}
 
 
@@ -540,7 +575,7 @@ def _encode(values: np.ndarray, encoding: list[int], name: str) -> np.ndarray:
     blocks = []
     for j, n in enumerate(encoding):
         if n == 1:
-            blocks.append(values[:, j:j + 1])
+            blocks.append(values[:, j : j + 1])
         else:
             index = values[:, j].astype(np.int64)
             if ((index < 0) | (index >= n)).any():
@@ -559,8 +594,9 @@ class VectorSlicer(ColumnOp):
         if spec.op == "chi_sq_selector":
             self.indices = attrs.integers("filter_indices")
         else:
-            self.indices = np.concatenate([attrs.integers("indices", []),
-                                           attrs.integers("named_indices", [])]).astype(np.int64)
+            self.indices = np.concatenate(
+                [attrs.integers("indices", []), attrs.integers("named_indices", [])]
+            ).astype(np.int64)
 
     def compute(self, column: Column, k: int, name: str) -> Any:
         sliced = dense(column)[:, self.indices]
@@ -575,8 +611,13 @@ class VectorIndexer(Op):
         super().__init__(spec)
         attrs = spec.attributes
         self.maps = {
-            int(key): dict(zip(attrs.doubles(f"key_{key}_keys").tolist(),
-                               attrs.integers(f"key_{key}_values").astype(float).tolist()))
+            int(key): dict(
+                zip(
+                    attrs.doubles(f"key_{key}_keys").tolist(),
+                    attrs.integers(f"key_{key}_values").astype(float).tolist(),
+                    strict=True,
+                )
+            )
             for key in attrs.integers("keys", [])
         }
         self.handle_invalid = handle_invalid(spec)
@@ -599,7 +640,8 @@ class VectorIndexer(Op):
                     else:
                         raise UnprocessableEntity(
                             f"column {source!r}: feature {feature} has unseen value "
-                            f"{java_double(raw[int(np.flatnonzero(unknown)[0])])}")
+                            f"{java_double(raw[int(np.flatnonzero(unknown)[0])])}"
+                        )
                 values[:, feature] = mapped
             out[target] = Sparse.from_dense(values) if isinstance(frame[source], Sparse) else values
         return out if keep is None else take_rows(out, keep)
@@ -613,7 +655,7 @@ class StringMap(ColumnOp):
         super().__init__(spec)
         attrs = spec.attributes
         labels = attrs.strings("labels")
-        self.table = dict(zip(labels, attrs.doubles("values").tolist()))
+        self.table = dict(zip(labels, attrs.doubles("values").tolist(), strict=True))
         self.handle_invalid = handle_invalid(spec)
         self.default = attrs.double("default_value", 0.0)
 
@@ -624,4 +666,3 @@ class StringMap(ColumnOp):
             bad = texts[values.index(None)]
             raise UnprocessableEntity(f"column {name!r}: {bad!r} is not in the string map")
         return np.array([self.default if v is None else v for v in values])
-

@@ -13,8 +13,11 @@ def dot(features: Column, weights: np.ndarray) -> np.ndarray:
     """Each row's dot product with `weights` (vector: (N,), matrix (d, K): (N, K))."""
     if isinstance(features, Sparse):
         if weights.ndim == 1:
-            return np.bincount(features.row_ids(), weights=features.data * weights[features.indices],
-                               minlength=features.rows)
+            return np.bincount(
+                features.row_ids(),
+                weights=features.data * weights[features.indices],
+                minlength=features.rows,
+            )
         return features.to_csr() @ weights
     return dense(features) @ weights
 
@@ -57,13 +60,20 @@ class LogisticRegression(Predictor):
             margin = dot(features, self.coefficients) + self.intercept
             raw = np.stack([-margin, margin], axis=1)
             p1 = 1.0 / (1.0 + np.exp(-margin))
-            return {"raw_prediction": raw, "probability": np.stack([1.0 - p1, p1], axis=1),
-                    "prediction": (p1 > self.threshold).astype(np.float64)}
+            return {
+                "raw_prediction": raw,
+                "probability": np.stack([1.0 - p1, p1], axis=1),
+                "prediction": (p1 > self.threshold).astype(np.float64),
+            }
         raw = dot(features, self.matrix.T) + self.intercepts
         probability = softmax(raw)
-        return {"raw_prediction": raw, "probability": probability,
-                "prediction": pick(probability, self.thresholds) if self.thresholds is not None
-                else np.argmax(raw, axis=1).astype(np.float64)}
+        return {
+            "raw_prediction": raw,
+            "probability": probability,
+            "prediction": pick(probability, self.thresholds)
+            if self.thresholds is not None
+            else np.argmax(raw, axis=1).astype(np.float64),
+        }
 
 
 @register("linear_svc")
@@ -77,8 +87,10 @@ class LinearSVC(Predictor):
 
     def predict(self, features: Column) -> dict[str, np.ndarray]:
         margin = dot(features, self.coefficients) + self.intercept
-        return {"raw_prediction": np.stack([-margin, margin], axis=1),
-                "prediction": (margin > self.threshold).astype(np.float64)}
+        return {
+            "raw_prediction": np.stack([-margin, margin], axis=1),
+            "prediction": (margin > self.threshold).astype(np.float64),
+        }
 
 
 @register("naive_bayes")
@@ -90,8 +102,10 @@ class NaiveBayes(Predictor):
         attrs = spec.attributes
         self.model_type = attrs.string("model_type", "multinomial")
         if self.model_type not in ("multinomial", "bernoulli"):
-            raise spec.error(f"unsupported op naive_bayes with model_type {self.model_type!r} "
-                             "(multinomial and bernoulli load)")
+            raise spec.error(
+                f"unsupported op naive_bayes with model_type {self.model_type!r} "
+                "(multinomial and bernoulli load)"
+            )
         self.pi = attrs.tensor("pi")
         theta = attrs.tensor("theta")
         self.theta = theta.reshape(len(self.pi), -1) if theta.ndim == 1 else theta
@@ -107,5 +121,8 @@ class NaiveBayes(Predictor):
     def predict(self, features: Column) -> dict[str, np.ndarray]:
         raw = dot(features, self.weights) + self.bias
         probability = softmax(raw)
-        return {"raw_prediction": raw, "probability": probability,
-                "prediction": pick(probability, self.thresholds)}
+        return {
+            "raw_prediction": raw,
+            "probability": probability,
+            "prediction": pick(probability, self.thresholds),
+        }

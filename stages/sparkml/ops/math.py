@@ -16,16 +16,29 @@ def _logit(x: np.ndarray) -> np.ndarray:
 
 
 UNARY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "log": np.log, "exp": np.exp, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "tan": np.tan,
-    "abs": np.abs, "logit": _logit, "floor": np.floor, "ceil": np.ceil,
+    "log": np.log,
+    "exp": np.exp,
+    "sqrt": np.sqrt,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "abs": np.abs,
+    "logit": _logit,
+    "floor": np.floor,
+    "ceil": np.ceil,
     "round": lambda x: np.floor(x + 0.5),  # Java Math.round: halves go up, not to even
 }
 
 BINARY: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "div": np.divide,
     "rem": np.fmod,  # Java %: the sign follows the dividend
-    "log_n": lambda a, b: np.log(a) / np.log(b), "pow": np.power,
-    "min": np.minimum, "max": np.maximum,
+    "log_n": lambda a, b: np.log(a) / np.log(b),
+    "pow": np.power,
+    "min": np.minimum,
+    "max": np.maximum,
 }
 
 

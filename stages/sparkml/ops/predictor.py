@@ -21,7 +21,6 @@ class Predictor(Op):
         if "features" not in spec.inputs:
             raise spec.error("node.json has no 'features' input port")
         self.source = spec.inputs["features"]
-        self.wanted = frozenset(port for port in spec.outputs)
 
     def transform(self, frame: Frame) -> Frame:
         produced = self.predict(frame[self.source])
@@ -40,8 +39,9 @@ def pick(probability: np.ndarray, thresholds: np.ndarray | None) -> np.ndarray:
     if thresholds is None:
         return np.argmax(probability, axis=1).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        scaled = np.where(thresholds == 0, np.inf, probability / np.where(thresholds == 0, 1,
-                                                                          thresholds))
+        scaled = np.where(
+            thresholds == 0, np.inf, probability / np.where(thresholds == 0, 1, thresholds)
+        )
     return np.argmax(scaled, axis=1).astype(np.float64)
 
 

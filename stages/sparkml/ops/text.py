@@ -44,7 +44,8 @@ def token_lists(column: Column, name: str) -> list[list[str]]:
     for row, value in enumerate(column):
         if not isinstance(value, (list, tuple, np.ndarray)):
             raise UnprocessableEntity(
-                f"column {name!r} must hold lists of strings, got {value!r} (row {row + 1})")
+                f"column {name!r} must hold lists of strings, got {value!r} (row {row + 1})"
+            )
         out.append(list(value))
     return out
 
@@ -88,8 +89,11 @@ class RegexTokenizer(ColumnOp):
             if text is None:
                 raise _null(name)
             text = text.lower() if self.lowercase else text
-            tokens = java_split(self.pattern, text) if self.gaps else [
-                m.group(0) for m in self.pattern.finditer(text)]
+            tokens = (
+                java_split(self.pattern, text)
+                if self.gaps
+                else [m.group(0) for m in self.pattern.finditer(text)]
+            )
             out.append([t for t in tokens if len(t) >= self.min_length])
         return _objects(out)
 
@@ -105,10 +109,15 @@ class StopWordsRemover(ColumnOp):
 
     def compute(self, column: Column, k: int, name: str) -> Any:
         if self.case_sensitive:
-            return _objects([[t for t in row if t not in self.stop]
-                             for row in token_lists(column, name)])
-        return _objects([[t for t in row if t is None or t.lower() not in self.stop]
-                         for row in token_lists(column, name)])
+            return _objects(
+                [[t for t in row if t not in self.stop] for row in token_lists(column, name)]
+            )
+        return _objects(
+            [
+                [t for t in row if t is None or t.lower() not in self.stop]
+                for row in token_lists(column, name)
+            ]
+        )
 
 
 @register("ngram")
@@ -121,8 +130,12 @@ class NGram(ColumnOp):
 
     def compute(self, column: Column, k: int, name: str) -> Any:
         n = self.n
-        return _objects([[" ".join(row[i:i + n]) for i in range(len(row) - n + 1)]
-                         for row in token_lists(column, name)])
+        return _objects(
+            [
+                [" ".join(row[i : i + n]) for i in range(len(row) - n + 1)]
+                for row in token_lists(column, name)
+            ]
+        )
 
 
 @register("hashing_term_frequency")
@@ -155,8 +168,12 @@ class HashingTermFrequency(ColumnOp):
             indices += keys
             data += [1.0] * len(keys) if self.binary else [float(counts[i]) for i in keys]
             indptr.append(len(indices))
-        return Sparse(np.array(data), np.array(indices, dtype=np.int64),
-                      np.array(indptr, dtype=np.int64), self.size)
+        return Sparse(
+            np.array(data),
+            np.array(indices, dtype=np.int64),
+            np.array(indptr, dtype=np.int64),
+            self.size,
+        )
 
 
 @register("count_vectorizer")
@@ -183,8 +200,12 @@ class CountVectorizer(ColumnOp):
             indices += keys
             data += [1.0] * len(keys) if self.binary else [float(counts[i]) for i in keys]
             indptr.append(len(indices))
-        return Sparse(np.array(data), np.array(indices, dtype=np.int64),
-                      np.array(indptr, dtype=np.int64), self.size)
+        return Sparse(
+            np.array(data),
+            np.array(indices, dtype=np.int64),
+            np.array(indptr, dtype=np.int64),
+            self.size,
+        )
 
 
 @register("idf")
@@ -219,7 +240,7 @@ def murmur3_32(data: bytes, seed: int, legacy: bool = False) -> int:
     h1 = seed & _MASK
     whole = len(data) - len(data) % 4
     for i in range(0, whole, 4):
-        h1 = _mix_h1(h1, _mix_k1(int.from_bytes(data[i:i + 4], "little")))
+        h1 = _mix_h1(h1, _mix_k1(int.from_bytes(data[i : i + 4], "little")))
     tail = data[whole:]
     if legacy:
         for byte in tail:

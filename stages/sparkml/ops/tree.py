@@ -118,8 +118,11 @@ def _normalized(counts: np.ndarray) -> np.ndarray:
 
 def _classification(raw: np.ndarray, thresholds: np.ndarray | None) -> dict[str, np.ndarray]:
     probability = _normalized(raw)
-    return {"raw_prediction": raw, "probability": probability,
-            "prediction": pick(probability, thresholds)}
+    return {
+        "raw_prediction": raw,
+        "probability": probability,
+        "prediction": pick(probability, thresholds),
+    }
 
 
 @register("decision_tree_classifier")
@@ -200,14 +203,20 @@ class GBTClassifier(Predictor):
         margin = _margin(self.trees, self.weights, dense(features))
         p1 = 1.0 / (1.0 + np.exp(-2.0 * margin))
         probability = np.stack([1.0 - p1, p1], axis=1)
-        prediction = pick(probability, self.thresholds) if self.thresholds is not None else (
-            (margin > 0).astype(np.float64))
-        return {"raw_prediction": np.stack([-margin, margin], axis=1),
-                "probability": probability, "prediction": prediction}
+        prediction = (
+            pick(probability, self.thresholds)
+            if self.thresholds is not None
+            else ((margin > 0).astype(np.float64))
+        )
+        return {
+            "raw_prediction": np.stack([-margin, margin], axis=1),
+            "probability": probability,
+            "prediction": prediction,
+        }
 
 
 def _margin(trees: list[Tree], weights: np.ndarray, x: np.ndarray) -> np.ndarray:
     margin = np.zeros(len(x))
-    for tree, weight in zip(trees, weights):
+    for tree, weight in zip(trees, weights, strict=True):
         margin += weight * tree.values[tree.leaves(x), 0]
     return margin
