@@ -9,6 +9,7 @@ is named ``__label__<class>``, so a class `EducationalInstitution` answers
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
@@ -39,7 +40,7 @@ class BlazingTextStage(FrameStage):
                 "classes_ and predict_proba (fit e.g. TfidfVectorizer + LogisticRegression)"
             )
 
-    @property
+    @cached_property
     def labels(self) -> np.ndarray:
         return np.array([label_of(name) for name in self.classifier.classes_], dtype=object)
 

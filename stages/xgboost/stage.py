@@ -9,6 +9,7 @@ probability vector per row for multi:softprob.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -30,13 +31,20 @@ class XGBoostStage:
     realtime: CodecRegistry = field(default_factory=lambda: codecs.responses(batch=False))
     batch: CodecRegistry = field(default_factory=lambda: codecs.responses(batch=True))
 
-    @property
+    # Read once from the booster: each is a call into XGBoost's C API.
+    @cached_property
     def num_features(self) -> int:
         return int(self.booster.num_features())
 
-    @property
+    @cached_property
     def feature_names(self) -> list[str]:
         return list(self.booster.feature_names or (f"f{i}" for i in range(self.num_features)))
+
+    @cached_property
+    def iteration_range(self) -> tuple[int, int]:
+        """Trees up to the best iteration when early stopping saved one, else all (0, 0)."""
+        best = self.booster.attributes().get("best_iteration")
+        return (0, int(best) + 1) if best is not None else (0, 0)
 
     def invoke(self, invocation: Invocation) -> Answer:
         responses = self.batch if invocation.batch else self.realtime
@@ -55,11 +63,10 @@ class XGBoostStage:
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         """The booster's predictions (float32), up to its best iteration when it has one."""
-        best = self.booster.attributes().get("best_iteration")
-        iterations = (0, int(best) + 1) if best is not None else (0, 0)
         try:
             return np.asarray(self.booster.inplace_predict(
-                features, iteration_range=iterations, missing=np.nan, validate_features=False
+                features, iteration_range=self.iteration_range, missing=np.nan,
+                validate_features=False,
             ))
         except xgboost.core.XGBoostError as error:
             raise UnprocessableEntity(

@@ -292,3 +292,15 @@ def test_malformed_recordio_is_a_400_naming_the_record(
     short = sagemaker_recordio(FEATURES[:1, :3])
     got, answer, _ = post(client(stage), short, "application/x-recordio-protobuf")
     assert got == 422 and "has 3 features, expected 7" in json.loads(answer)["message"]
+
+
+def test_early_stopped_boosters_predict_with_their_best_iteration(tmp_path: Path) -> None:
+    data = xgboost.DMatrix(FEATURES[:300], RINGS[:300])
+    held_out = xgboost.DMatrix(FEATURES[300:], RINGS[300:])
+    booster = xgboost.train({"max_depth": 6, "eta": 0.9}, data, 200, evals=[(held_out, "v")],
+                            early_stopping_rounds=3, verbose_eval=False)
+    assert booster.best_iteration < booster.num_boosted_rounds() - 1
+    save(booster, tmp_path)
+    stage = load(tmp_path, Settings())
+    best = booster.predict(held_out, iteration_range=(0, booster.best_iteration + 1))
+    assert np.array_equal(stage.predict(FEATURES[300:].astype(np.float32)), best)
