@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -304,3 +306,35 @@ def test_early_stopped_boosters_predict_with_their_best_iteration(tmp_path: Path
     stage = load(tmp_path, Settings())
     best = booster.predict(held_out, iteration_range=(0, booster.best_iteration + 1))
     assert np.array_equal(stage.predict(FEATURES[300:].astype(np.float32)), best)
+
+
+BLOCKED_IMPORTS = """
+import sys
+from pathlib import Path
+
+class Blocked:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("sklearn", "joblib", "skops", "google", "sagemaker"):
+            raise ImportError(f"{name} is not in the inferline-xgboost image")
+
+sys.meta_path.insert(0, Blocked())
+from inferline.containers.invocation import Invocation
+from inferline.containers.media import MediaType
+from inferline.containers.settings import Settings
+from inferline.stages import load
+
+stage = load(None, Path(sys.argv[1]), Settings())
+print(stage.invoke(Invocation(sys.argv[2].encode(), MediaType("text/csv"))).body.decode())
+"""
+
+
+def test_the_stage_needs_neither_scikit_learn_nor_protobuf(
+    regressor_dir: Path, regressor: xgboost.Booster
+) -> None:
+    """The inferline-xgboost image installs only the xgboost extra."""
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCKED_IMPORTS, str(regressor_dir), ROW],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(expected(regressor, FEATURES[:1])[0])
