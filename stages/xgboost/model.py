@@ -3,7 +3,7 @@
 SageMaker's XGBoost algorithm writes its model as a file named `xgboost-model`, with no
 suffix to tell the format. We read the bytes and let XGBoost recognise JSON or UBJ
 from them (`load_model` on a suffix-less path would guess UBJ and fail on JSON).
-The legacy binary format needs xgboost<3 to read; Python pickles are refused, since
+The legacy binary format needs xgboost<3.1 to read; Python pickles are refused, since
 loading one runs arbitrary code.
 """
 
@@ -43,7 +43,7 @@ def load_booster(model_dir: Path) -> xgboost.Booster:
         first_line = str(error).splitlines()[0]
         raise ModelLoadError(
             f"xgboost {xgboost.__version__} cannot read {path} ({first_line}); "
-            "save it as JSON or UBJ (legacy binary models need xgboost<3)"
+            "save it as JSON or UBJ (legacy binary models need xgboost<3.1 to convert)"
         ) from None
     # One thread per prediction: gunicorn runs a worker per core already (as AWS's
     # container does), and more threads per worker would only contend for them.
