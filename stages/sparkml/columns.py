@@ -56,14 +56,12 @@ class Sparse:
 
     def take(self, rows: np.ndarray) -> Sparse:
         """The given rows (integer positions), in order."""
-        starts, ends = self.indptr[rows], self.indptr[rows + 1]
-        counts = ends - starts
-        picks = (
-            np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)])
-            if len(rows)
-            else (np.zeros(0, dtype=np.int64))
-        )
-        indptr = np.concatenate(([0], np.cumsum(counts)))
+        starts = self.indptr[rows]
+        counts = self.indptr[rows + 1] - starts
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        # Position k of the result reads stored value starts[row] + (k - indptr[row]).
+        picks = np.repeat(starts - indptr[:-1], counts) + np.arange(indptr[-1])
         return Sparse(self.data[picks], self.indices[picks], indptr, self.size)
 
     @classmethod

@@ -397,3 +397,16 @@ def test_string_map_with_default(tmp_path):
         "default_value": double(-1.0),
     }
     assert run(tmp_path, "string_map", attributes, leap(x=["b", "z"]))["y"].tolist() == [2.0, -1.0]
+
+
+def test_skip_filters_sparse_and_token_columns_too(tmp_path):
+    tokens = np.empty(3, dtype=object)
+    tokens[:] = [["a"], ["b"], ["c"]]
+    frame = {
+        **leap(x=["F", "Q", "I"]),
+        "v": scipy.sparse.csr_matrix(np.array([[0.0, 1.0], [2.0, 0.0], [3.0, 4.0]])),
+        "t": tokens,
+    }
+    out = run(tmp_path, "string_indexer", indexer("skip"), frame)
+    assert out["v"].toarray().tolist() == [[0.0, 1.0], [3.0, 4.0]]
+    assert out["t"].tolist() == [["a"], ["c"]]
