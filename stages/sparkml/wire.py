@@ -223,11 +223,26 @@ class JsonLinesResponses:
         return "\n".join(lines).encode()
 
 
+_LITERALS = frozenset({"true", "false", "null", "NaN", "Infinity", "-Infinity"})
+
+
 def _json_value(text: str, output: ColumnSchema) -> str:
-    """A cell as JSON: numbers as Java (Jackson) prints them, strings quoted."""
-    if output.type == "string":
-        return json.dumps(text, ensure_ascii=False)
-    return text
+    """A cell as JSON: numbers as Java (Jackson) prints them, text quoted.
+
+    Quoting follows the value, not only the schema, so a schema that calls a text
+    column a double still yields valid JSON.
+    """
+    if output.type != "string" and (text in _LITERALS or _is_number(text)):
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 class JsonResponses:

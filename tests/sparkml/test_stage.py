@@ -231,3 +231,33 @@ def test_real_server_serves_a_model_tar_gz(tmp_path, car_dir):
             headers={"Content-Type": "text/csv"},
         )
         assert bad.status_code == 400 and bad.json()["error"] == "BadRequest"
+
+
+def test_json_stays_valid_when_the_schema_calls_text_a_double(tmp_path):
+    wrong_type = {**examples.POST_SCHEMA, "output": {"name": "cat", "type": "double"}}
+    app = client(
+        examples.car_postprocessor(tmp_path / "post"),
+        SAGEMAKER_SPARKML_SCHEMA=json.dumps(wrong_type),
+    )
+    response = post(app, "1.0", accept="application/json")
+    assert response.json == {"predictions": ["acc"]}
+
+
+def test_numbers_are_written_as_java_does(tmp_path):
+    from tests.sparkml.bundles import double, node, string, write_bundle
+
+    times_one = node(
+        "math_binary",
+        {"operation": string("mul"), "db": double(1.0)},
+        {"input_a": "x"},
+        {"output": "y"},
+    )
+    model = write_bundle(tmp_path / "m", [times_one])
+    schema = {"input": [{"name": "x", "type": "double"}], "output": {"name": "y", "type": "double"}}
+    app = client(model, SAGEMAKER_SPARKML_SCHEMA=json.dumps(schema))
+    body = "1e25\n0.00001\n0.001\n1234567\n12345678\n-0.5\nNaN\n-Infinity"
+    expected = "1.0E25\n1.0E-5\n0.001\n1234567.0\n1.2345678E7\n-0.5\nNaN\n-Infinity"
+    assert post(app, body).data.decode() == expected
+    schema["output"]["type"] = "long"
+    app = client(model, SAGEMAKER_SPARKML_SCHEMA=json.dumps(schema))
+    assert post(app, "5").data == b"5"
