@@ -148,23 +148,32 @@ def take_rows(frame: Frame, keep: np.ndarray) -> Frame:
 
 
 def to_runtime(column: Any) -> Column:
-    """A column as given to `Bundle.transform`, in the runtime's own types."""
+    """A column as given to `Bundle.transform` (numpy, scipy.sparse, pandas or lists),
+    in the runtime's own types."""
     if scipy.sparse.issparse(column):
         return Sparse.from_csr(column)
+    if hasattr(column, "to_numpy"):  # a pandas Series
+        column = column.to_numpy()
     if isinstance(column, np.ndarray):
         return column
-    if isinstance(column, (list, tuple)):
-        values = list(column)
-        if values and all(isinstance(v, (list, tuple, np.ndarray)) for v in values):
-            array = np.empty(len(values), dtype=object)
-            array[:] = [list(v) for v in values]
-            return array
-        return (
-            np.asarray(values)
-            if values and not any(v is None or isinstance(v, str) for v in values)
-            else np.array(values, dtype=object)
+    values = list(column)
+    if values and all(isinstance(v, (list, tuple, np.ndarray)) for v in values):
+        numbers = all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) for v in values for x in v
         )
-    raise TypeError(f"unsupported column type {type(column).__name__}")
+        if numbers and len({len(v) for v in values}) == 1:
+            return np.array(values, dtype=np.float64)  # dense vectors
+        return objects([list(v) for v in values])  # token lists
+    if any(v is None or isinstance(v, str) for v in values):
+        return objects(values)
+    return np.asarray(values)
+
+
+def objects(items: list[Any]) -> np.ndarray:
+    """A 1-D object array holding `items` as they are (lists stay lists)."""
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array
 
 
 def to_api(column: Column) -> Any:

@@ -225,3 +225,14 @@ def test_malformed_models_are_refused_at_load_not_at_request(tmp_path):
     )
     with pytest.raises(ModelLoadError, match="malformed"):
         load_bundle(write_bundle(tmp_path / "tree", [bad_tree]))
+
+
+def test_transform_accepts_lists_and_pandas(tmp_path):
+    import pandas as pd
+
+    bundle = load_bundle(write_bundle(tmp_path / "b", abalone_nodes()))
+    out = bundle.transform(
+        {"sex": pd.Series(["F", "M"]), "length": [0.515, 0.4], "diameter": (0.425, 0.3)}
+    )
+    assert out["prediction"][0] == pytest.approx(10.428571428571473)
+    assert out["features"].shape == (2, 4)

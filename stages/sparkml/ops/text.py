@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from inferline.containers.errors import UnprocessableEntity
-from inferline.stages.sparkml.columns import Column, Sparse
+from inferline.stages.sparkml.columns import Column, Sparse, objects
 from inferline.stages.sparkml.ops.base import ColumnOp, NodeSpec, register
 
 JAVA_WHITESPACE = re.compile(r"[ \t\n\x0b\f\r]")
@@ -50,12 +50,6 @@ def token_lists(column: Column, name: str) -> list[list[str]]:
     return out
 
 
-def _objects(items: list[Any]) -> np.ndarray:
-    array = np.empty(len(items), dtype=object)
-    array[:] = items
-    return array
-
-
 def _null(name: str) -> UnprocessableEntity:
     return UnprocessableEntity(f"column {name!r} holds a null; the tokenizer needs text")
 
@@ -68,7 +62,7 @@ class Tokenizer(ColumnOp):
         rows = texts(column, name)
         if None in rows:
             raise _null(name)
-        return _objects([java_split(JAVA_WHITESPACE, text.lower()) for text in rows])
+        return objects([java_split(JAVA_WHITESPACE, text.lower()) for text in rows])
 
 
 @register("regex_tokenizer")
@@ -78,7 +72,8 @@ class RegexTokenizer(ColumnOp):
     def __init__(self, spec: NodeSpec) -> None:
         super().__init__(spec)
         attrs = spec.attributes
-        self.pattern = re.compile(attrs.string("regex", r"\s+"))
+        # Java's \w, \d, \s and \b are ASCII-only unless UNICODE_CHARACTER_CLASS is set.
+        self.pattern = re.compile(attrs.string("regex", r"\s+"), re.ASCII)
         self.gaps = attrs.boolean("match_gaps", True)
         self.min_length = attrs.integer("token_min_length", 1)
         self.lowercase = attrs.boolean("lowercase_text", True)
@@ -95,7 +90,7 @@ class RegexTokenizer(ColumnOp):
                 else [m.group(0) for m in self.pattern.finditer(text)]
             )
             out.append([t for t in tokens if len(t) >= self.min_length])
-        return _objects(out)
+        return objects(out)
 
 
 @register("stopwords_remover")
@@ -109,10 +104,10 @@ class StopWordsRemover(ColumnOp):
 
     def compute(self, column: Column, k: int, name: str) -> Any:
         if self.case_sensitive:
-            return _objects(
+            return objects(
                 [[t for t in row if t not in self.stop] for row in token_lists(column, name)]
             )
-        return _objects(
+        return objects(
             [
                 [t for t in row if t is None or t.lower() not in self.stop]
                 for row in token_lists(column, name)
@@ -130,7 +125,7 @@ class NGram(ColumnOp):
 
     def compute(self, column: Column, k: int, name: str) -> Any:
         n = self.n
-        return _objects(
+        return objects(
             [
                 [" ".join(row[i : i + n]) for i in range(len(row) - n + 1)]
                 for row in token_lists(column, name)
