@@ -23,6 +23,7 @@ from inferline.stages.linear_learner.codecs import (
     DenseJsonLinesCodec,
     feature_matrix,
 )
+from inferline.stages.linear_learner.recordio import RecordIOProtobufCodec
 from inferline.stages.sklearn.stage import call
 
 
@@ -30,7 +31,9 @@ from inferline.stages.sklearn.stage import call
 class LinearLearnerStage(FrameStage):
     """Serve a fitted regressor or classifier (or a Pipeline ending in one)."""
 
-    codecs: ClassVar[CodecRegistry] = DEFAULT.with_codecs(DenseJsonCodec(), DenseJsonLinesCodec())
+    codecs: ClassVar[CodecRegistry] = DEFAULT.with_codecs(
+        DenseJsonCodec(), DenseJsonLinesCodec(), RecordIOProtobufCodec()
+    )
     default_accept: ClassVar[str] = JSON
 
     estimator: Any

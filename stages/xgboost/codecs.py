@@ -3,7 +3,7 @@
 Requests: ``text/csv`` (headerless features, no label), ``text/libsvm`` (also
 ``text/x-libsvm``: ``[label] index:value ...`` per line; absent indices are missing
 values, as in an XGBoost sparse matrix), ``application/x-recordio-protobuf`` (see
-`inferline.stages.xgboost.recordio`), and the JSON shapes of the Linear Learner stage
+`inferline.stages.linear_learner.recordio`), and the JSON shapes of the Linear Learner stage
 (``{"instances": [{"features": [...]}]}``, plain rows; JSON Lines one record per line).
 
 Responses (one "score" per row; a vector for multi:softprob): ``text/csv`` as the AWS
@@ -33,7 +33,7 @@ from inferline.containers.codecs.table import column_names
 from inferline.containers.errors import BadRequest, NotAcceptable, UnprocessableEntity
 from inferline.containers.media import MediaType
 from inferline.stages.linear_learner.codecs import DenseJsonCodec, DenseJsonLinesCodec
-from inferline.stages.xgboost.recordio import RecordIOProtobufCodec
+from inferline.stages.linear_learner.recordio import RecordIOProtobufCodec
 
 __all__ = ["LibSvmCodec", "PredictionCsvCodec", "requests", "responses"]
 

@@ -19,7 +19,7 @@ from inferline.containers.errors import ModelLoadError
 from inferline.containers.settings import Settings
 from inferline.stages import load as load_stage
 from inferline.stages.linear_learner import LinearLearnerStage, load, save
-from tests.model_stages.conftest import abalone_numbers
+from tests.model_stages.conftest import abalone_numbers, sagemaker_labels, sagemaker_recordio
 from tests.servers import ServerProcess
 
 Client = Callable[..., FlaskClient]
@@ -169,3 +169,31 @@ def test_models_fitted_on_named_columns_get_their_names_back(client: Client) -> 
     _, answer, _ = post(client(LinearLearnerStage(model)), instances(ROWS))
     scores = [p["score"] for p in json.loads(answer)["predictions"]]
     assert scores == pytest.approx(model.predict(named.head(3)))
+
+
+def test_recordio_protobuf_in_and_out_as_the_sagemaker_sdk_speaks_it(client: Client) -> None:
+    """The SDK's LinearLearnerPredictor sends and accepts RecordIO-protobuf by default."""
+    labels = (RINGS > 9).astype(int)
+    model = LogisticRegression(max_iter=1000).fit(FEATURES, labels)
+    app = client(LinearLearnerStage(model))
+    body = sagemaker_recordio(ROWS.astype(np.float32))
+    status, answer, answer_type = post(app, body, "application/x-recordio-protobuf",
+                                       accept="application/x-recordio-protobuf")
+    assert (status, answer_type) == (200, "application/x-recordio-protobuf")
+    records = sagemaker_labels(answer)
+    rows = ROWS.astype(np.float32)
+    assert [r["score"][0] for r in records] == pytest.approx(model.predict_proba(rows)[:, 1])
+    assert [r["predicted_label"] for r in records] == [[float(c)] for c in model.predict(rows)]
+
+    multiclass = LinearLearnerStage(LogisticRegression(max_iter=1000).fit(FEATURES, SEX))
+    answer = post(client(multiclass), body, "application/x-recordio-protobuf",
+                  accept="application/x-recordio-protobuf")[1]
+    assert [len(r["score"]) for r in sagemaker_labels(answer)] == [3, 3, 3]
+
+
+def test_recordio_answers_need_numeric_labels(client: Client) -> None:
+    names = np.array(["young", "old"])[(RINGS > 9).astype(int)]
+    model = LogisticRegression(max_iter=1000).fit(FEATURES, names)
+    status, answer, _ = post(client(LinearLearnerStage(model)), instances(ROWS),
+                             accept="application/x-recordio-protobuf")
+    assert status == 406 and "accept application/json" in json.loads(answer)["message"]

@@ -20,7 +20,7 @@ from inferline.containers.settings import Settings
 from inferline.stages import detect
 from inferline.stages import load as load_stage
 from inferline.stages.xgboost import XGBoostStage, load, save
-from tests.model_stages.conftest import abalone_numbers
+from tests.model_stages.conftest import abalone_numbers, sagemaker_recordio
 from tests.servers import ServerProcess
 
 Client = Callable[..., FlaskClient]
@@ -233,27 +233,6 @@ def test_json_objects_keyed_by_feature_name_are_put_in_model_order(
     app = client(load(tmp_path, Settings()))
     _, body, _ = post(app, json.dumps([shuffled]), "application/json")
     assert body.decode() == str(expected(booster, FEATURES[:1])[0])
-
-
-def sagemaker_recordio(rows: np.ndarray, sparse: bool = False) -> bytes:
-    """RecordIO-protobuf as the SageMaker Python SDK writes it (an independent encoder)."""
-    import io
-    import warnings
-
-    from scipy.sparse import csr_matrix
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the SDK warns about its own deprecation on import
-        from sagemaker.serializer_utils import (
-            write_numpy_to_dense_tensor,
-            write_spmatrix_to_sparse_tensor,
-        )
-    buffer = io.BytesIO()
-    if sparse:
-        write_spmatrix_to_sparse_tensor(buffer, csr_matrix(rows), labels=np.ones(len(rows)))
-    else:
-        write_numpy_to_dense_tensor(buffer, rows, labels=np.ones(len(rows)))
-    return buffer.getvalue()
 
 
 def test_recordio_protobuf_from_the_sagemaker_sdk_predicts_as_csv_does(

@@ -3,11 +3,15 @@
 Each record is framed as MXNet RecordIO writes it: the magic 0xCED7230A and the
 payload length (both little-endian uint32), the payload, then zero padding to a
 multiple of 4 bytes. The payload is an `aialgs.data.Record` (SageMaker's
-`record.proto`) whose `features["values"]` holds one row as a Float32, Float64 or
-Int32 tensor: dense, or sparse with `keys` and a `shape`.
+`record.proto`). In a request, its `features["values"]` holds one row as a Float32,
+Float64 or Int32 tensor: dense, or sparse with `keys` and a `shape`. In a response
+(Linear Learner's), its `label` map holds each output column as a Float32 tensor::
 
-The protobuf wire format is read directly (it needs only four wire types here), so
-the xgboost image carries no protobuf runtime or generated code.
+    label = {"score": Float32Tensor(values=[0.83]), "predicted_label": ...(values=[1.0])}
+
+The protobuf wire format is read and written directly (four wire types suffice), so
+neither the xgboost nor the sklearn image needs a protobuf runtime or generated code.
+The xgboost stage reads this format too.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ FEATURES_KEY = "values"
 # Value's oneof field numbers (record.proto) -> the element type of its packed values.
 TENSOR_TYPES = {2: np.dtype("<f4"), 3: np.dtype("<f8"), 7: None}  # None: int32 varints
 
-__all__ = ["RecordIOProtobufCodec", "payloads"]
+__all__ = ["RecordIOProtobufCodec", "frame_record", "label_record", "payloads"]
 
 
 class Malformed(Exception):
@@ -50,6 +54,35 @@ def payloads(body: bytes) -> Iterator[bytes]:
             raise Malformed("record is longer than the body")
         yield body[start:end]
         offset = end + (-length % 4)
+
+
+def frame_record(payload: bytes) -> bytes:
+    """One RecordIO record holding `payload`."""
+    return struct.pack("<II", MAGIC, len(payload)) + payload + b"\0" * (-len(payload) % 4)
+
+
+def _put_varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _put_bytes(number: int, content: bytes) -> bytes:
+    """A length-delimited field (wire type 2)."""
+    return _put_varint(number << 3 | 2) + _put_varint(len(content)) + content
+
+
+def label_record(columns: dict[str, np.ndarray]) -> bytes:
+    """A Record whose `label` map holds each column's values as a Float32Tensor."""
+    entries = b""
+    for name, values in columns.items():
+        tensor = _put_bytes(1, np.asarray(values, dtype="<f4").tobytes())  # packed values
+        value = _put_bytes(2, tensor)  # Value.float32_tensor
+        entries += _put_bytes(2, _put_bytes(1, name.encode()) + _put_bytes(2, value))
+    return entries
 
 
 def _varint(data: bytes, offset: int) -> tuple[int, int]:
@@ -150,7 +183,7 @@ def _width(row: tuple[np.ndarray, list[int], list[int]]) -> int:
 
 
 class RecordIOProtobufCodec:
-    """Reads rows from RecordIO-protobuf; absent sparse keys are missing values."""
+    """Reads rows (absent sparse keys are missing values); writes one labelled Record per row."""
 
     mimetype = "application/x-recordio-protobuf"
 
@@ -180,4 +213,16 @@ class RecordIOProtobufCodec:
         return pd.DataFrame(matrix, columns=column_names(width, columns))
 
     def encode(self, frame: pd.DataFrame, media: MediaType) -> bytes:
-        raise NotAcceptable("answers are text/csv, application/json or application/jsonlines")
+        names = [str(name) for name in frame.columns]
+        records = []
+        for row in zip(*(frame[name].tolist() for name in frame.columns), strict=True):
+            try:
+                columns = {name: np.atleast_1d(np.asarray(cell, dtype=np.float32))
+                           for name, cell in zip(names, row, strict=True)}
+            except (TypeError, ValueError):
+                raise NotAcceptable(
+                    "RecordIO-protobuf answers hold numbers only and these predictions are "
+                    f"not ({dict(zip(names, row, strict=True))}); accept application/json"
+                ) from None
+            records.append(frame_record(label_record(columns)))
+        return b"".join(records)
