@@ -57,6 +57,7 @@ class Deployment:
     _in_flight: int = 0
     _idle: threading.Condition = field(default_factory=threading.Condition)
     _restarting: set[str] = field(default_factory=set)
+    _stopped: bool = False
 
     @classmethod
     def start(cls, spec: EndpointSpec, runtime: Runtime, options: Options, taken: set[int]) -> Deployment:
@@ -132,7 +133,7 @@ class Deployment:
     def restart_later(self, container: Container) -> None:
         """Restart a crashed container in the background (once, however many requests saw it)."""
         with self._idle:
-            if container.hostname in self._restarting:
+            if self._stopped or container.hostname in self._restarting:
                 return
             self._restarting.add(container.hostname)
         threading.Thread(target=self._restart, args=(container,), daemon=True,
@@ -149,8 +150,15 @@ class Deployment:
         finally:
             with self._idle:
                 self._restarting.discard(container.hostname)
+                stopped = self._stopped
+                self._idle.notify_all()
+            if stopped:  # stop() ran meanwhile: do not leave this one behind
+                container.stop()
 
     def stop(self) -> None:
+        """Stop every container; restarts under way finish and are stopped too."""
+        with self._idle:
+            self._stopped = True
         for chain in self.chains.values():
             chain.close()
         _stop_all(self.containers)

@@ -103,3 +103,25 @@ def expected(rows: list[tuple[str, float, float]], models: dict[str, Path]) -> n
     regressor = joblib.load(models["regressor"] / "model.joblib")
     frame = pd.DataFrame(rows, columns=["sex", "length", "diameter"])
     return regressor.predict(featurizer.transform(frame))
+
+
+@pytest.fixture(scope="session")
+def plus(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
+    """Model directories whose transformer adds 1 (or 2) to a one-column table: chains show as sums."""
+    from sklearn.preprocessing import StandardScaler
+
+    root = tmp_path_factory.mktemp("plus")
+    paths = {}
+    for amount in (1, 2):
+        paths[amount] = root / f"plus-{amount}"
+        paths[amount].mkdir()
+        joblib.dump(StandardScaler(with_std=False).fit([[-float(amount)]]), paths[amount] / "model.joblib")
+    return paths
+
+
+def chain_of(path: Path, count: int, name: str = "chain") -> dict[str, Any]:
+    """A model of `count` copies of one container."""
+    return {"ModelName": name, "Containers": [
+        {"Image": "inferline-sklearn", "ModelDataUrl": str(path), "Environment": dict(ONE_WORKER)}
+        for _ in range(count)
+    ]}
