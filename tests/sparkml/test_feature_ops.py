@@ -410,3 +410,12 @@ def test_skip_filters_sparse_and_token_columns_too(tmp_path):
     out = run(tmp_path, "string_indexer", indexer("skip"), frame)
     assert out["v"].toarray().tolist() == [[0.0, 1.0], [3.0, 4.0]]
     assert out["t"].tolist() == [["a"], ["c"]]
+
+
+def test_dct_is_orthonormal_dct_ii(tmp_path):
+    out = run(
+        tmp_path, "dct", {"inverse": {}, "input_size": integer_(2)}, {"x": np.array([[1.0, 2.0]])}
+    )
+    assert np.allclose(out["y"], [[3 / np.sqrt(2), -1 / np.sqrt(2)]])
+    back = run(tmp_path / "inverse", "dct", {"inverse": boolean(True)}, {"x": out["y"]})
+    assert np.allclose(back["y"], [[1.0, 2.0]])

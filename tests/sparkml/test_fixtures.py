@@ -30,17 +30,9 @@ REFUSED = {
     "SupportVectorMachineParitySpec": "support_vector_machine",
     "MultinomialLabelerParitySpec": "multinomial_labeler",
     "WordLengthFilterParitySpec": "word_filter",
-    "MultiLayerPerceptronClassifierParitySpec": "multi_layer_perceptron_classifier",
-    "OneVsRestParitySpec": "one_vs_rest",
     "BisectingKMeansParitySpec": "bisecting_k_means",
-    "GaussianMixtureParitySpec": "gaussian_mixture",
     "BucketedRandomProjectionLSHParitySpec": "bucketed_random_projection_lsh",
-    "DCTParitySpec": "dct",
     "MinHashLSHParitySpec": "min_hash_lsh",
-    "WordToVectorParitySpec": "word_to_vector",
-    "AFTSurvivalRegressionParitySpec": "aft_survival_regression",
-    "GeneralizedLinearRegressionParitySpec": "generalized_linear_regression",
-    "IsotonicRegressionParitySpec": "isotonic_regression",
 }
 
 

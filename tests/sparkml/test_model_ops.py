@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from tests.sparkml.bundles import (
     double,
     doubles,
     long,
+    longs,
     node,
     string,
     strings,
@@ -304,3 +307,130 @@ def test_math_ops_use_java_semantics(tmp_path):
         )
     )
     assert constant.transform({"a": np.array([3.0, 4.0])})["r"].tolist() == [9.0, 16.0]
+
+
+def test_generalized_linear_regression_applies_the_inverse_link(tmp_path):
+    attributes = {
+        "coefficients": tensor([0.5, -1.0]),
+        "intercept": double(0.25),
+        "family": string("poisson"),
+        "link": string("log"),
+    }
+    out = predict(
+        tmp_path,
+        "generalized_linear_regression",
+        attributes,
+        outputs={"prediction": "pred", "link_prediction": "eta"},
+    )
+    eta = X @ [0.5, -1.0] + 0.25
+    assert np.allclose(out["eta"], eta) and np.allclose(out["pred"], np.exp(eta))
+    canonical = predict(
+        tmp_path / "b",
+        "generalized_linear_regression",
+        {**attributes, "family": string("binomial"), "link": {}},
+        outputs={"prediction": "pred"},
+    )
+    assert np.allclose(canonical["pred"], 1 / (1 + np.exp(-eta)))
+
+
+def test_aft_survival_regression_quantiles(tmp_path):
+    attributes = {
+        "coefficients": tensor([0.1, 0.2]),
+        "intercept": double(1.0),
+        "scale": double(0.5),
+        "quantile_probabilities": doubles([0.1, 0.5]),
+    }
+    out = predict(
+        tmp_path,
+        "aft_survival_regression",
+        attributes,
+        outputs={"prediction": "pred", "quantiles": "q"},
+    )
+    rate = np.exp(X @ [0.1, 0.2] + 1.0)
+    assert np.allclose(out["pred"], rate)
+    expected = rate[:, None] * np.exp(np.log(-np.log1p(-np.array([0.1, 0.5]))) * 0.5)
+    assert np.allclose(out["q"], expected)
+
+
+def test_isotonic_regression_interpolates_and_clamps(tmp_path):
+    item = node(
+        "isotonic_regression",
+        {
+            "boundaries": doubles([0.0, 1.0, 3.0]),
+            "predictions": doubles([1.0, 2.0, 6.0]),
+            "isotonic": {"boolean": True},
+        },
+        {"features": "x"},
+        {"prediction": "p"},
+    )
+    out = load_bundle(write_bundle(tmp_path / "iso", [item])).transform(
+        {"x": np.array([-5.0, 0.5, 2.0, 3.0, 9.0])}
+    )
+    assert out["p"].tolist() == [1.0, 1.5, 4.0, 6.0, 6.0]
+
+
+def test_multilayer_perceptron_forward_pass(tmp_path):
+    rng = np.random.default_rng(1)
+    w1, b1 = rng.normal(size=(3, 2)), rng.normal(size=3)  # [out, in]
+    w2, b2 = rng.normal(size=(2, 3)), rng.normal(size=2)
+    flat = [*w1.flatten(order="F"), *b1, *w2.flatten(order="F"), *b2]
+    out = predict(
+        tmp_path,
+        "multi_layer_perceptron_classifier",
+        {"layers": longs([2, 3, 2]), "weights": tensor(flat)},
+    )
+    hidden = 1 / (1 + np.exp(-(X @ w1.T + b1)))
+    raw = hidden @ w2.T + b2
+    assert np.allclose(out["raw"], raw)
+    assert np.allclose(out["prob"], np.exp(raw) / np.exp(raw).sum(axis=1, keepdims=True))
+    assert out["pred"].tolist() == np.argmax(raw, axis=1).astype(float).tolist()
+
+
+def test_one_vs_rest_picks_the_most_confident_classifier(tmp_path):
+    files = {}
+    for i, weights in enumerate([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]]):
+        files[f"model{i}/model.json"] = json.dumps(
+            {
+                "op": "logistic_regression",
+                "attributes": {
+                    "num_classes": long(2),
+                    "coefficients": tensor(weights),
+                    "intercept": double(0.0),
+                },
+            }
+        )
+    out = predict(
+        tmp_path,
+        "one_vs_rest",
+        {"num_classes": long(3), "num_features": long(2)},
+        files=files,
+        outputs={"prediction": "pred"},
+    )
+    assert out["pred"].tolist() == [1.0, 2.0, 0.0]  # margins [1,2,-3], [-3,.5,2.5], [0,0,0]
+
+
+def test_gaussian_mixture_probabilities(tmp_path):
+    from scipy.stats import multivariate_normal
+
+    means = [np.array([0.0, 0.0]), np.array([3.0, 1.0])]
+    covariances = [np.eye(2), np.array([[2.0, 0.5], [0.5, 1.0]])]
+    attributes = {
+        "weights": doubles([0.3, 0.7]),
+        "means": {"type": "list", "tensor": [tensor(m) for m in means]},
+        "covs": {"type": "list", "tensor": [tensor(c) for c in covariances]},
+    }
+    out = predict(
+        tmp_path,
+        "gaussian_mixture",
+        attributes,
+        outputs={"probability": "prob", "prediction": "pred"},
+    )
+    density = np.stack(
+        [
+            w * multivariate_normal(m, c).pdf(X)
+            for w, m, c in zip([0.3, 0.7], means, covariances, strict=True)
+        ],
+        axis=1,
+    )
+    assert np.allclose(out["prob"], density / density.sum(axis=1, keepdims=True))
+    assert out["pred"].tolist() == np.argmax(density, axis=1).tolist()

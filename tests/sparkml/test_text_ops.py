@@ -114,3 +114,14 @@ def test_count_vectorizer_and_idf(tmp_path):
         )
     ).transform(tokens(["a", "b"]))
     assert idf["y"].toarray().tolist() == [[0.5, 2.0, 0.0]]
+
+
+def test_word_to_vector_averages_over_all_words(tmp_path):
+    attributes = {
+        "words": strings(["a", "b"]),
+        "indices": {"type": "list", "long": [1, 0]},
+        "word_vectors": {"type": "list", "double": [1.0, 2.0, 10.0, 20.0]},
+    }
+    out = run(tmp_path, "word_to_vector", attributes, tokens(["a", "b", "zzz", "a"], []))
+    # a -> row 1 [10, 20], b -> row 0 [1, 2]; unknown words count in the divisor.
+    assert out["y"].tolist() == [[21 / 4, 42 / 4], [0.0, 0.0]]

@@ -1,12 +1,17 @@
-"""Clustering: k-means assigns each row to its nearest centre."""
+"""Clustering: k-means (nearest centre) and Gaussian mixtures (most likely component)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
 from inferline.stages.sparkml.columns import Column, dense
 from inferline.stages.sparkml.ops.base import NodeSpec, register
 from inferline.stages.sparkml.ops.predictor import Predictor
+
+# Spark's MLUtils.EPSILON: added to every component's density, and the eigenvalue floor.
+EPSILON = 2.220446049250313e-16
 
 
 @register("k_means", "kmeans")
@@ -31,3 +36,44 @@ class KMeans(Predictor):
         else:
             distances = self.center_norms[None, :] - 2.0 * (x @ self.centers.T)
         return {"prediction": np.argmin(distances, axis=1).astype(np.int64)}
+
+
+@register("gaussian_mixture")
+class GaussianMixture(Predictor):
+    """probability ∝ EPSILON + weight · pdf; pseudo-inverse covariances, as Spark."""
+
+    def __init__(self, spec: NodeSpec) -> None:
+        super().__init__(spec)
+        attrs = spec.attributes
+        self.weights = attrs.doubles("weights")
+        means = attrs.tensors("means")
+        covariances = attrs.tensors("covs")
+        if not len(means) or len(means) != len(covariances) or len(means) != len(self.weights):
+            raise spec.error("means, covs and weights do not agree in number")
+        self.components = [_gaussian(m, c) for m, c in zip(means, covariances, strict=True)]
+
+    def predict(self, features: Column) -> dict[str, np.ndarray]:
+        x = dense(features)
+        density = np.stack([np.exp(log_pdf(x)) for log_pdf in self.components], axis=1)
+        probability = EPSILON + self.weights * density
+        probability /= probability.sum(axis=1, keepdims=True)
+        return {
+            "probability": probability,
+            "prediction": np.argmax(probability, axis=1).astype(np.int64),
+        }
+
+
+def _gaussian(mean: np.ndarray, covariance: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """The log-density of N(mean, covariance), through Spark's pseudo-inverse."""
+    covariance = covariance.reshape(len(mean), len(mean))
+    values, vectors = np.linalg.eigh(covariance)
+    tolerance = EPSILON * values.max() * len(mean)
+    kept = values > tolerance
+    root = vectors[:, kept] / np.sqrt(values[kept])  # x·root has the Mahalanobis norm
+    constant = -0.5 * (kept.sum() * np.log(2 * np.pi) + np.log(values[kept]).sum())
+
+    def log_pdf(x: np.ndarray) -> np.ndarray:
+        projected = (x - mean) @ root
+        return constant - 0.5 * (projected * projected).sum(axis=1)
+
+    return log_pdf

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipy.fft
 
 from inferline.containers.errors import UnprocessableEntity
 from inferline.stages.sparkml.columns import (
@@ -666,3 +667,16 @@ class StringMap(ColumnOp):
             bad = texts[values.index(None)]
             raise UnprocessableEntity(f"column {name!r}: {bad!r} is not in the string map")
         return np.array([self.default if v is None else v for v in values])
+
+
+@register("dct")
+class DCT(ColumnOp):
+    """Orthonormal DCT-II (or its inverse), as Spark's DCT via JTransforms."""
+
+    def __init__(self, spec: NodeSpec) -> None:
+        super().__init__(spec)
+        self.inverse = spec.attributes.boolean("inverse", False)
+
+    def compute(self, column: Column, k: int, name: str) -> Any:
+        transform = scipy.fft.idct if self.inverse else scipy.fft.dct
+        return transform(dense(column), type=2, norm="ortho", axis=1)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from inferline.containers.errors import UnprocessableEntity
-from inferline.stages.sparkml.columns import Column, Sparse, objects
+from inferline.stages.sparkml.columns import Column, Sparse, objects, rows_of
 from inferline.stages.sparkml.ops.base import ColumnOp, NodeSpec, register
 
 JAVA_WHITESPACE = re.compile(r"[ \t\n\x0b\f\r]")
@@ -213,6 +213,34 @@ class IDF(ColumnOp):
         if isinstance(column, Sparse):
             return column.with_data(column.data * self.idf[column.indices])
         return np.asarray(column, dtype=np.float64) * self.idf
+
+
+@register("word_to_vector")
+class WordToVector(ColumnOp):
+    """A sentence's vector: the sum of its known words' vectors over its word count."""
+
+    def __init__(self, spec: NodeSpec) -> None:
+        super().__init__(spec)
+        attrs = spec.attributes
+        words = attrs.strings("words")
+        indices = attrs.integers("indices")
+        flat = attrs.doubles("word_vectors")
+        if not words or len(flat) % len(words) or len(indices) != len(words):
+            raise spec.error("words, indices and word_vectors do not agree in size")
+        vectors = flat.reshape(len(words), -1)
+        self.size = vectors.shape[1]
+        self.vectors = {word: vectors[i] for word, i in zip(words, indices, strict=True)}
+        kernel = attrs.string("kernel", "default")
+        if kernel not in ("default", "avg", ""):
+            raise spec.error(f"unsupported word_to_vector kernel {kernel!r}")
+
+    def compute(self, column: Column, k: int, name: str) -> Any:
+        out = np.zeros((rows_of(column), self.size))
+        for row, sentence in enumerate(token_lists(column, name)):
+            known = [self.vectors[w] for w in sentence if w in self.vectors]
+            if known:
+                out[row] = np.sum(known, axis=0) / len(sentence)
+        return out
 
 
 _C1, _C2, _MASK = 0xCC9E2D51, 0x1B873593, 0xFFFFFFFF
