@@ -10,7 +10,12 @@
 `inferline up PIPELINE.json` runs the same from the command line (docs/harness.md).
 """
 
-from inferline.containers.harness.chain import InvocationError, ModelError, PayloadTooLarge, ValidationError
+from inferline.containers.harness.chain import (
+    InvocationError,
+    ModelError,
+    PayloadTooLarge,
+    ValidationError,
+)
 from inferline.containers.harness.definition import DefinitionError, EndpointSpec, load
 from inferline.containers.harness.deployment import StartupError
 from inferline.containers.harness.local import Answer, LocalEndpoint

@@ -124,16 +124,24 @@ class Hop:
     def __init__(self, container: Container) -> None:
         self.container = container
         host, _, port = container.url.removeprefix("http://").partition(":")
-        self.pool = urllib3.HTTPConnectionPool(host, int(port or 80), maxsize=POOL_SIZE, block=False, retries=False)
+        self.pool = urllib3.HTTPConnectionPool(
+            host, int(port or 80), maxsize=POOL_SIZE, block=False, retries=False
+        )
 
     @property
     def hostname(self) -> str:
         return self.container.hostname
 
-    def post(self, body: bytes, headers: dict[str, str], timeout: float) -> urllib3.BaseHTTPResponse:
+    def post(
+        self, body: bytes, headers: dict[str, str], timeout: float
+    ) -> urllib3.BaseHTTPResponse:
         return self.pool.urlopen(
-            "POST", "/invocations", body=body, headers=headers,
-            timeout=urllib3.Timeout(connect=min(timeout, 2.0), read=timeout), preload_content=True,
+            "POST",
+            "/invocations",
+            body=body,
+            headers=headers,
+            timeout=urllib3.Timeout(connect=min(timeout, 2.0), read=timeout),
+            preload_content=True,
         )
 
     def close(self) -> None:
@@ -180,7 +188,9 @@ class Chain:
             error.latencies = latencies
             raise
 
-    def _run(self, hops: list[Hop], request: Request, deadline: float, latencies: dict[str, int]) -> Result:
+    def _run(
+        self, hops: list[Hop], request: Request, deadline: float, latencies: dict[str, int]
+    ) -> Result:
         body, content_type, attributes = request.body, request.content_type, None
         for index, hop in enumerate(hops):
             last = index == len(hops) - 1
@@ -192,9 +202,11 @@ class Chain:
             if not last and len(body) > self.max_payload:
                 following = hops[index + 1]
                 raise self._model_error(
-                    hop, 200,
-                    f"Received response from {hop.hostname} with status code 200. However, the request "
-                    f"payload from {hop.hostname} to {following.hostname} is {len(body)} bytes, which has "
+                    hop,
+                    200,
+                    f"Received response from {hop.hostname} with status code 200. However, the "
+                    f"request payload from {hop.hostname} to {following.hostname} is {len(body)} "
+                    "bytes, which has "
                     f"exceeded the maximum limit of {self.max_payload // (1024 * 1024)} MB.",
                     original=f"payload of {len(body)} bytes",
                 )
@@ -204,7 +216,8 @@ class Chain:
         if not self.model.is_direct:
             if request.target_container is not None:
                 raise ValidationError(
-                    f"TargetContainerHostname is only valid for Direct mode; model {self.model.name} is Serial"
+                    "TargetContainerHostname is only valid for Direct mode; "
+                    f"model {self.model.name} is Serial"
                 )
             return self.hops
         if request.target_container is None:
@@ -237,7 +250,12 @@ class Chain:
         return headers
 
     def _call(
-        self, hop: Hop, body: bytes, headers: dict[str, str], deadline: float, latencies: dict[str, int]
+        self,
+        hop: Hop,
+        body: bytes,
+        headers: dict[str, str],
+        deadline: float,
+        latencies: dict[str, int],
     ) -> urllib3.BaseHTTPResponse:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -253,7 +271,9 @@ class Chain:
         finally:
             latencies[hop.hostname] = (time.perf_counter_ns() - started) // 1000
         if response.status >= 400:
-            raise self._model_error(hop, response.status, None, original=response.data.decode("utf-8", "replace"))
+            raise self._model_error(
+                hop, response.status, None, original=response.data.decode("utf-8", "replace")
+            )
         return response
 
     def _lost(self, hop: Hop, error: Exception) -> str:
@@ -261,18 +281,26 @@ class Chain:
         if hop.container.alive():
             return f"connection to {hop.hostname} failed: {_reason(error)}"
         self.on_crash(hop.container)
-        return f"{hop.hostname} is not running (it crashed or is restarting); the harness restarts it"
+        return (
+            f"{hop.hostname} is not running (it crashed or is restarting); the harness restarts it"
+        )
 
     def _timeout_error(self, hop: Hop) -> ModelError:
         return self._model_error(
-            hop, 500, None,
-            original=f"{hop.hostname} did not answer within the {self.timeout:g} s invocation timeout",
+            hop,
+            500,
+            None,
+            original=f"{hop.hostname} did not answer within the {self.timeout:g} s "
+            "invocation timeout",
         )
 
     def _model_error(self, hop: Hop, status: int, message: str | None, original: str) -> ModelError:
         kind = "client" if status < 500 else "server"
         preview = original[:MESSAGE_PREVIEW]
-        text = message or f'Received {kind} error ({status}) from {hop.hostname} with message "{preview}".'
+        text = (
+            message
+            or f'Received {kind} error ({status}) from {hop.hostname} with message "{preview}".'
+        )
         text += f" See {hop.container.log_path} for more information."
         return ModelError(text, status, original, str(hop.container.log_path))
 

@@ -24,17 +24,22 @@ POLL_SECONDS = 0.1
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     up = subparsers.add_parser(
-        "up", help="run a pipeline or endpoint file as a local SageMaker endpoint",
+        "up",
+        help="run a pipeline or endpoint file as a local SageMaker endpoint",
         description="Start every container of PIPELINE (a CreateModel request, or an endpoint file "
         "with ProductionVariants and Models; JSON or YAML), wait until healthy, and serve "
         "SageMaker Runtime's API: POST /endpoints/<name>/invocations.",
     )
     up.add_argument("definition", type=Path, metavar="PIPELINE")
-    up.add_argument("--port", type=int, default=8080, help="harness port (default 8080; 0 = any free)")
+    up.add_argument(
+        "--port", type=int, default=8080, help="harness port (default 8080; 0 = any free)"
+    )
     up.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     up.add_argument("--runtime", choices=("process", "docker"), default="process")
     up.add_argument("--name", help="endpoint name (default: the file's ModelName or EndpointName)")
-    up.add_argument("--timeout", type=float, default=60.0, help="seconds per invocation (default 60)")
+    up.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds per invocation (default 60)"
+    )
     up.add_argument("--detach", "-d", action="store_true", help="run in the background")
     _home(up)
     up.set_defaults(run=run_up)
@@ -50,14 +55,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     _home(invoke)
     invoke.set_defaults(run=run_invoke)
 
-    update = subparsers.add_parser("update", help="switch a running endpoint to a new definition, no downtime")
+    update = subparsers.add_parser(
+        "update", help="switch a running endpoint to a new definition, no downtime"
+    )
     update.add_argument("definition", type=Path, metavar="ENDPOINT_FILE")
     update.add_argument("--name", help="endpoint to update (default: the file's name)")
     _home(update)
     update.set_defaults(run=run_update)
 
     down = subparsers.add_parser("down", help="stop a running harness and its containers")
-    down.add_argument("name", nargs="?", metavar="NAME", help="endpoint name (default: the only one)")
+    down.add_argument(
+        "name", nargs="?", metavar="NAME", help="endpoint name (default: the only one)"
+    )
     _home(down)
     down.set_defaults(run=run_down)
 
@@ -69,8 +78,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _home(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--home", type=Path, default=states.DEFAULT_HOME,
-                        help="where harness state lives (default ./.inferline)")
+    parser.add_argument(
+        "--home",
+        type=Path,
+        default=states.DEFAULT_HOME,
+        help="where harness state lives (default ./.inferline)",
+    )
 
 
 def run_up(args: argparse.Namespace) -> int:
@@ -79,7 +92,10 @@ def run_up(args: argparse.Namespace) -> int:
     spec = definition.load(args.definition, args.name)  # a bad file fails before anything starts
     folder = states.directory(args.home, spec.name)
     if (folder / states.STATE_FILE).exists() and states.is_running(states.State.read(folder).pid):
-        print(f"endpoint {spec.name} is already up; `inferline down {spec.name}` first", file=sys.stderr)
+        print(
+            f"endpoint {spec.name} is already up; `inferline down {spec.name}` first",
+            file=sys.stderr,
+        )
         return 1
     if args.detach:
         return _detach(args, spec.name, folder)
@@ -96,23 +112,37 @@ def _serve(args: argparse.Namespace, spec: object, folder: Path) -> int:
     signals: queue.SimpleQueue[int] = queue.SimpleQueue()  # put() is safe in a signal handler
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(number, lambda received, frame: signals.put(received))
-    endpoint = LocalEndpoint(spec, port=args.port, host=args.host, runtime=args.runtime,  # type: ignore[arg-type]
-                             workdir=folder.resolve(), timeout=args.timeout)
+    endpoint = LocalEndpoint(
+        spec,
+        port=args.port,
+        host=args.host,
+        runtime=args.runtime,  # type: ignore[arg-type]
+        workdir=folder.resolve(),
+        timeout=args.timeout,
+    )
     state = states.State(spec.name, os.getpid(), "", str(args.definition.resolve()))  # type: ignore[attr-defined]
     try:
         endpoint.start()
         state.url = endpoint.url
         _describe(endpoint, state)
-        while (received := signals.get()) == signal.SIGHUP:
+        while signals.get() == signal.SIGHUP:
             pending = folder / states.UPDATE_FILE
-            path = Path(json.loads(pending.read_text())["definition"]) if pending.exists() else Path(state.definition)
+            path = (
+                Path(json.loads(pending.read_text())["definition"])
+                if pending.exists()
+                else Path(state.definition)
+            )
             try:
                 endpoint.update(definition.load(path, endpoint.name))
                 state.definition, state.update_error = str(path), None
                 print(f"endpoint {endpoint.name} now serves {path}", flush=True)
             except InferlineError as error:
                 state.update_error = str(error)
-                print(f"update failed, still serving the previous definition: {error}", file=sys.stderr, flush=True)
+                print(
+                    f"update failed, still serving the previous definition: {error}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             state.generation += 1
             _describe(endpoint, state, quiet=True)
         return 0
@@ -129,27 +159,55 @@ def _describe(endpoint: object, state: states.State, quiet: bool = False) -> Non
     state.save(endpoint.workdir)
     if quiet:
         return
-    print(f"endpoint {endpoint.name} is up: POST {endpoint.url}/endpoints/{endpoint.name}/invocations", flush=True)
+    print(
+        f"endpoint {endpoint.name} is up: "
+        f"POST {endpoint.url}/endpoints/{endpoint.name}/invocations",
+        flush=True,
+    )
     for hostname, log in state.logs.items():
         print(f"  {hostname}: log {log}", flush=True)
 
 
 def _detach(args: argparse.Namespace, name: str, folder: Path) -> int:
     folder.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "inferline.containers", "up", str(args.definition.resolve()),
-               "--port", str(args.port), "--host", args.host, "--runtime", args.runtime, "--name", name,
-               "--timeout", str(args.timeout), "--home", str(args.home.resolve())]
+    command = [
+        sys.executable,
+        "-m",
+        "inferline.containers",
+        "up",
+        str(args.definition.resolve()),
+        "--port",
+        str(args.port),
+        "--host",
+        args.host,
+        "--runtime",
+        args.runtime,
+        "--name",
+        name,
+        "--timeout",
+        str(args.timeout),
+        "--home",
+        str(args.home.resolve()),
+    ]
     log = folder / "harness.log"
     with log.open("wb") as output:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     while process.poll() is None:
         try:
             state = states.State.read(folder)
         except states.StateError:
             state = None
         if state is not None and state.pid == process.pid and state.url:
-            print(f"endpoint {name} is up at {state.url} (pid {process.pid}); logs: inferline logs --name {name}")
+            print(
+                f"endpoint {name} is up at {state.url} (pid {process.pid}); "
+                f"logs: inferline logs --name {name}"
+            )
             return 0
         time.sleep(POLL_SECONDS)
     print(f"inferline up failed:\n{log.read_text(errors='replace')}", file=sys.stderr)
@@ -161,13 +219,24 @@ def run_invoke(args: argparse.Namespace) -> int:
 
     url = args.url or states.find(args.home, args.endpoint)[1].url
     body = Path(args.body[1:]).read_bytes() if args.body.startswith("@") else args.body.encode()
-    headers = {name: value for name, value in (
-        ("Content-Type", args.content_type), ("Accept", args.accept),
-        ("X-Amzn-SageMaker-Target-Variant", args.target_variant),
-        ("X-Amzn-SageMaker-Target-Container-Hostname", args.target_container),
-    ) if value}
-    response = urllib3.request("POST", f"{url}/endpoints/{args.endpoint}/invocations", body=body,
-                               headers=headers, timeout=urllib3.Timeout(connect=5, read=120), retries=False)
+    headers = {
+        name: value
+        for name, value in (
+            ("Content-Type", args.content_type),
+            ("Accept", args.accept),
+            ("X-Amzn-SageMaker-Target-Variant", args.target_variant),
+            ("X-Amzn-SageMaker-Target-Container-Hostname", args.target_container),
+        )
+        if value
+    }
+    response = urllib3.request(
+        "POST",
+        f"{url}/endpoints/{args.endpoint}/invocations",
+        body=body,
+        headers=headers,
+        timeout=urllib3.Timeout(connect=5, read=120),
+        retries=False,
+    )
     if response.status != 200:
         print(f"{response.status}: {response.data.decode(errors='replace')}", file=sys.stderr)
         return 1
@@ -177,9 +246,14 @@ def run_invoke(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     variant = response.headers.get("X-Amzn-Invoked-Production-Variant")
     latencies = response.headers.get("X-Inferline-Container-Latencies", "")
-    timing = ", ".join(f"{host} {int(us) / 1000:.1f} ms" for host, _, us in
-                       (item.partition("=") for item in latencies.split(",") if item))
-    print(f"variant {variant}, content type {response.headers.get('Content-Type')}: {timing}", file=sys.stderr)
+    timing = ", ".join(
+        f"{host} {int(us) / 1000:.1f} ms"
+        for host, _, us in (item.partition("=") for item in latencies.split(",") if item)
+    )
+    print(
+        f"variant {variant}, content type {response.headers.get('Content-Type')}: {timing}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -188,14 +262,19 @@ def run_update(args: argparse.Namespace) -> int:
 
     spec = definition.load(args.definition, args.name)
     folder, state = states.find(args.home, spec.name)
-    (folder / states.UPDATE_FILE).write_text(json.dumps({"definition": str(args.definition.resolve())}))
+    (folder / states.UPDATE_FILE).write_text(
+        json.dumps({"definition": str(args.definition.resolve())})
+    )
     os.kill(state.pid, signal.SIGHUP)
     while states.is_running(state.pid):
         current = states.State.read(folder)
         if current.generation > state.generation:
             if current.update_error:
-                print(f"update failed; still serving the previous definition:\n{current.update_error}",
-                      file=sys.stderr)
+                print(
+                    "update failed; still serving the previous definition:\n"
+                    f"{current.update_error}",
+                    file=sys.stderr,
+                )
                 return 1
             print(f"endpoint {spec.name} updated to {args.definition}")
             return 0
@@ -212,7 +291,10 @@ def run_down(args: argparse.Namespace) -> int:
     while states.is_running(state.pid) and time.monotonic() < deadline:
         time.sleep(POLL_SECONDS)
     if states.is_running(state.pid):
-        print(f"harness {state.name} (pid {state.pid}) did not stop within {STOP_SECONDS:g} s", file=sys.stderr)
+        print(
+            f"harness {state.name} (pid {state.pid}) did not stop within {STOP_SECONDS:g} s",
+            file=sys.stderr,
+        )
         return 1
     (folder / states.STATE_FILE).unlink(missing_ok=True)
     print(f"endpoint {state.name} is down")
@@ -226,7 +308,10 @@ def run_logs(args: argparse.Namespace) -> int:
             print(f"{hostname}\t{log}")
         return 0
     if args.container not in state.logs:
-        print(f"no container {args.container!r}; choose one of {', '.join(state.logs)}", file=sys.stderr)
+        print(
+            f"no container {args.container!r}; choose one of {', '.join(state.logs)}",
+            file=sys.stderr,
+        )
         return 1
     sys.stdout.write(Path(state.logs[args.container]).read_text(errors="replace"))
     return 0

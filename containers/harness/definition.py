@@ -92,8 +92,10 @@ def load(path: Path | str, name: str | None = None) -> EndpointSpec:
     """
     path = Path(path)
     try:
-        document = yaml.safe_load(path.read_text()) if path.suffix in (".yaml", ".yml") else json.loads(
-            path.read_text()
+        document = (
+            yaml.safe_load(path.read_text())
+            if path.suffix in (".yaml", ".yml")
+            else json.loads(path.read_text())
         )
     except (OSError, ValueError, yaml.YAMLError) as error:
         raise DefinitionError(f"cannot read {path}: {error}") from None
@@ -129,16 +131,23 @@ def _endpoint(document: dict[str, Any], name: str | None, base: Path) -> Endpoin
         _check_name(variant_name, where + "VariantName")
         model_name = _required(raw, "ModelName", where)
         if model_name not in models:
-            raise DefinitionError(f"{where}ModelName {model_name!r} is not one of Models ({', '.join(models) or 'none'})")
+            raise DefinitionError(
+                f"{where}ModelName {model_name!r} is not one of Models "
+                f"({', '.join(models) or 'none'})"
+            )
         weight = raw.get("InitialVariantWeight", 1.0)
         if not isinstance(weight, (int, float)) or weight < 0:
-            raise DefinitionError(f"{where}InitialVariantWeight must be a number >= 0, got {weight!r}")
+            raise DefinitionError(
+                f"{where}InitialVariantWeight must be a number >= 0, got {weight!r}"
+            )
         variants.append(VariantSpec(variant_name, models[model_name], float(weight)))
     names = [variant.name for variant in variants]
     if len(set(names)) != len(names):
         raise DefinitionError(f"ProductionVariants has duplicate VariantName values: {names}")
     if sum(variant.weight for variant in variants) <= 0:
-        raise DefinitionError("ProductionVariants: the InitialVariantWeight values must not all be 0")
+        raise DefinitionError(
+            "ProductionVariants: the InitialVariantWeight values must not all be 0"
+        )
     return EndpointSpec(endpoint_name, tuple(variants))
 
 
@@ -148,16 +157,22 @@ def _model(raw: Any, where: str, base: Path) -> ModelSpec:
     _check_name(name, where + "ModelName")
     mode = raw.get("InferenceExecutionConfig", {}).get("Mode", "Serial")
     if mode not in MODES:
-        raise DefinitionError(f"{where}InferenceExecutionConfig.Mode must be Serial or Direct, got {mode!r}")
+        raise DefinitionError(
+            f"{where}InferenceExecutionConfig.Mode must be Serial or Direct, got {mode!r}"
+        )
     if "PrimaryContainer" in raw and "Containers" in raw:
         raise DefinitionError(f"{where}: give PrimaryContainer or Containers, not both")
     if "PrimaryContainer" in raw:
         raws, key = [raw["PrimaryContainer"]], where + "PrimaryContainer"
     else:
-        raws, key = _list(_required(raw, "Containers", where), where + "Containers"), where + "Containers"
+        raws, key = (
+            _list(_required(raw, "Containers", where), where + "Containers"),
+            where + "Containers",
+        )
         if not 1 <= len(raws) <= MAX_CONTAINERS:
             raise DefinitionError(
-                f"{key} has {len(raws)} containers; a model has 1, or a pipeline of 2 to {MAX_CONTAINERS}"
+                f"{key} has {len(raws)} containers; "
+                f"a model has 1, or a pipeline of 2 to {MAX_CONTAINERS}"
             )
     containers = _containers(raws, key, base, primary="PrimaryContainer" in raw)
     _check_environment_total(containers, key)
@@ -169,7 +184,8 @@ def _containers(raws: list[Any], key: str, base: Path, primary: bool) -> tuple[C
     if any(named) and not all(named):
         missing = [f"{key}[{index}]" for index, has in enumerate(named) if not has]
         raise DefinitionError(
-            f"ContainerHostname must be set on all containers or on none; missing on {', '.join(missing)}"
+            "ContainerHostname must be set on all containers or on none; "
+            f"missing on {', '.join(missing)}"
         )
     specs = []
     for index, raw in enumerate(raws):
@@ -179,7 +195,9 @@ def _containers(raws: list[Any], key: str, base: Path, primary: bool) -> tuple[C
     hostnames = [spec.hostname for spec in specs]
     duplicates = sorted({host for host in hostnames if hostnames.count(host) > 1})
     if duplicates:
-        raise DefinitionError(f"{key}: ContainerHostname values must be unique; repeated: {', '.join(duplicates)}")
+        raise DefinitionError(
+            f"{key}: ContainerHostname values must be unique; repeated: {', '.join(duplicates)}"
+        )
     return tuple(specs)
 
 
@@ -195,7 +213,10 @@ def _container(raw: dict[str, Any], where: str, default_hostname: str, base: Pat
         if not isinstance(value, str):
             raise DefinitionError(f"{where}.Environment.{env_key} must be a string, got {value!r}")
         if len(str(env_key).encode()) > MAX_ENV_ENTRY_BYTES:
-            raise DefinitionError(f"{where}.Environment key {str(env_key)[:40]}... is over {MAX_ENV_ENTRY_BYTES} bytes")
+            raise DefinitionError(
+                f"{where}.Environment key {str(env_key)[:40]}... "
+                f"is over {MAX_ENV_ENTRY_BYTES} bytes"
+            )
         if len(value.encode()) > MAX_ENV_ENTRY_BYTES:
             raise DefinitionError(
                 f"{where}.Environment.{env_key}: the value is {len(value.encode())} bytes; "
@@ -215,10 +236,15 @@ def _resolve_local(url: str | None, base: Path) -> str | None:
 
 
 def _check_environment_total(containers: tuple[ContainerSpec, ...], key: str) -> None:
-    total = sum(len(k.encode()) + len(v.encode()) for spec in containers for k, v in spec.environment.items())
+    total = sum(
+        len(k.encode()) + len(v.encode())
+        for spec in containers
+        for k, v in spec.environment.items()
+    )
     if total > MAX_ENV_TOTAL_BYTES:
         raise DefinitionError(
-            f"{key}: the Environment maps hold {total} bytes in all; the limit is {MAX_ENV_TOTAL_BYTES} "
+            f"{key}: the Environment maps hold {total} bytes in all; "
+            f"the limit is {MAX_ENV_TOTAL_BYTES} "
             "for all containers of a model together"
         )
 
@@ -236,7 +262,9 @@ def _required(raw: dict[str, Any], key: str, where: str) -> Any:
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise DefinitionError(f"{where} must be a mapping (JSON object), got {type(value).__name__}")
+        raise DefinitionError(
+            f"{where} must be a mapping (JSON object), got {type(value).__name__}"
+        )
     return value
 
 

@@ -60,7 +60,9 @@ class Deployment:
     _stopped: bool = False
 
     @classmethod
-    def start(cls, spec: EndpointSpec, runtime: Runtime, options: Options, taken: set[int]) -> Deployment:
+    def start(
+        cls, spec: EndpointSpec, runtime: Runtime, options: Options, taken: set[int]
+    ) -> Deployment:
         """Start every container of `spec` and wait until all are healthy.
 
         Raises:
@@ -90,8 +92,13 @@ class Deployment:
         used = taken - before
         deployment = cls(spec, {}, used)
         deployment.chains = {
-            variant.name: Chain(variant.model, groups[variant.name], endpoint=spec.name,
-                                timeout=options.timeout, on_crash=deployment.restart_later)
+            variant.name: Chain(
+                variant.model,
+                groups[variant.name],
+                endpoint=spec.name,
+                timeout=options.timeout,
+                on_crash=deployment.restart_later,
+            )
             for variant in spec.variants
         }
         return deployment
@@ -105,7 +112,8 @@ class Deployment:
         if target_variant is not None:
             if target_variant not in self.chains:
                 raise ValidationError(
-                    f"TargetVariant {target_variant!r} is not a variant of endpoint {self.spec.name}; "
+                    f"TargetVariant {target_variant!r} is not a variant of "
+                    f"endpoint {self.spec.name}; "
                     f"choose one of {', '.join(self.chains)}"
                 )
             return target_variant, self.chains[target_variant]
@@ -136,11 +144,17 @@ class Deployment:
             if self._stopped or container.hostname in self._restarting:
                 return
             self._restarting.add(container.hostname)
-        threading.Thread(target=self._restart, args=(container,), daemon=True,
-                         name=f"restart-{container.hostname}").start()
+        threading.Thread(
+            target=self._restart,
+            args=(container,),
+            daemon=True,
+            name=f"restart-{container.hostname}",
+        ).start()
 
     def _restart(self, container: Container) -> None:
-        log.warning("container %s exited; restarting it (log: %s)", container.hostname, container.log_path)
+        log.warning(
+            "container %s exited; restarting it (log: %s)", container.hostname, container.log_path
+        )
         try:
             container.restart()
             wait_healthy([container], READY_SECONDS)
@@ -164,7 +178,9 @@ class Deployment:
         _stop_all(self.containers)
 
 
-def _launches(model: ModelSpec, workdir: Path, generation: str, variant: str, taken: set[int]) -> list[Launch]:
+def _launches(
+    model: ModelSpec, workdir: Path, generation: str, variant: str, taken: set[int]
+) -> list[Launch]:
     logs = workdir / "logs"
     launches = []
     for spec in model.containers:
@@ -197,8 +213,12 @@ def wait_healthy(containers: list[Container], seconds: float) -> None:
     failed.update({name: f"no 200 from /ping within {seconds:g} s" for name in pending})
     if failed:
         by_name = {container.hostname: container for container in containers}
-        report = "\n".join(f"- {name}: {why}\n{_tail(by_name[name].log_path)}" for name, why in failed.items())
-        raise StartupError(f"{len(failed)} container(s) did not pass the ping health check:\n{report}")
+        report = "\n".join(
+            f"- {name}: {why}\n{_tail(by_name[name].log_path)}" for name, why in failed.items()
+        )
+        raise StartupError(
+            f"{len(failed)} container(s) did not pass the ping health check:\n{report}"
+        )
 
 
 def _pings(pool: urllib3.PoolManager, url: str) -> bool:

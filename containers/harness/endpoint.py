@@ -42,8 +42,14 @@ LATENCIES_HEADER = "X-Inferline-Container-Latencies"
 class Endpoint:
     """A named endpoint and its live deployment."""
 
-    def __init__(self, deployment: Deployment, runtime: Runtime, options: Options, taken: set[int],
-                 metrics: Metrics) -> None:
+    def __init__(
+        self,
+        deployment: Deployment,
+        runtime: Runtime,
+        options: Options,
+        taken: set[int],
+        metrics: Metrics,
+    ) -> None:
         self.deployment = deployment
         self.runtime = runtime
         self.options = options
@@ -52,9 +58,13 @@ class Endpoint:
         self._update_lock = threading.Lock()
 
     @classmethod
-    def start(cls, spec: EndpointSpec, runtime: Runtime, options: Options, metrics: Metrics) -> Endpoint:
+    def start(
+        cls, spec: EndpointSpec, runtime: Runtime, options: Options, metrics: Metrics
+    ) -> Endpoint:
         taken: set[int] = set()
-        return cls(Deployment.start(spec, runtime, options, taken), runtime, options, taken, metrics)
+        return cls(
+            Deployment.start(spec, runtime, options, taken), runtime, options, taken, metrics
+        )
 
     @property
     def name(self) -> str:
@@ -77,7 +87,9 @@ class Endpoint:
                 total = (time.perf_counter_ns() - started) // 1000
                 status = getattr(error, "original_status", None)
                 if status is not None:
-                    self.metrics.record(self.name, variant, latencies, total, error_status=max(status, 400))
+                    self.metrics.record(
+                        self.name, variant, latencies, total, error_status=max(status, 400)
+                    )
                 raise
         total = (time.perf_counter_ns() - started) // 1000
         self.metrics.record(self.name, variant, result.latencies, total)
@@ -116,14 +128,18 @@ def create_app(endpoints: dict[str, Endpoint], metrics: Metrics) -> Flask:
     @app.post("/endpoints/<name>/invocations")
     def invoke_endpoint(name: str) -> Response:
         if name not in endpoints:
-            raise ValidationError(f"Endpoint {name} not found; this harness serves {', '.join(endpoints)}")
+            raise ValidationError(
+                f"Endpoint {name} not found; this harness serves {', '.join(endpoints)}"
+            )
         return _invoke(endpoints[name])
 
     @app.post("/invocations")
     def invoke_only() -> Response:
         if len(endpoints) != 1:
-            raise ValidationError(f"/invocations needs exactly one endpoint; use /endpoints/<name>/invocations "
-                                  f"with one of {', '.join(endpoints)}")
+            raise ValidationError(
+                f"/invocations needs exactly one endpoint; use /endpoints/<name>/invocations "
+                f"with one of {', '.join(endpoints)}"
+            )
         return _invoke(next(iter(endpoints.values())))
 
     @app.errorhandler(InvocationError)
@@ -132,14 +148,18 @@ def create_app(endpoints: dict[str, Endpoint], metrics: Metrics) -> Flask:
 
     @app.errorhandler(404)
     def not_found(error: Exception) -> Response:
-        message = (f"no route {request.method} {request.path}; the harness serves POST "
-                   "/endpoints/<name>/invocations, POST /invocations, GET /ping and GET /metrics")
+        message = (
+            f"no route {request.method} {request.path}; the harness serves POST "
+            "/endpoints/<name>/invocations, POST /invocations, GET /ping and GET /metrics"
+        )
         return _error(404, "UnknownOperationException", {"error": "NotFound", "message": message})
 
     @app.errorhandler(405)
     def not_allowed(error: Exception) -> Response:
         message = f"{request.method} is not allowed on {request.path}"
-        return _error(405, "UnknownOperationException", {"error": "MethodNotAllowed", "message": message})
+        return _error(
+            405, "UnknownOperationException", {"error": "MethodNotAllowed", "message": message}
+        )
 
     return app
 
@@ -160,7 +180,9 @@ def _invoke(endpoint: Endpoint) -> Response:
     response.headers["X-Amzn-Invoked-Production-Variant"] = variant
     if result.custom_attributes is not None:
         response.headers["X-Amzn-SageMaker-Custom-Attributes"] = result.custom_attributes
-    response.headers[LATENCIES_HEADER] = ",".join(f"{host}={us}" for host, us in result.latencies.items())
+    response.headers[LATENCIES_HEADER] = ",".join(
+        f"{host}={us}" for host, us in result.latencies.items()
+    )
     return response
 
 
@@ -172,7 +194,9 @@ def _sagemaker_headers() -> dict[str, str]:
         if value is None:
             continue
         if not 1 <= len(value) <= limit or not value.isascii():
-            raise ValidationError(f"header {header} must be 1 to {limit} ASCII characters, got {len(value)}")
+            raise ValidationError(
+                f"header {header} must be 1 to {limit} ASCII characters, got {len(value)}"
+            )
         values[name] = value
     return values
 

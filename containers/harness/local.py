@@ -77,8 +77,13 @@ class LocalEndpoint:
         self._server: BaseWSGIServer | None = None
 
     @classmethod
-    def from_file(cls, path: Path | str, name: str | None = None, **options: object) -> LocalEndpoint:
-        """An endpoint from a CreateModel or endpoint file (JSON or YAML); see `__init__` for options."""
+    def from_file(
+        cls, path: Path | str, name: str | None = None, **options: object
+    ) -> LocalEndpoint:
+        """An endpoint from a CreateModel or endpoint file (JSON or YAML).
+
+        Options are `__init__`'s: port, host, runtime, workdir, timeout, ready_seconds.
+        """
         return cls(definition.load(path, name), **options)  # type: ignore[arg-type]
 
     def start(self) -> LocalEndpoint:
@@ -86,12 +91,19 @@ class LocalEndpoint:
         self._endpoint = Endpoint.start(self.spec, self.runtime, self.options, self.metrics)
         host, port = self._bind
         try:
-            self._server = make_server(host, port, create_app({self.name: self._endpoint}, self.metrics),
-                                       threaded=True, request_handler=_QuietHandler)
+            self._server = make_server(
+                host,
+                port,
+                create_app({self.name: self._endpoint}, self.metrics),
+                threaded=True,
+                request_handler=_QuietHandler,
+            )
         except BaseException:
             self._endpoint.stop()
             raise
-        threading.Thread(target=self._server.serve_forever, name="inferline-harness", daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, name="inferline-harness", daemon=True
+        ).start()
         return self
 
     @property
@@ -131,7 +143,9 @@ class LocalEndpoint:
         data = body.encode() if isinstance(body, str) else body
         request = Request(data, content_type, accept, custom_attributes, target_container)
         variant, result = self.endpoint.invoke(request, target_variant)
-        return Answer(result.body, result.content_type, variant, result.latencies, result.custom_attributes)
+        return Answer(
+            result.body, result.content_type, variant, result.latencies, result.custom_attributes
+        )
 
     def update(self, spec: EndpointSpec | Path | str) -> None:
         """Switch to a new definition without downtime (the name stays this endpoint's)."""

@@ -21,13 +21,17 @@ def fetch(url: str, workdir: Path, hostname: str) -> Path:
     """The local directory or archive for `url`, downloading s3:// objects into `workdir`."""
     parsed = urlparse(url)
     if parsed.scheme == "s3":
-        return _download(parsed.netloc, parsed.path.lstrip("/"), workdir / "model-data" / hostname, url)
+        return _download(
+            parsed.netloc, parsed.path.lstrip("/"), workdir / "model-data" / hostname, url
+        )
     if parsed.scheme in ("", "file"):
         path = Path(unquote(parsed.path) if parsed.scheme else url)
         if not path.exists():
             raise ModelDataError(f"ModelDataUrl {url} of {hostname}: {path} does not exist")
         return path
-    raise ModelDataError(f"ModelDataUrl {url} of {hostname}: use a local path, file:// or s3:// URL")
+    raise ModelDataError(
+        f"ModelDataUrl {url} of {hostname}: use a local path, file:// or s3:// URL"
+    )
 
 
 def _download(bucket: str, key: str, target: Path, url: str) -> Path:
@@ -57,4 +61,9 @@ def _download(bucket: str, key: str, target: Path, url: str) -> Path:
 def _keys(s3: object, bucket: str, prefix: str) -> list[str]:
     prefix = prefix.rstrip("/") + "/" if prefix else ""
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)  # type: ignore[attr-defined]
-    return [item["Key"] for page in pages for item in page.get("Contents", []) if not item["Key"].endswith("/")]
+    return [
+        item["Key"]
+        for page in pages
+        for item in page.get("Contents", [])
+        if not item["Key"].endswith("/")
+    ]

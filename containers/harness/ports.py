@@ -28,7 +28,10 @@ class Allocation:
     @property
     def environment(self) -> dict[str, str]:
         low, high = self.safe_range
-        return {"SAGEMAKER_BIND_TO_PORT": str(self.port), "SAGEMAKER_SAFE_PORT_RANGE": f"{low}-{high}"}
+        return {
+            "SAGEMAKER_BIND_TO_PORT": str(self.port),
+            "SAGEMAKER_SAFE_PORT_RANGE": f"{low}-{high}",
+        }
 
 
 def allocate(taken: set[int] | None = None) -> Allocation:
@@ -44,7 +47,9 @@ def allocate(taken: set[int] | None = None) -> Allocation:
         if taken.isdisjoint(block) and all(is_free(port) for port in block):
             taken.update(block)
             return Allocation(first, (first + 1, first + BLOCK - 1))
-    raise InferlineError(f"no block of {BLOCK} free loopback ports found in {FIRST_PORT}-{LAST_PORT}")
+    raise InferlineError(
+        f"no block of {BLOCK} free loopback ports found in {FIRST_PORT}-{LAST_PORT}"
+    )
 
 
 def is_free(port: int) -> bool:

@@ -93,7 +93,9 @@ def runtime_for(name: str) -> Runtime:
         try:
             module = importlib.import_module("inferline.containers.harness.docker")
         except ModuleNotFoundError as error:
-            raise ConfigurationError(f"the docker runtime is not available here ({error})") from None
+            raise ConfigurationError(
+                f"the docker runtime is not available here ({error})"
+            ) from None
         runtime: Runtime = module.DockerRuntime()
         return runtime
     raise ConfigurationError(f"unknown runtime {name!r}; choose process or docker")
@@ -113,11 +115,14 @@ class ProcessRuntime:
         if kind not in IMAGE_STAGES:
             known = ", ".join(f"inferline-{name}" for name in IMAGE_STAGES)
             raise ConfigurationError(
-                f"container {spec.hostname}: image {spec.image!r} cannot run in the process runtime; "
+                f"container {spec.hostname}: image {spec.image!r} cannot run in the "
+                "process runtime; "
                 f"it runs the toolkit's own images ({known}); use --runtime docker for others"
             )
         if spec.model_data_url is None:
-            raise ConfigurationError(f"container {spec.hostname}: ModelDataUrl is required in the process runtime")
+            raise ConfigurationError(
+                f"container {spec.hostname}: ModelDataUrl is required in the process runtime"
+            )
 
     def start(self, launch: Launch) -> Container:
         self.check(launch.spec)
@@ -163,11 +168,17 @@ class ProcessContainer:
             )
             stream = self._process.stdout
         assert stream is not None
-        threading.Thread(target=_copy_lines, args=(stream, self.launch.log_path, self.hostname),
-                         name=f"log-{self.hostname}", daemon=True).start()
+        threading.Thread(
+            target=_copy_lines,
+            args=(stream, self.launch.log_path, self.hostname),
+            name=f"log-{self.hostname}",
+            daemon=True,
+        ).start()
 
     def _environment(self) -> dict[str, str]:
-        inherited = {key: value for key, value in os.environ.items() if not key.startswith(PRIVATE_PREFIXES)}
+        inherited = {
+            key: value for key, value in os.environ.items() if not key.startswith(PRIVATE_PREFIXES)
+        }
         kind = image_kind(self.launch.spec.image)
         defaults = {"INFERLINE_STAGE": stage} if (stage := IMAGE_STAGES.get(kind or "")) else {}
         return {**inherited, **defaults, **self.launch.environment}

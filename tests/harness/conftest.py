@@ -45,11 +45,13 @@ ONE_WORKER = {"SAGEMAKER_MODEL_SERVER_WORKERS": "1"}
 
 def training_frame() -> pd.DataFrame:
     rng = np.random.default_rng(0)
-    return pd.DataFrame({
-        "sex": rng.choice(["M", "F", "I"], 60),
-        "length": rng.uniform(0.1, 0.8, 60),
-        "diameter": rng.uniform(0.1, 0.6, 60),
-    })
+    return pd.DataFrame(
+        {
+            "sex": rng.choice(["M", "F", "I"], 60),
+            "length": rng.uniform(0.1, 0.8, 60),
+            "diameter": rng.uniform(0.1, 0.6, 60),
+        }
+    )
 
 
 @pytest.fixture(scope="session")
@@ -57,11 +59,13 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Model directories: featurizer, script, regressor."""
     root = tmp_path_factory.mktemp("models")
     frame = training_frame()
-    featurizer = ColumnTransformer([
-        ("sex", OneHotEncoder(sparse_output=False, handle_unknown="ignore"), ["sex"]),
-        ("length", StandardScaler(), ["length"]),
-        ("diameter", "passthrough", ["diameter"]),
-    ]).fit(frame)
+    featurizer = ColumnTransformer(
+        [
+            ("sex", OneHotEncoder(sparse_output=False, handle_unknown="ignore"), ["sex"]),
+            ("length", StandardScaler(), ["length"]),
+            ("diameter", "passthrough", ["diameter"]),
+        ]
+    ).fit(frame)
     features = featurizer.transform(frame)
     target = 3 * frame["length"] + frame["diameter"] + 1
     regressor = LinearRegression().fit(features, target.to_numpy())
@@ -80,12 +84,21 @@ def pipeline(models: dict[str, Path], name: str = "abalone", **extra: Any) -> di
     return {
         "ModelName": name,
         "Containers": [
-            {"Image": "inferline-sklearn:1.0", "ModelDataUrl": str(models["featurizer"]),
-             "Environment": {**ONE_WORKER, "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv"}},
-            {"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/inferline-sklearn:latest",
-             "ModelDataUrl": f"file://{models['script']}", "Environment": dict(ONE_WORKER)},
-            {"Image": "inferline-sklearn", "ModelDataUrl": str(models["regressor"]),
-             "Environment": dict(ONE_WORKER)},
+            {
+                "Image": "inferline-sklearn:1.0",
+                "ModelDataUrl": str(models["featurizer"]),
+                "Environment": {**ONE_WORKER, "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv"},
+            },
+            {
+                "Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/inferline-sklearn:latest",
+                "ModelDataUrl": f"file://{models['script']}",
+                "Environment": dict(ONE_WORKER),
+            },
+            {
+                "Image": "inferline-sklearn",
+                "ModelDataUrl": str(models["regressor"]),
+                "Environment": dict(ONE_WORKER),
+            },
         ],
         "InferenceExecutionConfig": {"Mode": "Serial"},
         **extra,
@@ -107,7 +120,10 @@ def expected(rows: list[tuple[str, float, float]], models: dict[str, Path]) -> n
 
 @pytest.fixture(scope="session")
 def plus(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
-    """Model directories whose transformer adds 1 (or 2) to a one-column table: chains show as sums."""
+    """Model directories whose transformer adds 1 (or 2) to a one-column table.
+
+    A chain of them answers a sum, so each hop shows in the result.
+    """
     from sklearn.preprocessing import StandardScaler
 
     root = tmp_path_factory.mktemp("plus")
@@ -115,13 +131,22 @@ def plus(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
     for amount in (1, 2):
         paths[amount] = root / f"plus-{amount}"
         paths[amount].mkdir()
-        joblib.dump(StandardScaler(with_std=False).fit([[-float(amount)]]), paths[amount] / "model.joblib")
+        joblib.dump(
+            StandardScaler(with_std=False).fit([[-float(amount)]]), paths[amount] / "model.joblib"
+        )
     return paths
 
 
 def chain_of(path: Path, count: int, name: str = "chain") -> dict[str, Any]:
     """A model of `count` copies of one container."""
-    return {"ModelName": name, "Containers": [
-        {"Image": "inferline-sklearn", "ModelDataUrl": str(path), "Environment": dict(ONE_WORKER)}
-        for _ in range(count)
-    ]}
+    return {
+        "ModelName": name,
+        "Containers": [
+            {
+                "Image": "inferline-sklearn",
+                "ModelDataUrl": str(path),
+                "Environment": dict(ONE_WORKER),
+            }
+            for _ in range(count)
+        ],
+    }

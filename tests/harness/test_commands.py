@@ -13,8 +13,12 @@ TIMEOUT = 300
 
 
 def inferline(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "inferline.containers", *args, "--home", str(home)],
-                          capture_output=True, text=True, timeout=TIMEOUT)
+    return subprocess.run(
+        [sys.executable, "-m", "inferline.containers", *args, "--home", str(home)],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
 
 
 def test_up_invoke_logs_update_down(plus: dict[int, Path], tmp_path: Path) -> None:
@@ -28,11 +32,24 @@ def test_up_invoke_logs_update_down(plus: dict[int, Path], tmp_path: Path) -> No
         state = json.loads((home / "cli" / "state.json").read_text())
         assert state["url"] in up.stdout
 
-        invoked = inferline("invoke", "cli", "--body", "1", "--content-type", "text/csv", "--accept", "text/csv",
-                            home=home)
+        invoked = inferline(
+            "invoke",
+            "cli",
+            "--body",
+            "1",
+            "--content-type",
+            "text/csv",
+            "--accept",
+            "text/csv",
+            home=home,
+        )
         assert invoked.returncode == 0, invoked.stderr
         assert float(invoked.stdout) == 3.0
-        assert "container-1" in invoked.stderr and "container-2" in invoked.stderr and " ms" in invoked.stderr
+        assert (
+            "container-1" in invoked.stderr
+            and "container-2" in invoked.stderr
+            and " ms" in invoked.stderr
+        )
 
         listed = inferline("logs", home=home)
         assert listed.stdout.splitlines()[0].startswith("container-1\t")
@@ -42,13 +59,25 @@ def test_up_invoke_logs_update_down(plus: dict[int, Path], tmp_path: Path) -> No
         (tmp_path / "body.csv").write_text("5")
         updated = inferline("update", str(second), home=home)
         assert updated.returncode == 0, updated.stderr
-        invoked = inferline("invoke", "cli", "--body", f"@{tmp_path / 'body.csv'}", "--content-type", "text/csv",
-                            "--accept", "text/csv", home=home)
+        invoked = inferline(
+            "invoke",
+            "cli",
+            "--body",
+            f"@{tmp_path / 'body.csv'}",
+            "--content-type",
+            "text/csv",
+            "--accept",
+            "text/csv",
+            home=home,
+        )
         assert float(invoked.stdout) == 7.0
 
         failed = inferline("invoke", "cli", "--body", "1", "--content-type", "image/png", home=home)
         assert failed.returncode == 1
-        assert "424" in failed.stderr and "Received client error (415) from container-1" in failed.stderr
+        assert (
+            "424" in failed.stderr
+            and "Received client error (415) from container-1" in failed.stderr
+        )
     finally:
         down = inferline("down", home=home)
     assert down.returncode == 0, down.stderr

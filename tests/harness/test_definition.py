@@ -16,8 +16,10 @@ from inferline.containers.harness.runtime import ProcessRuntime, image_kind
 def model(count: int, **container: Any) -> dict[str, Any]:
     return {
         "ModelName": "m",
-        "Containers": [{"Image": "inferline-sklearn", "ModelDataUrl": "/models/x", **container}
-                       for _ in range(count)],
+        "Containers": [
+            {"Image": "inferline-sklearn", "ModelDataUrl": "/models/x", **container}
+            for _ in range(count)
+        ],
     }
 
 
@@ -25,11 +27,17 @@ def test_containers_get_sagemakers_default_hostnames() -> None:
     spec = definition.parse(model(3))
     assert spec.name == "m"
     assert [variant.name for variant in spec.variants] == ["AllTraffic"]
-    assert [c.hostname for c in spec.variants[0].model.containers] == ["container-1", "container-2", "container-3"]
+    assert [c.hostname for c in spec.variants[0].model.containers] == [
+        "container-1",
+        "container-2",
+        "container-3",
+    ]
 
 
 def test_primary_container_is_a_one_container_model() -> None:
-    spec = definition.parse({"ModelName": "one", "PrimaryContainer": {"Image": "inferline-sklearn"}}, name="other")
+    spec = definition.parse(
+        {"ModelName": "one", "PrimaryContainer": {"Image": "inferline-sklearn"}}, name="other"
+    )
     assert spec.name == "other"
     assert spec.variants[0].model.containers[0].hostname == "primary"
 
@@ -41,14 +49,19 @@ def test_one_or_two_to_fifteen_containers(count: int) -> None:
 
 @pytest.mark.parametrize("count", [0, 16])
 def test_zero_or_sixteen_containers_are_refused(count: int) -> None:
-    with pytest.raises(DefinitionError, match=f"Containers has {count} containers; a model has 1, or a pipeline of 2 to 15"):
+    with pytest.raises(
+        DefinitionError,
+        match=f"Containers has {count} containers; a model has 1, or a pipeline of 2 to 15",
+    ):
         definition.parse(model(count))
 
 
 def test_hostnames_all_or_none() -> None:
     document = model(2)
     document["Containers"][0]["ContainerHostname"] = "featurizer"
-    with pytest.raises(DefinitionError, match=r"all containers or on none; missing on Containers\[1\]"):
+    with pytest.raises(
+        DefinitionError, match=r"all containers or on none; missing on Containers\[1\]"
+    ):
         definition.parse(document)
 
 
@@ -64,7 +77,10 @@ def test_duplicate_hostnames() -> None:
 
 
 def test_environment_value_over_1024_bytes_names_the_key() -> None:
-    with pytest.raises(DefinitionError, match=r"Containers\[0\]\.Environment\.SAGEMAKER_SPARKML_SCHEMA: the value is 1025 bytes"):
+    with pytest.raises(
+        DefinitionError,
+        match=r"Containers\[0\]\.Environment\.SAGEMAKER_SPARKML_SCHEMA: the value is 1025 bytes",
+    ):
         definition.parse(model(1, Environment={"SAGEMAKER_SPARKML_SCHEMA": "x" * 1025}))
 
 
@@ -91,16 +107,27 @@ def test_endpoint_file_with_variants(tmp_path: Path) -> None:
 
 
 def test_variant_naming_an_unknown_model() -> None:
-    document = {"EndpointName": "ep", "ProductionVariants": [{"VariantName": "A", "ModelName": "nope"}],
-                "Models": [model(1)]}
-    with pytest.raises(DefinitionError, match=r"ProductionVariants\[0\]\.ModelName 'nope' is not one of Models \(m\)"):
+    document = {
+        "EndpointName": "ep",
+        "ProductionVariants": [{"VariantName": "A", "ModelName": "nope"}],
+        "Models": [model(1)],
+    }
+    with pytest.raises(
+        DefinitionError,
+        match=r"ProductionVariants\[0\]\.ModelName 'nope' is not one of Models \(m\)",
+    ):
         definition.parse(document)
 
 
 def test_relative_model_data_is_relative_to_the_file(tmp_path: Path) -> None:
     path = tmp_path / "pipeline.json"
-    path.write_text('{"ModelName": "m", "PrimaryContainer": {"Image": "inferline-sklearn", "ModelDataUrl": "model"}}')
-    assert definition.load(path).variants[0].model.containers[0].model_data_url == str(tmp_path / "model")
+    path.write_text(
+        '{"ModelName": "m", "PrimaryContainer": '
+        '{"Image": "inferline-sklearn", "ModelDataUrl": "model"}}'
+    )
+    assert definition.load(path).variants[0].model.containers[0].model_data_url == str(
+        tmp_path / "model"
+    )
 
 
 def test_unreadable_file_is_named(tmp_path: Path) -> None:
@@ -110,18 +137,28 @@ def test_unreadable_file_is_named(tmp_path: Path) -> None:
         definition.load(path)
 
 
-@pytest.mark.parametrize(("image", "kind"), [
-    ("inferline-sklearn", "sklearn"),
-    ("inferline-sparkml:1.2", "sparkml"),
-    ("123456789012.dkr.ecr.eu-west-1.amazonaws.com/inferline-xgboost:latest", "xgboost"),
-    ("localhost:5000/team/inferline-sklearn@sha256:abc", "sklearn"),
-    ("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1", None),
-])
+@pytest.mark.parametrize(
+    ("image", "kind"),
+    [
+        ("inferline-sklearn", "sklearn"),
+        ("inferline-sparkml:1.2", "sparkml"),
+        ("123456789012.dkr.ecr.eu-west-1.amazonaws.com/inferline-xgboost:latest", "xgboost"),
+        ("localhost:5000/team/inferline-sklearn@sha256:abc", "sklearn"),
+        ("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1", None),
+    ],
+)
 def test_image_names_map_to_stage_kinds(image: str, kind: str | None) -> None:
     assert image_kind(image) == kind
 
 
 def test_unknown_image_is_refused_by_the_process_runtime_naming_it() -> None:
-    spec = definition.parse(model(1, Image="my-registry/custom-model:3")).variants[0].model.containers[0]
-    with pytest.raises(ValueError, match="container-1: image 'my-registry/custom-model:3' cannot run in the process runtime"):
+    spec = (
+        definition.parse(model(1, Image="my-registry/custom-model:3"))
+        .variants[0]
+        .model.containers[0]
+    )
+    with pytest.raises(
+        ValueError,
+        match="container-1: image 'my-registry/custom-model:3' cannot run in the process runtime",
+    ):
         ProcessRuntime().check(spec)

@@ -33,18 +33,36 @@ def test_fifteen_containers_start_and_chain(plus: dict[int, Path]) -> None:
 
 
 def test_direct_mode_invokes_the_named_container(plus: dict[int, Path]) -> None:
-    document = {"ModelName": "direct", "InferenceExecutionConfig": {"Mode": "Direct"}, "Containers": [
-        {"ContainerHostname": "one", "Image": "inferline-sklearn", "ModelDataUrl": str(plus[1]),
-         "Environment": dict(ONE_WORKER)},
-        {"ContainerHostname": "two", "Image": "inferline-sklearn", "ModelDataUrl": str(plus[2]),
-         "Environment": dict(ONE_WORKER)},
-    ]}
+    document = {
+        "ModelName": "direct",
+        "InferenceExecutionConfig": {"Mode": "Direct"},
+        "Containers": [
+            {
+                "ContainerHostname": "one",
+                "Image": "inferline-sklearn",
+                "ModelDataUrl": str(plus[1]),
+                "Environment": dict(ONE_WORKER),
+            },
+            {
+                "ContainerHostname": "two",
+                "Image": "inferline-sklearn",
+                "ModelDataUrl": str(plus[2]),
+                "Environment": dict(ONE_WORKER),
+            },
+        ],
+    }
     with LocalEndpoint(definition.parse(document)) as endpoint:
         url = f"{endpoint.url}/endpoints/direct/invocations"
         for hostname, expected in (("one", 1.0), ("two", 2.0)):
-            response = requests.post(url, data="0", headers={
-                "Content-Type": "text/csv", "Accept": "text/csv",
-                "X-Amzn-SageMaker-Target-Container-Hostname": hostname})
+            response = requests.post(
+                url,
+                data="0",
+                headers={
+                    "Content-Type": "text/csv",
+                    "Accept": "text/csv",
+                    "X-Amzn-SageMaker-Target-Container-Hostname": hostname,
+                },
+            )
             assert value(response.content) == expected
         missing = requests.post(url, data="0", headers={"Content-Type": "text/csv"})
         assert missing.status_code == 400
@@ -55,12 +73,18 @@ def test_metrics_after_a_known_sequence(plus: dict[int, Path]) -> None:
     with LocalEndpoint(definition.parse(chain_of(plus[1], 2, name="counted"))) as endpoint:
         for _ in range(3):
             endpoint.invoke("1", content_type="text/csv")
-        response = requests.post(f"{endpoint.url}/invocations", data="1", headers={"Content-Type": "image/png"})
+        response = requests.post(
+            f"{endpoint.url}/invocations", data="1", headers={"Content-Type": "image/png"}
+        )
         assert response.status_code == 424  # container-1 answers 415
         crashed = endpoint.endpoint.deployment.containers[1]
         crashed.stop()  # container-2 is gone: a 5xx
-        assert requests.post(f"{endpoint.url}/invocations", data="1",
-                             headers={"Content-Type": "text/csv"}).status_code == 424
+        assert (
+            requests.post(
+                f"{endpoint.url}/invocations", data="1", headers={"Content-Type": "text/csv"}
+            ).status_code
+            == 424
+        )
         text = requests.get(f"{endpoint.url}/metrics").text
 
     labels = '{endpoint="counted",variant="AllTraffic"}'
@@ -72,7 +96,9 @@ def test_metrics_after_a_known_sequence(plus: dict[int, Path]) -> None:
     two = '{container="container-2",endpoint="counted",variant="AllTraffic"}'
     assert _metric(text, "ContainerLatency_count" + one) == 5
     assert _metric(text, "ContainerLatency_count" + two) == 4  # not reached after the 415
-    summed = _metric(text, "ContainerLatency_sum" + one) + _metric(text, "ContainerLatency_sum" + two)
+    summed = _metric(text, "ContainerLatency_sum" + one) + _metric(
+        text, "ContainerLatency_sum" + two
+    )
     assert _metric(text, "ModelLatency_sum" + labels) == pytest.approx(summed)
     assert _metric(text, "OverheadLatency_count" + labels) == 5
 
@@ -103,15 +129,22 @@ def test_variants_split_traffic_by_weight(variants: LocalEndpoint) -> None:
     seen: Counter[str] = Counter()
     with requests.Session() as session:
         for _ in range(1000):
-            response = session.post(url, data="0", headers={"Content-Type": "text/csv", "Accept": "text/csv"})
+            response = session.post(
+                url, data="0", headers={"Content-Type": "text/csv", "Accept": "text/csv"}
+            )
             variant = response.headers["X-Amzn-Invoked-Production-Variant"]
             assert value(response.content) == {"Ninety": 1.0, "Ten": 2.0}[variant]
             seen[variant] += 1
         # Binomial(1000, 0.1): sd 9.5, so 60..140 is over 4 sd either way.
         assert 60 <= seen["Ten"] <= 140, seen
-        pinned = {session.post(url, data="0", headers={"Content-Type": "text/csv",
-                                                       "X-Amzn-SageMaker-Target-Variant": "Ten"})
-                  .headers["X-Amzn-Invoked-Production-Variant"] for _ in range(20)}
+        pinned = {
+            session.post(
+                url,
+                data="0",
+                headers={"Content-Type": "text/csv", "X-Amzn-SageMaker-Target-Variant": "Ten"},
+            ).headers["X-Amzn-Invoked-Production-Variant"]
+            for _ in range(20)
+        }
         assert pinned == {"Ten"}
 
 
@@ -124,8 +157,11 @@ def test_update_under_load_fails_no_request(variants: LocalEndpoint, plus: dict[
     def load() -> None:
         with requests.Session() as session:
             while not stop.is_set():
-                response = session.post(f"{variants.url}/invocations", data="0",
-                                        headers={"Content-Type": "text/csv", "Accept": "text/csv"})
+                response = session.post(
+                    f"{variants.url}/invocations",
+                    data="0",
+                    headers={"Content-Type": "text/csv", "Accept": "text/csv"},
+                )
                 if response.status_code != 200:
                     failures.append(response.text)
                 else:
@@ -148,7 +184,9 @@ def test_update_under_load_fails_no_request(variants: LocalEndpoint, plus: dict[
     assert not any(container.alive() for container in old)
 
 
-def test_unhealthy_containers_are_listed_with_their_log(plus: dict[int, Path], tmp_path: Path) -> None:
+def test_unhealthy_containers_are_listed_with_their_log(
+    plus: dict[int, Path], tmp_path: Path
+) -> None:
     empty = tmp_path / "empty-model"
     empty.mkdir()
     document = chain_of(plus[1], 2, name="broken")
@@ -161,7 +199,9 @@ def test_unhealthy_containers_are_listed_with_their_log(plus: dict[int, Path], t
     assert "container-2 | " in message and "cannot tell which stage serves" in message
 
 
-def test_s3_model_data_through_moto(plus: dict[int, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_s3_model_data_through_moto(
+    plus: dict[int, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import boto3
     from moto.server import ThreadedMotoServer
 
@@ -169,9 +209,12 @@ def test_s3_model_data_through_moto(plus: dict[int, Path], tmp_path: Path, monke
     server.start()
     try:
         host, port = server.get_host_and_port()
-        for name, setting in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                              "AWS_DEFAULT_REGION": "us-east-1",
-                              "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}"}.items():
+        for name, setting in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}",
+        }.items():
             monkeypatch.setenv(name, setting)
         archive = tmp_path / "model.tar.gz"
         with tarfile.open(archive, "w:gz") as tar:
@@ -179,11 +222,18 @@ def test_s3_model_data_through_moto(plus: dict[int, Path], tmp_path: Path, monke
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket="models")
         s3.upload_file(str(archive), "models", "plus-two/model.tar.gz")
-        document = {"ModelName": "from-s3", "PrimaryContainer": {
-            "Image": "inferline-sklearn", "ModelDataUrl": "s3://models/plus-two/model.tar.gz",
-            "Environment": dict(ONE_WORKER)}}
+        document = {
+            "ModelName": "from-s3",
+            "PrimaryContainer": {
+                "Image": "inferline-sklearn",
+                "ModelDataUrl": "s3://models/plus-two/model.tar.gz",
+                "Environment": dict(ONE_WORKER),
+            },
+        }
         with LocalEndpoint(definition.parse(document), workdir=tmp_path / "work") as endpoint:
-            assert value(endpoint.invoke("1", content_type="text/csv", accept="text/csv").body) == 3.0
+            assert (
+                value(endpoint.invoke("1", content_type="text/csv", accept="text/csv").body) == 3.0
+            )
             assert list((tmp_path / "work").glob("from-s3-*/model-data/primary/model.tar.gz"))
     finally:
         server.stop()

@@ -22,7 +22,9 @@ CSV = "\n".join(f"{sex},{length},{diameter}" for sex, length, diameter in ROWS)
 
 
 @pytest.fixture(scope="module")
-def endpoint(models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEndpoint]:
+def endpoint(
+    models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalEndpoint]:
     path = write(tmp_path_factory.mktemp("pipeline") / "pipeline.json", pipeline(models))
     with LocalEndpoint.from_file(path, timeout=20) as running:
         yield running
@@ -31,15 +33,19 @@ def endpoint(models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture(scope="module")
 def runtime(endpoint: LocalEndpoint):  # type: ignore[no-untyped-def]
     return boto3.client(
-        "sagemaker-runtime", endpoint_url=endpoint.url, region_name="us-east-1",
-        aws_access_key_id="testing", aws_secret_access_key="testing",
+        "sagemaker-runtime",
+        endpoint_url=endpoint.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
         config=Config(retries={"max_attempts": 1}),
     )
 
 
 def test_boto3_invoke_endpoint_chains_three_containers(runtime, models) -> None:  # type: ignore[no-untyped-def]
-    response = runtime.invoke_endpoint(EndpointName="abalone", Body=CSV, ContentType="text/csv",
-                                       Accept="text/csv")
+    response = runtime.invoke_endpoint(
+        EndpointName="abalone", Body=CSV, ContentType="text/csv", Accept="text/csv"
+    )
     answer = np.loadtxt(response["Body"].read().decode().splitlines(), delimiter=",")
     np.testing.assert_allclose(answer, expected(ROWS, models), rtol=1e-6)
     assert response["ContentType"] == "text/csv"
@@ -64,23 +70,34 @@ def test_sagemaker_sdk_predictor(endpoint: LocalEndpoint, runtime, models, monke
     from sagemaker.serializers import CSVSerializer, JSONSerializer
     from sagemaker.session import Session
 
-    session = Session(boto_session=boto3.Session(region_name="us-east-1", aws_access_key_id="testing",
-                                                 aws_secret_access_key="testing"),
-                      sagemaker_runtime_client=runtime, sagemaker_client=object())
-    csv_predictor = Predictor("abalone", session, serializer=CSVSerializer(), deserializer=CSVDeserializer())
+    session = Session(
+        boto_session=boto3.Session(
+            region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        ),
+        sagemaker_runtime_client=runtime,
+        sagemaker_client=object(),
+    )
+    csv_predictor = Predictor(
+        "abalone", session, serializer=CSVSerializer(), deserializer=CSVDeserializer()
+    )
     rows = csv_predictor.predict([list(row) for row in ROWS])
     np.testing.assert_allclose([float(row[0]) for row in rows], expected(ROWS, models), rtol=1e-6)
 
     # JSON in: the featurizer reads {"instances": [...]} rows as well.
-    json_predictor = Predictor("abalone", session, serializer=JSONSerializer(), deserializer=JSONDeserializer())
+    json_predictor = Predictor(
+        "abalone", session, serializer=JSONSerializer(), deserializer=JSONDeserializer()
+    )
     document = json_predictor.predict({"instances": [list(row) for row in ROWS]})
-    np.testing.assert_allclose([row["prediction"] for row in document["predictions"]],
-                               expected(ROWS, models), rtol=1e-6)
+    np.testing.assert_allclose(
+        [row["prediction"] for row in document["predictions"]], expected(ROWS, models), rtol=1e-6
+    )
 
 
 def test_a_415_mid_chain_is_a_model_error(runtime, endpoint: LocalEndpoint) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(runtime.exceptions.ModelError) as raised:
-        runtime.invoke_endpoint(EndpointName="abalone", Body=f"M,0.4,{WRONG_TYPE}", ContentType="text/csv")
+        runtime.invoke_endpoint(
+            EndpointName="abalone", Body=f"M,0.4,{WRONG_TYPE}", ContentType="text/csv"
+        )
     error = raised.value.response
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 424
     assert error["OriginalStatusCode"] == 415
@@ -93,21 +110,34 @@ def test_a_415_mid_chain_is_a_model_error(runtime, endpoint: LocalEndpoint) -> N
 
 def test_an_unreadable_request_fails_in_container_1(runtime) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(runtime.exceptions.ModelError) as raised:
-        runtime.invoke_endpoint(EndpointName="abalone", Body=b"\x00\x01", ContentType="application/x-nope")
+        runtime.invoke_endpoint(
+            EndpointName="abalone", Body=b"\x00\x01", ContentType="application/x-nope"
+        )
     assert raised.value.response["OriginalStatusCode"] == 415
     assert "from container-1" in raised.value.response["Error"]["Message"]
 
 
-def test_unknown_endpoint_and_bad_headers_are_validation_errors(runtime, endpoint: LocalEndpoint) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_endpoint_and_bad_headers_are_validation_errors(
+    runtime, endpoint: LocalEndpoint
+) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(runtime.exceptions.ValidationError, match="Endpoint nope not found"):
         runtime.invoke_endpoint(EndpointName="nope", Body=CSV, ContentType="text/csv")
     with pytest.raises(runtime.exceptions.ValidationError, match="TargetVariant 'B'"):
-        runtime.invoke_endpoint(EndpointName="abalone", Body=CSV, ContentType="text/csv", TargetVariant="B")
+        runtime.invoke_endpoint(
+            EndpointName="abalone", Body=CSV, ContentType="text/csv", TargetVariant="B"
+        )
     with pytest.raises(runtime.exceptions.ValidationError, match="only valid for Direct mode"):
-        runtime.invoke_endpoint(EndpointName="abalone", Body=CSV, ContentType="text/csv",
-                                TargetContainerHostname="container-1")
-    response = requests.post(f"{endpoint.url}/endpoints/abalone/invocations", data=CSV,
-                             headers={"Content-Type": "text/csv", "X-Amzn-SageMaker-Custom-Attributes": "x" * 1025})
+        runtime.invoke_endpoint(
+            EndpointName="abalone",
+            Body=CSV,
+            ContentType="text/csv",
+            TargetContainerHostname="container-1",
+        )
+    response = requests.post(
+        f"{endpoint.url}/endpoints/abalone/invocations",
+        data=CSV,
+        headers={"Content-Type": "text/csv", "X-Amzn-SageMaker-Custom-Attributes": "x" * 1025},
+    )
     assert response.status_code == 400
     assert response.headers["x-amzn-ErrorType"] == "ValidationError"
     assert "X-Amzn-SageMaker-Custom-Attributes" in response.json()["message"]
@@ -116,8 +146,11 @@ def test_unknown_endpoint_and_bad_headers_are_validation_errors(runtime, endpoin
 def test_payload_over_6_mb_is_refused_before_any_container(endpoint: LocalEndpoint) -> None:
     log = endpoint.log_path("container-1")
     before = _wait_for_posts(log, minimum=0)
-    response = requests.post(f"{endpoint.url}/invocations", data=b"1" * (6 * 1024 * 1024 + 1),
-                             headers={"Content-Type": "text/csv"})
+    response = requests.post(
+        f"{endpoint.url}/invocations",
+        data=b"1" * (6 * 1024 * 1024 + 1),
+        headers={"Content-Type": "text/csv"},
+    )
     assert response.status_code == 413
     assert response.json()["error"] == "PayloadTooLarge"
     assert "6291457 bytes" in response.json()["message"]
@@ -150,7 +183,9 @@ def test_a_crashed_container_is_named_then_restarted(endpoint: LocalEndpoint, mo
     with pytest.raises(ModelError, match="from container-2"):
         endpoint.invoke(CSV, content_type="text/csv")
     answer = _eventually(lambda: endpoint.invoke(CSV, content_type="text/csv", accept="text/csv"))
-    np.testing.assert_allclose(np.loadtxt(answer.body.decode().splitlines()), expected(ROWS, models), rtol=1e-6)
+    np.testing.assert_allclose(
+        np.loadtxt(answer.body.decode().splitlines()), expected(ROWS, models), rtol=1e-6
+    )
     assert "container-2 | " in endpoint.log_path("container-2").read_text()
 
 
@@ -166,3 +201,17 @@ def _eventually(call, seconds: float = 60.0):  # type: ignore[no-untyped-def]
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_an_intermediate_payload_over_the_limit_names_both_containers(
+    endpoint: LocalEndpoint,
+) -> None:
+    # 2 MB of CSV in; the featurizer's one-hot output is about four times as large.
+    body = "\n".join(["M,0.45,0.35"] * 180_000)
+    with pytest.raises(ModelError) as raised:
+        endpoint.invoke(body, content_type="text/csv")
+    assert raised.value.message.startswith(
+        "Received response from container-1 with status code 200. However, the request payload "
+        "from container-1 to container-2 is "
+    )
+    assert "which has exceeded the maximum limit of 6 MB." in raised.value.message
