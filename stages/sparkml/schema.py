@@ -103,25 +103,40 @@ def _column(item: Any, where: str, error: Callable[[str], Exception]) -> ColumnS
 
 def _cast_column(column: ColumnSchema, values: list[Any]) -> np.ndarray:
     cast = _CASTS[column.type]
+    if column.struct == "basic":
+        return _array(column.type, _each(column, values, cast))
+    if column.struct == "vector":
+        vectors = _each(column, values, lambda v: [_double(x) for x in _as_list(v)])
+        if len({len(v) for v in vectors}) > 1:
+            raise UnprocessableEntity(
+                f"column {column.name!r}: vectors differ in length across rows "
+                f"({sorted({len(v) for v in vectors})})"
+            )
+        return np.array(vectors, dtype=np.float64).reshape(len(values), -1)
+    lists = np.empty(len(values), dtype=object)
+    lists[:] = _each(column, values, lambda v: [cast(x) for x in _as_list(v)])
+    return lists
+
+
+def _each(column: ColumnSchema, values: list[Any], cast: Callable[[Any], Any]) -> list[Any]:
+    """`cast` over the rows; a value that does not fit names its column and row."""
     try:
-        if column.struct == "basic":
-            cast_values = [cast(v) for v in values]
-            return _array(column.type, cast_values)
-        if column.struct == "vector":
-            vectors = [[_double(x) for x in _as_list(v)] for v in values]
-            if len({len(v) for v in vectors}) > 1:
-                raise _Unfit("vectors of different lengths", values[0])
-            return np.array(vectors, dtype=np.float64).reshape(len(values), -1)
-        lists = np.empty(len(values), dtype=object)
-        lists[:] = [[cast(x) for x in _as_list(v)] for v in values]
-        return lists
+        return [cast(v) for v in values]
     except _Unfit as unfit:
-        row = next((i for i, v in enumerate(values) if v is unfit.value), 0) + 1
+        row = next(i for i, v in enumerate(values) if _fails(cast, v)) + 1
+        kind = column.type if column.struct == "basic" else f"{column.type} {column.struct}"
         raise UnprocessableEntity(
-            f"column {column.name!r} (row {row}): {unfit.value!r} is not a valid "
-            f"{column.type}{'' if column.struct == 'basic' else ' ' + column.struct}"
-            f" ({unfit.reason})"
+            f"column {column.name!r} (row {row}): {unfit.value!r} is not a valid {kind} "
+            f"({unfit.reason})"
         ) from None
+
+
+def _fails(cast: Callable[[Any], Any], value: Any) -> bool:
+    try:
+        cast(value)
+    except _Unfit:
+        return True
+    return False
 
 
 class _Unfit(Exception):

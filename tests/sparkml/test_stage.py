@@ -261,3 +261,31 @@ def test_numbers_are_written_as_java_does(tmp_path):
     schema["output"]["type"] = "long"
     app = client(model, SAGEMAKER_SPARKML_SCHEMA=json.dumps(schema))
     assert post(app, "5").data == b"5"
+
+
+def test_vector_and_array_inputs_from_json(tmp_path):
+    from tests.sparkml.bundles import double, node, tensor, write_bundle
+
+    model = write_bundle(
+        tmp_path / "lr",
+        [
+            node(
+                "linear_regression",
+                {"coefficients": tensor([1.0, 10.0]), "intercept": double(0.5)},
+                {"features": "v"},
+                {"prediction": "p"},
+            )
+        ],
+    )
+    schema = {
+        "input": [{"name": "v", "type": "double", "struct": "vector"}],
+        "output": {"name": "p", "type": "double"},
+    }
+    app = client(model, SAGEMAKER_SPARKML_SCHEMA=json.dumps(schema))
+    assert post(app, {"data": [[1.0, 2.0]]}, "application/json").data == b"21.5"
+    assert post(app, {"data": [[[1.0, 2.0]], [[0.0, 1.0]]]}, "application/json").data == (
+        b"21.5\n10.5"
+    )
+    bad = post(app, {"data": [[[1.0, 2.0]], [[0.0, "x"]]]}, "application/json")
+    assert bad.status_code == 422
+    assert "'v' (row 2): 'x'" in bad.json["message"]
