@@ -125,3 +125,17 @@ def test_word_to_vector_averages_over_all_words(tmp_path):
     out = run(tmp_path, "word_to_vector", attributes, tokens(["a", "b", "zzz", "a"], []))
     # a -> row 1 [10, 20], b -> row 0 [1, 2]; unknown words count in the divisor.
     assert out["y"].tolist() == [[21 / 4, 42 / 4], [0.0, 0.0]]
+
+
+def test_regex_classes_are_ascii_as_in_java(tmp_path):
+    out = run(
+        tmp_path,
+        "regex_tokenizer",
+        {
+            "regex": string("\\W+"),
+            "match_gaps": {"boolean": True},
+            "lowercase_text": {"boolean": True},
+        },
+        leap(x=["Tónar, a-b"]),
+    )
+    assert out["y"][0] == ["t", "nar", "a", "b"]  # Java's \W splits at ó
