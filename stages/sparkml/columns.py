@@ -111,10 +111,6 @@ def dense(column: Column) -> np.ndarray:
     return column if column.dtype == np.float64 else column.astype(np.float64)
 
 
-def sparse(column: Column) -> Sparse:
-    return column if isinstance(column, Sparse) else Sparse.from_dense(dense(column))
-
-
 def width(column: Column) -> int:
     if isinstance(column, Sparse):
         return column.size
