@@ -12,6 +12,7 @@ A frame is a ``dict[str, column]``; every column has N rows:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,9 +48,7 @@ class Sparse:
         return out
 
     def to_csr(self) -> scipy.sparse.csr_matrix:
-        return scipy.sparse.csr_matrix(
-            (self.data, self.indices, self.indptr), shape=(self.rows, self.size)
-        )
+        return _csr(self.data, self.indices, self.indptr, (self.rows, self.size))
 
     def with_data(self, data: np.ndarray) -> Sparse:
         return Sparse(data, self.indices, self.indptr, self.size)
@@ -91,6 +90,47 @@ class Sparse:
         np.cumsum(valid, out=indptr[1:])
         return cls(np.ones(int(indptr[-1])), index[valid], indptr, size)
 
+
+def _checked_csr(
+    data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]
+) -> scipy.sparse.csr_matrix:
+    return scipy.sparse.csr_matrix((data, indices, indptr), shape=shape)
+
+
+_TEMPLATE = _checked_csr(np.ones(1), np.zeros(1, np.int64), np.array([0, 1]), (1, 1))
+
+
+def _fast_csr(
+    data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]
+) -> scipy.sparse.csr_matrix:
+    """A csr_matrix from arrays already in canonical form (sorted, no duplicates).
+
+    scipy's constructor re-checks the format, ~12 µs a matrix: more than a whole
+    one-row pipeline. A shallow copy of a checked template with the arrays swapped
+    in skips that; an import-time self-check falls back to the constructor should a
+    scipy version store its matrices differently.
+    """
+    matrix = copy.copy(_TEMPLATE)
+    matrix.data, matrix.indices, matrix.indptr = data, indices, indptr
+    matrix._shape = shape
+    return matrix
+
+
+def _fast_csr_works() -> bool:
+    probe = (np.array([2.0, 3.0]), np.array([1, 0], np.int64), np.array([0, 1, 2]), (2, 3))
+    try:
+        fast, slow = _fast_csr(*probe), _checked_csr(*probe)
+        vector = np.arange(3.0)
+        return (
+            fast.shape == slow.shape
+            and (fast != slow).nnz == 0
+            and (fast @ vector).tolist() == (slow @ vector).tolist()
+        )
+    except Exception:  # any change in scipy's internals means: use the constructor
+        return False
+
+
+_csr = _fast_csr if _fast_csr_works() else _checked_csr
 
 Column = np.ndarray | Sparse
 Frame = dict[str, Column]
@@ -173,7 +213,15 @@ def objects(items: list[Any]) -> np.ndarray:
 
 
 def to_api(column: Column) -> Any:
-    return column.to_csr() if isinstance(column, Sparse) else column
+    """A runtime column for `Bundle.transform`'s caller: csr_matrix for sparse, and a
+    copy of the read-only arrays the ops share between requests, so callers own it."""
+    if isinstance(column, Sparse):
+        if not column.data.flags.writeable:
+            column = Sparse(
+                column.data.copy(), column.indices.copy(), column.indptr.copy(), column.size
+            )
+        return column.to_csr()
+    return column if column.flags.writeable else column.copy()
 
 
 def _vectors_from_objects(column: np.ndarray) -> np.ndarray:

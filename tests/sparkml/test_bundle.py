@@ -236,3 +236,14 @@ def test_transform_accepts_lists_and_pandas(tmp_path):
     )
     assert out["prediction"][0] == pytest.approx(10.428571428571473)
     assert out["features"].shape == (2, 4)
+
+
+def test_callers_own_what_transform_returns(tmp_path):
+    bundle = load_bundle(write_bundle(tmp_path / "b", abalone_nodes()))
+    frame = leap(sex=["M"], length=[0.4], diameter=[0.3])
+    first = bundle.transform(frame)
+    first["sex_idx"][0] = 99.0  # one-row answers are cached by the ops: must not leak
+    first["sex_vec"].data[:] = 7.0
+    second = bundle.transform(frame)
+    assert second["sex_idx"].tolist() == [1.0]
+    assert second["sex_vec"].toarray().tolist() == [[0.0, 1.0]]
