@@ -80,8 +80,12 @@ def vector_assembler(stage: SavedStage, columns: Columns) -> list[Node]:
     categories = sum((columns[name].element_categories() for name in sources), ())
     total = sum(1 if size is None else size for size in sizes)
     columns[stage.param("outputCol")] = vector(total, categories)
+    # MLeap drops handleInvalid (it always passes NaN through); we keep it as an extension
+    # attribute, which MLeap ignores and our runtime honours, so serving follows Spark.
+    attributes = {"input_shapes": v.data_shapes(sizes),
+                  "handle_invalid": v.string(stage.param("handleInvalid", "error"))}
     return [Node(
-        stage.uid, "vector_assembler", {"input_shapes": v.data_shapes(sizes)},
+        stage.uid, "vector_assembler", attributes,
         inputs=[(f"input{i}", name) for i, name in enumerate(sources)],
         outputs=[("output", stage.param("outputCol"))],
     )]

@@ -55,7 +55,7 @@ def _tree_op(classifier: bool) -> str:
 def _sizes(stage: SavedStage, classifier: bool) -> dict[str, Any]:
     attributes = {"num_features": v.long(stage.metadata["numFeatures"])}
     if classifier:
-        attributes["num_classes"] = v.long(stage.metadata["numClasses"])
+        attributes["num_classes"] = v.long(stage.metadata.get("numClasses", 2))
     return attributes
 
 
