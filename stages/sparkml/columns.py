@@ -12,7 +12,6 @@ A frame is a ``dict[str, column]``; every column has N rows:
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +96,7 @@ def _checked_csr(
     return scipy.sparse.csr_matrix((data, indices, indptr), shape=shape)
 
 
+_CSR = scipy.sparse.csr_matrix
 _TEMPLATE = _checked_csr(np.ones(1), np.zeros(1, np.int64), np.array([0, 1]), (1, 1))
 
 
@@ -110,7 +110,8 @@ def _fast_csr(
     in skips that; an import-time self-check falls back to the constructor should a
     scipy version store its matrices differently.
     """
-    matrix = copy.copy(_TEMPLATE)
+    matrix = _CSR.__new__(_CSR)
+    matrix.__dict__.update(_TEMPLATE.__dict__)  # a shallow copy, minus copy.copy's overhead
     matrix.data, matrix.indices, matrix.indptr = data, indices, indptr
     matrix._shape = shape
     return matrix
