@@ -419,3 +419,16 @@ def test_dct_is_orthonormal_dct_ii(tmp_path):
     assert np.allclose(out["y"], [[3 / np.sqrt(2), -1 / np.sqrt(2)]])
     back = run(tmp_path / "inverse", "dct", {"inverse": boolean(True)}, {"x": out["y"]})
     assert np.allclose(back["y"], [[1.0, 2.0]])
+
+
+def test_sklearn_binarizer_and_polynomial_expansion(tmp_path):
+    out = run(tmp_path, "sklearn_binarizer", {"threshold": double(0.5)}, leap(x=[0.5, 0.6]))
+    assert out["y"].tolist() == [0.0, 1.0]
+    names = string("[1,x0,x1,x0^2,x0 x1,x1^2]")  # scikit-learn's get_feature_names()
+    poly = run(
+        tmp_path / "poly",
+        "sklearn_polynomial_expansion",
+        {"combinations": names},
+        {"x": np.array([[2.0, 3.0]])},
+    )
+    assert poly["y"].tolist() == [[1.0, 2.0, 3.0, 4.0, 6.0, 9.0]]

@@ -445,7 +445,7 @@ class Bucketizer(Op):
         return out if keep is None else take_rows(out, keep)
 
 
-@register("binarizer")
+@register("binarizer", "sklearn_binarizer")
 class Binarizer(ColumnOp):
     """x > threshold -> 1.0 else 0.0; scalars and vectors, single or multi-column."""
 
@@ -535,6 +535,51 @@ def _spark_monomials(features: int, degree: int) -> np.ndarray:
 
     expand(features - 1, degree, (0,) * features)
     return np.array(terms[1:], dtype=np.float64)  # drop the constant term
+
+
+@register("sklearn_polynomial_expansion")
+class SklearnPolynomialExpansion(ColumnOp):
+    """mleap.sklearn's PolynomialFeatures: the terms named in `combinations`.
+
+    `combinations` is scikit-learn's feature names, e.g. ``[1,x0,x1,x0^2,x0 x1,x1^2]``.
+    """
+
+    def __init__(self, spec: NodeSpec) -> None:
+        super().__init__(spec)
+        text = spec.attributes.string("combinations").strip().strip("[]")
+        terms = [term.strip() for term in text.split(",") if term.strip()]
+        if not terms:
+            raise spec.error("combinations is empty")
+        parsed = [_monomial(term) for term in terms]
+        features = 1 + max((i for term in parsed for i in term), default=0)
+        self.powers = np.zeros((len(parsed), features))
+        for row, term in enumerate(parsed):
+            for feature, power in term.items():
+                self.powers[row, feature] = power
+
+    def compute(self, column: Column, k: int, name: str) -> Any:
+        values = dense(column)
+        if values.shape[1] < self.powers.shape[1]:
+            raise UnprocessableEntity(
+                f"column {name!r} has {values.shape[1]} features; the expansion uses "
+                f"{self.powers.shape[1]}"
+            )
+        values = values[:, : self.powers.shape[1]]
+        return np.prod(values[:, None, :] ** self.powers[None, :, :], axis=2)
+
+
+def _monomial(term: str) -> dict[int, int]:
+    """``x0^2 x3`` -> {0: 2, 3: 1}; ``1`` (the bias) -> {}."""
+    powers: dict[int, int] = {}
+    for factor in term.split():
+        if factor == "1":
+            continue
+        base, _, power = factor.partition("^")
+        if not base.startswith("x") or not base[1:].isdigit():
+            raise ValueError(f"cannot read polynomial term {term!r}")
+        index = int(base[1:])
+        powers[index] = powers.get(index, 0) + int(power or 1)
+    return powers
 
 
 @register("interaction")
