@@ -24,6 +24,7 @@ from inferline.stages.sparkml.attributes import Attributes
 from inferline.stages.sparkml.columns import Frame, rows_of, to_api, to_runtime
 from inferline.stages.sparkml.ops import OPS, Op
 from inferline.stages.sparkml.ops.base import NodeSpec
+from inferline.stages.sparkml.ops.pipeline import Pipeline
 
 __all__ = ["Bundle", "load_bundle"]
 
@@ -138,10 +139,10 @@ class _Loader:
 
 
 def _steps(op: Op) -> list[Op]:
-    children = getattr(op, "children", None)
-    if children is None:
-        return [op]
-    return [step for child in children for step in _steps(child)]
+    """The ops of the graph in execution order, nested pipelines flattened."""
+    if isinstance(op, Pipeline):
+        return [step for child in op.children for step in _steps(child)]
+    return [op]
 
 
 class _Files:

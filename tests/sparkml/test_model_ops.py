@@ -434,3 +434,22 @@ def test_gaussian_mixture_probabilities(tmp_path):
     )
     assert np.allclose(out["prob"], density / density.sum(axis=1, keepdims=True))
     assert out["pred"].tolist() == np.argmax(density, axis=1).tolist()
+
+
+def test_bisecting_kmeans_descends_to_the_nearest_child(tmp_path):
+    tree = tree_lines(
+        {"index": -1, "norm": 0, "values": [5.0, 5.0], "numChildren": 2},
+        {"index": -2, "norm": 0, "values": [0.0, 0.0], "numChildren": 2},
+        {"index": 0, "norm": 0, "values": [-1.0, 0.0], "numChildren": 0},
+        {"index": 1, "norm": 0, "values": [1.0, 0.0], "numChildren": 0},
+        {"index": 2, "norm": 0, "values": [10.0, 10.0], "numChildren": 0},
+    )
+    out = predict(
+        tmp_path,
+        "bisecting_k_means",
+        {},
+        x=np.array([[-2.0, 0.0], [0.5, 1.0], [9.0, 9.0]]),
+        files={"tree.json": tree},
+        outputs={"prediction": "pred"},
+    )
+    assert out["pred"].tolist() == [0, 1, 2]

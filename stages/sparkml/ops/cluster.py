@@ -1,7 +1,9 @@
-"""Clustering: k-means (nearest centre) and Gaussian mixtures (most likely component)."""
+"""Clustering: k-means (nearest centre), bisecting k-means (nearest child, down a
+tree) and Gaussian mixtures (most likely component)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import numpy as np
@@ -77,3 +79,46 @@ def _gaussian(mean: np.ndarray, covariance: np.ndarray) -> Callable[[np.ndarray]
         return constant - 0.5 * (projected * projected).sum(axis=1)
 
     return log_pdf
+
+
+@register("bisecting_k_means")
+class BisectingKMeans(Predictor):
+    """Descend the cluster tree (tree.json, pre-order) to the nearest child each step;
+    prediction = the leaf's cluster index."""
+
+    def __init__(self, spec: NodeSpec) -> None:
+        super().__init__(spec)
+        text = spec.loader.text(f"{spec.folder}/tree.json")
+        lines = [json.loads(line) for line in text.splitlines() if line.strip()]
+        self.centers: list[np.ndarray] = []
+        self.index: list[int] = []
+        self.branches: list[list[int]] = []
+        position = 0
+
+        def build() -> int:
+            nonlocal position
+            line = lines[position]
+            position += 1
+            node = len(self.centers)
+            self.centers.append(np.asarray(line["values"], dtype=np.float64))
+            self.index.append(int(line["index"]))
+            self.branches.append([])
+            for _ in range(int(line.get("numChildren", 0))):
+                self.branches[node].append(build())
+            return node
+
+        build()
+
+    def predict(self, features: Column) -> dict[str, np.ndarray]:
+        x = dense(features)
+        node = np.zeros(len(x), dtype=np.int64)
+        while True:
+            inner = [n for n in np.unique(node).tolist() if self.branches[n]]
+            if not inner:
+                return {"prediction": np.array(self.index, dtype=np.int64)[node]}
+            for parent in inner:
+                rows = np.flatnonzero(node == parent)
+                kids = self.branches[parent]
+                centers = np.stack([self.centers[k] for k in kids])
+                distances = ((x[rows, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+                node[rows] = np.array(kids)[np.argmin(distances, axis=1)]
