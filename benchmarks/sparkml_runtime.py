@@ -2,7 +2,8 @@
 
 The bundle is the car-evaluation preprocessor (6 StringIndexer + 6 OneHotEncoder +
 VectorAssembler) followed by a StandardScaler and a 4-class LogisticRegression:
-15 ops. Measures `Bundle.run` for 1 row and for 1,000 rows, and the stage's whole
+15 ops. Measures `Bundle.run` for 1 row and for 1,000 rows, `Bundle.transform` (the
+API, csr_matrix out) for 1 row, and the stage's whole
 `invoke` (CSV decode, schema cast, run, CSV encode) for 1 row. Reports the median of
 several repeats in both wall time and process CPU time (the CPU figure is steadier
 on a shared machine).
@@ -116,6 +117,7 @@ def main() -> None:
     print(f"# {platform.python_version()} on {platform.machine()}, {steps} ops")
     for label, function, number, rows in [
         ("Bundle.run, 1 row", lambda: bundle.run(one), 2000, 1),
+        ("Bundle.transform, 1 row (csr out)", lambda: bundle.transform(one), 2000, 1),
         ("Bundle.run, 1,000 rows", lambda: bundle.run(many), 20, 1000),
         ("SparkMLStage.invoke, 1 CSV row", lambda: stage.invoke(invocation), 2000, 1),
     ]:
