@@ -14,6 +14,7 @@ harness resolves relative ModelDataUrls against the file's folder, so DIR can mo
 
 from __future__ import annotations
 
+import gzip
 import json
 import tarfile
 import tempfile
@@ -67,10 +68,12 @@ def pack(model_dir: Path, target: Path) -> Path:
         info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
         return info
 
-    with tarfile.open(target, "w:gz") as tar:
-        for path in sorted(model_dir.rglob("*")):
-            tar.add(path, arcname=path.relative_to(model_dir).as_posix(), recursive=False,
-                    filter=clean)
+    # The gzip header would otherwise carry the archive's name and the time of writing.
+    with target.open("wb") as raw, gzip.GzipFile("", "wb", fileobj=raw, mtime=0) as gz:
+        with tarfile.open(fileobj=gz, mode="w") as tar:
+            for path in sorted(model_dir.rglob("*")):
+                tar.add(path, arcname=path.relative_to(model_dir).as_posix(), recursive=False,
+                        filter=clean)
     return target
 
 
