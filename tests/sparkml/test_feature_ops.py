@@ -432,3 +432,44 @@ def test_sklearn_binarizer_and_polynomial_expansion(tmp_path):
         {"x": np.array([[2.0, 3.0]])},
     )
     assert poly["y"].tolist() == [[1.0, 2.0, 3.0, 4.0, 6.0, 9.0]]
+
+
+def test_lsh_hashes(tmp_path):
+    x = {"x": np.array([[0.0, 2.0, 0.0, 1.0]])}
+    minhash = run(
+        tmp_path,
+        "min_hash_lsh",
+        {"random_coefficients_a": longs([3, 5]), "random_coefficients_b": longs([7, 1])},
+        x,
+    )
+    # active indices 1 and 3: min((2*3+7), (4*3+7)) = 13; min((2*5+1), (4*5+1)) = 11
+    assert minhash["y"].tolist() == [[13.0, 11.0]]
+    with pytest.raises(UnprocessableEntity, match="non-zero"):
+        run(
+            tmp_path / "zero",
+            "min_hash_lsh",
+            {"random_coefficients_a": longs([3]), "random_coefficients_b": longs([7])},
+            {"x": np.zeros((1, 4))},
+        )
+    units = {"type": "list", "tensor": [tensor([1.0, 0.0]), tensor([0.6, 0.8])]}
+    brp = run(
+        tmp_path / "brp",
+        "bucketed_random_projection_lsh",
+        {"random_unit_vectors": units, "bucket_length": double(2.0)},
+        {"x": np.array([[3.0, 1.0]])},
+    )
+    assert brp["y"].tolist() == [[1.0, 1.0]]  # floor(3/2), floor(2.6/2)
+
+
+def test_multinomial_labeler(tmp_path):
+    attributes = {"threshold": double(0.3), "labels": strings(["a", "b", "c"])}
+    ports = {"inputs": {"features": "p"}, "outputs": {"probabilities": "ps", "labels": "ls"}}
+    out = run(
+        tmp_path,
+        "multinomial_labeler",
+        attributes,
+        {"p": np.array([[0.5, 0.1, 0.4], [0.1, 0.2, 0.7]])},
+        **ports,
+    )
+    assert out["ps"].tolist() == [[0.5, 0.4], [0.7]]
+    assert out["ls"].tolist() == [["a", "c"], ["c"]]

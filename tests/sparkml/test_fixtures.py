@@ -29,10 +29,6 @@ with zipfile.ZipFile(FIXTURES / "spark-parity.zip") as _archive:
 # Ops this runtime does not implement; their bundles must be refused by name at load.
 REFUSED = {
     "SupportVectorMachineParitySpec": "support_vector_machine",
-    "MultinomialLabelerParitySpec": "multinomial_labeler",
-    "WordLengthFilterParitySpec": "word_filter",
-    "BucketedRandomProjectionLSHParitySpec": "bucketed_random_projection_lsh",
-    "MinHashLSHParitySpec": "min_hash_lsh",
 }
 
 

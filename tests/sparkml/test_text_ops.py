@@ -139,3 +139,10 @@ def test_regex_classes_are_ascii_as_in_java(tmp_path):
         leap(x=["Tónar, a-b"]),
     )
     assert out["y"][0] == ["t", "nar", "a", "b"]  # Java's \W splits at ó
+
+
+def test_word_filter_keeps_long_words_of_letters(tmp_path):
+    out = run(
+        tmp_path, "word_filter", {"length": {"int": 3}}, tokens(["a", "four", "abc1", "élan"])
+    )
+    assert out["y"][0] == ["four", "élan"]

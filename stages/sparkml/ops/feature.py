@@ -19,6 +19,7 @@ from inferline.stages.sparkml.columns import (
     Sparse,
     dense,
     doubles,
+    objects,
     take_rows,
     width,
 )
@@ -725,3 +726,80 @@ class DCT(ColumnOp):
     def compute(self, column: Column, k: int, name: str) -> Any:
         transform = scipy.fft.idct if self.inverse else scipy.fft.dct
         return transform(dense(column), type=2, norm="ortho", axis=1)
+
+
+@register("multinomial_labeler")
+class MultinomialLabeler(Op):
+    """MLeap's MultinomialLabeler: the scores ≥ threshold and their labels, per row."""
+
+    def __init__(self, spec: NodeSpec) -> None:
+        super().__init__(spec)
+        attrs = spec.attributes
+        self.threshold = attrs.double("threshold", 0.0)
+        self.labels = np.array(attrs.strings("labels"), dtype=object)
+        self.source = spec.inputs.get("features")
+        if self.source is None:
+            raise spec.error("node.json has no 'features' input port")
+
+    def transform(self, frame: Frame) -> Frame:
+        scores = dense(frame[self.source])
+        if scores.shape[1] > len(self.labels):
+            raise UnprocessableEntity(
+                f"column {self.source!r} has {scores.shape[1]} scores for {len(self.labels)} labels"
+            )
+        chosen = [np.flatnonzero(row >= self.threshold) for row in scores]
+        produced = {
+            "probabilities": objects(
+                [row[i].tolist() for row, i in zip(scores, chosen, strict=True)]
+            ),
+            "labels": objects([self.labels[i].tolist() for i in chosen]),
+        }
+        return {**frame, **{self.outputs[p]: c for p, c in produced.items() if p in self.outputs}}
+
+
+# Spark's MinHashLSH.HASH_PRIME
+HASH_PRIME = 2038074743
+
+
+@register("min_hash_lsh")
+class MinHashLSH(ColumnOp):
+    """One min-hash per table over the vector's non-zero indices; (N, tables) dense.
+
+    Spark outputs an array of 1-element vectors; here each row is one vector of the
+    hash values, in table order.
+    """
+
+    def __init__(self, spec: NodeSpec) -> None:
+        super().__init__(spec)
+        attrs = spec.attributes
+        self.a = attrs.integers("random_coefficients_a")
+        self.b = attrs.integers("random_coefficients_b")
+        if len(self.a) != len(self.b):
+            raise spec.error("random_coefficients_a and _b differ in length")
+
+    def compute(self, column: Column, k: int, name: str) -> Any:
+        values = dense(column)
+        out = np.empty((len(values), len(self.a)))
+        for row, vector in enumerate(values):
+            active = np.flatnonzero(vector)
+            if not len(active):
+                raise UnprocessableEntity(
+                    f"column {name!r} (row {row + 1}): MinHashLSH needs a non-zero vector"
+                )
+            hashes = ((1 + active[:, None]) * self.a[None, :] + self.b[None, :]) % HASH_PRIME
+            out[row] = hashes.min(axis=0)
+        return out
+
+
+@register("bucketed_random_projection_lsh")
+class BucketedRandomProjectionLSH(ColumnOp):
+    """floor(x · unit / bucket_length) per random unit vector; (N, tables) dense."""
+
+    def __init__(self, spec: NodeSpec) -> None:
+        super().__init__(spec)
+        attrs = spec.attributes
+        self.units = np.array(attrs.tensors("random_unit_vectors"), dtype=np.float64)
+        self.bucket_length = attrs.double("bucket_length")
+
+    def compute(self, column: Column, k: int, name: str) -> Any:
+        return np.floor(dense(column) @ self.units.T / self.bucket_length)

@@ -215,6 +215,23 @@ class IDF(ColumnOp):
         return np.asarray(column, dtype=np.float64) * self.idf
 
 
+@register("word_filter")
+class WordFilter(ColumnOp):
+    """MLeap's WordLengthFilter: keep words of letters only, longer than `length`."""
+
+    def __init__(self, spec: NodeSpec) -> None:
+        super().__init__(spec)
+        self.length = spec.attributes.integer("length", 3)
+
+    def compute(self, column: Column, k: int, name: str) -> Any:
+        return objects(
+            [
+                [w for w in row if len(w) > self.length and w.isalpha()]
+                for row in token_lists(column, name)
+            ]
+        )
+
+
 @register("word_to_vector")
 class WordToVector(ColumnOp):
     """A sentence's vector: the sum of its known words' vectors over its word count."""
