@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench images clean
 
 $(INSTALLED): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ lint: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/serving.py
+
+# The serving images (docs/images.md), on python:3.11-slim; `make images LOCAL_BASE=1`
+# builds on a Debian base made here with debootstrap instead (as root; for no registry).
+images: $(INSTALLED)
+	$(BIN)/inferline build all $(if $(LOCAL_BASE),--local-base)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -10,14 +10,17 @@ ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE} AS install
 COPY wheels /wheels
 # pip runs from a throwaway venv, so the served venv holds no pip, setuptools or cache.
-# Size (docs/images.md): the packages' own test suites are removed, and bytecode is
-# left to be compiled on first import (about 2 s of CPU at the first start) rather
-# than shipped (a third of the venv).
+# Size (docs/images.md): bytecode is compiled on first import (about 2 s of CPU at the
+# first start) rather than shipped (a third of the venv); what only tests, compilers,
+# type checkers or training read is removed: test suites, C headers and static
+# libraries, Cython sources, type stubs, and inferline's training datasets.
 RUN python3 -m venv /opt/pip \
     && python3 -m venv --without-pip /opt/venv \
     && /opt/pip/bin/pip --python /opt/venv/bin/python install --no-cache-dir --no-compile \
         --no-index --find-links /wheels --requirement /wheels/requirements.txt \
-    && find /opt/venv -depth -type d -name tests -exec rm -rf {} +
+    && find /opt/venv -depth \( -type d \( -name tests -o -path "*/inferline/training/datasets" \) \
+        -o -type f \( -name "*.h" -o -name "*.a" -o -name "*.pyx" -o -name "*.pxd" -o -name "*.pyi" \) \) \
+        -exec rm -rf {} +
 
 FROM ${BASE_IMAGE}
 LABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true \

@@ -20,10 +20,12 @@ from inferline.containers.images import BuildError, engine
 TAG = "inferline-base:bookworm"
 SUITE = "bookworm"
 PACKAGES = ("python3", "python3-venv", "ca-certificates")
-# Removed after debootstrap, as python:3.11-slim leaves them out; paths are rootfs-relative.
+# Removed after debootstrap; paths are rootfs-relative. Docs, locales and apt's caches
+# as python:3.11-slim leaves them out, and glibc's iconv modules (8 MB), which Python,
+# having its own codecs, never loads.
 TRIMMED = (
     "usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale",
-    "var/cache/apt", "var/lib/apt/lists", "var/log",
+    "var/cache/apt", "var/lib/apt/lists", "var/log", "usr/lib/x86_64-linux-gnu/gconv",
 )
 # docker import makes an image without config; give it what python:3.11-slim sets.
 CHANGES = ("ENV LANG=C.UTF-8", 'CMD ["python3"]')
