@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import numpy as np
+
 from inferline.containers import modeldir
 from inferline.containers.errors import ModelLoadError, UnprocessableEntity
 from inferline.stages.sparkml.attributes import Attributes
@@ -60,7 +62,9 @@ class Bundle:
         lengths = {rows_of(column) for column in frame.values()}
         if len(lengths) > 1:
             raise UnprocessableEntity(f"input columns differ in length: {sorted(lengths)}")
-        return self.root.transform(frame)
+        # IEEE arithmetic as the JVM does it: overflow gives inf, 0/0 gives NaN, silently.
+        with np.errstate(all="ignore"):
+            return self.root.transform(frame)
 
 
 def load_bundle(path: str | Path) -> Bundle:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inferline.containers.errors import ModelLoadError
+from inferline.containers.errors import ModelLoadError, ServingError
 from inferline.stages.sparkml.bundle import Bundle, load_bundle
 from inferline.stages.sparkml.ops import feature, linear, text, tree
 from inferline.stages.sparkml.ops.pipeline import Pipeline
@@ -128,3 +128,24 @@ def check(bundle: Bundle) -> None:
                 assert set(predicted.tolist()) <= set(range(probability.shape[1]))
         if isinstance(op, (linear.LinearRegression, tree.DecisionTreeRegression)):
             assert np.isfinite(out[op.outputs["prediction"]]).all()
+
+
+JUNK = (np.nan, None, "", "unseen", -1.0, 1e300)
+
+
+@pytest.mark.parametrize(
+    "member", [m for m in PARITY if spec_name(m) not in REFUSED], ids=spec_name
+)
+def test_odd_values_transform_or_give_a_client_error(parity_dir: Path, member: str) -> None:
+    """Nulls, NaN, text in number columns, huge numbers: an answer or a ServingError
+    (400/422 when served), never another exception."""
+    bundle = load_bundle(parity_dir / member)
+    base = sample_frame(bundle)
+    for name in base:
+        for junk in JUNK:
+            column = base[name].astype(object)
+            column[0] = junk
+            try:
+                bundle.transform({**base, name: column})
+            except ServingError:
+                pass
