@@ -109,8 +109,9 @@ class StringIndexer(Op):
                     keep = ~invalid if keep is None else keep & ~invalid
                 else:
                     row = int(np.flatnonzero(invalid)[0])
+                    shown = "null" if texts[row] is None else repr(texts[row])
                     raise UnprocessableEntity(
-                        f"column {source!r}: unseen label {texts[row]!r} (row {row + 1}); "
+                        f"column {source!r}: unseen label {shown} (row {row + 1}); "
                         f"known labels: {_shown(self.labels[k])}"
                     )
             out[target] = index
