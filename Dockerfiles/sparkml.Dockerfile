@@ -25,9 +25,11 @@ RUN python3 -m venv /opt/pip \
 FROM ${BASE_IMAGE}
 LABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true \
       org.opencontainers.image.title="inferline-sparkml"
+# This image serves one stage kind, whatever the model directory holds.
 ENV PATH=/opt/venv/bin:$PATH \
     LANG=C.UTF-8 \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    INFERLINE_STAGE=sparkml
 COPY --from=install /opt/venv /opt/venv
 # SageMaker mounts the model at /opt/ml/model and sets SAGEMAKER_BIND_TO_PORT in pipelines.
 EXPOSE 8080

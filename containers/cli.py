@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "inferline.containers.commands",
     "inferline.containers.harness.commands",
     "inferline.containers.images.command",
+    "inferline.containers.export",
     "inferline.training.commands",
 )
 
