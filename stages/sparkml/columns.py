@@ -138,6 +138,7 @@ Frame = dict[str, Column]
 
 
 def rows_of(column: Any) -> int:
+    """The number of rows of a column."""
     return column.rows if isinstance(column, Sparse) else len(column)
 
 
@@ -153,6 +154,7 @@ def dense(column: Column) -> np.ndarray:
 
 
 def width(column: Column) -> int:
+    """The vector length of a column (1 for scalars)."""
     if isinstance(column, Sparse):
         return column.size
     return 1 if column.ndim == 1 else column.shape[1]

@@ -30,6 +30,8 @@ INTEGER_TYPES = ("byte", "short", "int", "long")
 
 @dataclass(frozen=True)
 class ColumnSchema:
+    """One column of the schema: name, type and struct (basic, vector, array)."""
+
     name: str
     type: str
     struct: str = "basic"
@@ -37,6 +39,8 @@ class ColumnSchema:
 
 @dataclass(frozen=True)
 class SparkSchema:
+    """The request columns, in payload order, and the one output column."""
+
     input: tuple[ColumnSchema, ...]
     output: ColumnSchema
 

@@ -60,12 +60,16 @@ class Request:
 
 
 class RequestCodec(Protocol):
+    """Reads one Content-Type into a `Request`."""
+
     mimetype: str
 
     def decode(self, body: bytes) -> Request: ...
 
 
 class CsvRequests:
+    """text/csv: headerless, every non-blank line a row."""
+
     mimetype = CSV
 
     def decode(self, body: bytes) -> Request:
@@ -77,6 +81,8 @@ class CsvRequests:
 
 
 class JsonRequests:
+    """application/json: ``{"data": ...}``, optionally with ``"schema"``."""
+
     mimetype = JSON
 
     def decode(self, body: bytes) -> Request:
@@ -85,6 +91,8 @@ class JsonRequests:
 
 
 class JsonLinesRequests:
+    """application/jsonlines: one JSON request document per line."""
+
     mimetype = JSONLINES
 
     def decode(self, body: bytes) -> Request:
@@ -103,6 +111,7 @@ REQUEST_CODECS: dict[str, RequestCodec] = {
 
 
 def request_codec(media: MediaType) -> RequestCodec:
+    """The request codec for a Content-Type, or 415 naming the supported ones."""
     codec = REQUEST_CODECS.get(media.mimetype)
     if codec is None:
         raise UnsupportedMediaType(
@@ -155,6 +164,8 @@ def _is_row(data: list[Any], columns: Sequence[ColumnSchema]) -> bool:
 
 
 class ResponseCodec(Protocol):
+    """Writes the output column's rows for one Accept type."""
+
     mimetype: str
 
     def encode(self, values: Column, output: ColumnSchema, media: MediaType) -> bytes: ...
@@ -191,6 +202,8 @@ def _text_of(value: Any, kind: str = "double") -> str:
 
 
 class CsvResponses:
+    """text/csv: one line per row; vectors comma-joined."""
+
     mimetype = CSV
 
     def encode(self, values: Column, output: ColumnSchema, media: MediaType) -> bytes:
@@ -201,6 +214,8 @@ class CsvResponses:
 
 
 class JsonLinesResponses:
+    """application/jsonlines: ``{"features": [...]}``, or ``{"source": "..."}`` with data=text."""
+
     mimetype = JSONLINES
 
     def encode(self, values: Column, output: ColumnSchema, media: MediaType) -> bytes:

@@ -32,6 +32,7 @@ DENSE_ASSEMBLY_WIDTH = 65536
 
 
 def handle_invalid(spec: NodeSpec, default: str = "error") -> str:
+    """The node's handle_invalid mode, checked at load."""
     mode = spec.attributes.string("handle_invalid", default) or default
     if mode not in HANDLE_INVALID:
         raise spec.error(f"handle_invalid must be one of {', '.join(HANDLE_INVALID)}, got {mode!r}")
@@ -377,6 +378,8 @@ class MaxAbsScaler(ColumnOp):
 
 @register("elementwise_product")
 class ElementwiseProduct(ColumnOp):
+    """x * scaling_vec; sparse stays sparse."""
+
     def __init__(self, spec: NodeSpec) -> None:
         super().__init__(spec)
         self.factor = spec.attributes.tensor("scaling_vec")

@@ -24,6 +24,8 @@ def dot(features: Column, weights: np.ndarray) -> np.ndarray:
 
 @register("linear_regression")
 class LinearRegression(Predictor):
+    """prediction = x·coefficients + intercept."""
+
     def __init__(self, spec: NodeSpec) -> None:
         super().__init__(spec)
         self.coefficients = spec.attributes.tensor("coefficients")
@@ -78,6 +80,8 @@ class LogisticRegression(Predictor):
 
 @register("linear_svc")
 class LinearSVC(Predictor):
+    """raw = [-m, m] for the margin m; prediction = m > threshold."""
+
     def __init__(self, spec: NodeSpec) -> None:
         super().__init__(spec)
         attrs = spec.attributes

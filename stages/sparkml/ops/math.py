@@ -44,6 +44,8 @@ BINARY: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
 
 @register("math_unary")
 class MathUnary(ColumnOp):
+    """One of UNARY applied to a scalar column."""
+
     def __init__(self, spec: NodeSpec) -> None:
         super().__init__(spec)
         operation = spec.attributes.string("operation")

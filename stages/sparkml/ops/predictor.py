@@ -16,6 +16,8 @@ PORTS = ("raw_prediction", "probability", "prediction")
 
 
 class Predictor(Op):
+    """A model op: `features` in, the prediction ports node.json lists out."""
+
     def __init__(self, spec: NodeSpec) -> None:
         super().__init__(spec)
         if "features" not in spec.inputs:
@@ -46,5 +48,6 @@ def pick(probability: np.ndarray, thresholds: np.ndarray | None) -> np.ndarray:
 
 
 def softmax(margins: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, shifted by the row maximum for stability."""
     shifted = np.exp(margins - margins.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)

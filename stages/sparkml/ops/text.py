@@ -32,12 +32,14 @@ def java_split(pattern: re.Pattern[str], text: str) -> list[str]:
 
 
 def texts(column: Column, name: str) -> list[str | None]:
+    """A scalar column as text (None kept), or a 422 for a vector."""
     if isinstance(column, Sparse) or column.ndim != 1:
         raise UnprocessableEntity(f"column {name!r} must hold text, got a vector")
     return [v if v is None or isinstance(v, str) else str(v) for v in column]
 
 
 def token_lists(column: Column, name: str) -> list[list[str]]:
+    """A column of token lists, or a 422 naming the offending row."""
     if isinstance(column, Sparse) or column.ndim != 1:
         raise UnprocessableEntity(f"column {name!r} must hold lists of strings, got a vector")
     out = []
@@ -95,6 +97,8 @@ class RegexTokenizer(ColumnOp):
 
 @register("stopwords_remover")
 class StopWordsRemover(ColumnOp):
+    """Drops stop words, case-sensitively or by lower-cased comparison."""
+
     def __init__(self, spec: NodeSpec) -> None:
         super().__init__(spec)
         attrs = spec.attributes
@@ -205,6 +209,8 @@ class CountVectorizer(ColumnOp):
 
 @register("idf")
 class IDF(ColumnOp):
+    """x * idf, element-wise; sparse stays sparse."""
+
     def __init__(self, spec: NodeSpec) -> None:
         super().__init__(spec)
         self.idf = spec.attributes.tensor("idf")

@@ -141,6 +141,8 @@ class DecisionTreeClassifier(Predictor):
 
 @register("decision_tree_regression")
 class DecisionTreeRegression(Predictor):
+    """prediction = the leaf's value."""
+
     def __init__(self, spec: NodeSpec) -> None:
         super().__init__(spec)
         self.tree = Tree.read(spec.loader, spec.folder)
@@ -170,6 +172,8 @@ class RandomForestClassifier(Predictor):
 
 @register("random_forest_regression")
 class RandomForestRegression(Predictor):
+    """prediction = the mean of the trees' leaf values."""
+
     def __init__(self, spec: NodeSpec) -> None:
         super().__init__(spec)
         self.trees, _ = _ensemble(spec)
@@ -182,6 +186,8 @@ class RandomForestRegression(Predictor):
 
 @register("gbt_regression")
 class GBTRegression(Predictor):
+    """prediction = sum of the trees' leaf values times their weights."""
+
     def __init__(self, spec: NodeSpec) -> None:
         super().__init__(spec)
         self.trees, self.weights = _ensemble(spec)
