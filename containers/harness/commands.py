@@ -15,8 +15,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inferline.containers.harness import state as states
+
+if TYPE_CHECKING:
+    from inferline.containers.harness.definition import EndpointSpec
+    from inferline.containers.harness.local import LocalEndpoint
 
 STOP_SECONDS = 60.0
 POLL_SECONDS = 0.1
@@ -102,59 +107,66 @@ def run_up(args: argparse.Namespace) -> int:
     return _serve(args, spec, folder)
 
 
-def _serve(args: argparse.Namespace, spec: object, folder: Path) -> int:
+def _serve(args: argparse.Namespace, spec: EndpointSpec, folder: Path) -> int:
     import queue
 
-    from inferline.containers.errors import InferlineError
-    from inferline.containers.harness import definition
     from inferline.containers.harness.local import LocalEndpoint
 
-    signals: queue.SimpleQueue[int] = queue.SimpleQueue()  # put() is safe in a signal handler
-    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(number, lambda received, frame: signals.put(received))
+    # Until serving, SIGTERM unwinds like Ctrl-C does, so started containers are stopped.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     endpoint = LocalEndpoint(
         spec,
         port=args.port,
         host=args.host,
-        runtime=args.runtime,  # type: ignore[arg-type]
+        runtime=args.runtime,
         workdir=folder.resolve(),
         timeout=args.timeout,
     )
-    state = states.State(spec.name, os.getpid(), "", str(args.definition.resolve()))  # type: ignore[attr-defined]
+    state = states.State(spec.name, os.getpid(), "", str(args.definition.resolve()))
     try:
         endpoint.start()
+        signals: queue.SimpleQueue[int] = queue.SimpleQueue()  # put() is signal-handler safe
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(number, lambda received, frame: signals.put(received))
         state.url = endpoint.url
         _describe(endpoint, state)
         while signals.get() == signal.SIGHUP:
-            pending = folder / states.UPDATE_FILE
-            path = (
-                Path(json.loads(pending.read_text())["definition"])
-                if pending.exists()
-                else Path(state.definition)
-            )
-            try:
-                endpoint.update(definition.load(path, endpoint.name))
-                state.definition, state.update_error = str(path), None
-                print(f"endpoint {endpoint.name} now serves {path}", flush=True)
-            except InferlineError as error:
-                state.update_error = str(error)
-                print(
-                    f"update failed, still serving the previous definition: {error}",
-                    file=sys.stderr,
-                    flush=True,
-                )
-            state.generation += 1
-            _describe(endpoint, state, quiet=True)
+            _reload(endpoint, state, folder)
         return 0
     finally:
         (folder / states.STATE_FILE).unlink(missing_ok=True)
         endpoint.close()
 
 
-def _describe(endpoint: object, state: states.State, quiet: bool = False) -> None:
-    from inferline.containers.harness.local import LocalEndpoint
+def _exit_on_signal(number: int, frame: object) -> None:
+    raise SystemExit(128 + number)
 
-    assert isinstance(endpoint, LocalEndpoint)
+
+def _reload(endpoint: LocalEndpoint, state: states.State, folder: Path) -> None:
+    """SIGHUP: switch to the definition `inferline update` left, else re-read the current one."""
+    from inferline.containers.errors import InferlineError
+    from inferline.containers.harness import definition
+
+    pending = folder / states.UPDATE_FILE
+    path = Path(state.definition)
+    if pending.exists():
+        path = Path(json.loads(pending.read_text())["definition"])
+        pending.unlink()
+    try:
+        endpoint.update(definition.load(path, endpoint.name))
+        state.definition, state.update_error = str(path), None
+        print(f"endpoint {endpoint.name} now serves {path}", flush=True)
+    except InferlineError as error:
+        state.update_error = str(error)
+        print(
+            f"update failed, still serving the previous one: {error}", file=sys.stderr, flush=True
+        )
+    state.generation += 1
+    _describe(endpoint, state, quiet=True)
+
+
+def _describe(endpoint: LocalEndpoint, state: states.State, quiet: bool = False) -> None:
+    """Record the live containers' logs in the state file; print where to call."""
     state.logs = {c.hostname: str(c.log_path) for c in endpoint.endpoint.deployment.containers}
     state.save(endpoint.workdir)
     if quiet:

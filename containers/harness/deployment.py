@@ -56,8 +56,9 @@ class Deployment:
     """The loopback ports its containers hold, released when it stops."""
     _in_flight: int = 0
     _idle: threading.Condition = field(default_factory=threading.Condition)
-    _restarting: set[str] = field(default_factory=set)
+    _restarting: set[int] = field(default_factory=set)
     _stopped: bool = False
+    _draining: bool = False
 
     @classmethod
     def start(
@@ -122,28 +123,38 @@ class Deployment:
         return chosen.name, self.chains[chosen.name]
 
     @contextmanager
-    def serving(self) -> Iterator[None]:
-        """Count an in-flight request, so `drain` can wait for it."""
+    def serving(self) -> Iterator[bool]:
+        """Count an in-flight request, so `drain` can wait for it.
+
+        Yields False (and counts nothing) once the deployment is draining: the caller
+        takes the endpoint's new deployment instead.
+        """
         with self._idle:
-            self._in_flight += 1
+            if self._draining:
+                accepted = False
+            else:
+                accepted = True
+                self._in_flight += 1
         try:
-            yield
+            yield accepted
         finally:
-            with self._idle:
-                self._in_flight -= 1
-                self._idle.notify_all()
+            if accepted:
+                with self._idle:
+                    self._in_flight -= 1
+                    self._idle.notify_all()
 
     def drain(self, seconds: float) -> None:
-        """Wait (bounded) until no request is in flight."""
+        """Refuse new requests, then wait (bounded) until none is in flight."""
         with self._idle:
+            self._draining = True
             self._idle.wait_for(lambda: self._in_flight == 0, timeout=seconds)
 
     def restart_later(self, container: Container) -> None:
         """Restart a crashed container in the background (once, however many requests saw it)."""
         with self._idle:
-            if self._stopped or container.hostname in self._restarting:
+            if self._stopped or id(container) in self._restarting:
                 return
-            self._restarting.add(container.hostname)
+            self._restarting.add(id(container))
         threading.Thread(
             target=self._restart,
             args=(container,),
@@ -163,7 +174,7 @@ class Deployment:
             log.error("restarting %s failed: %s", container.hostname, error)
         finally:
             with self._idle:
-                self._restarting.discard(container.hostname)
+                self._restarting.discard(id(container))
                 stopped = self._stopped
                 self._idle.notify_all()
             if stopped:  # stop() ran meanwhile: do not leave this one behind
@@ -198,23 +209,22 @@ def wait_healthy(containers: list[Container], seconds: float) -> None:
         StartupError: a container exited, or did not answer in time; all such are listed.
     """
     deadline = time.monotonic() + seconds
-    pending = {container.hostname: container for container in containers}
-    pools = {name: urllib3.PoolManager(retries=False) for name in pending}
-    failed: dict[str, str] = {}
+    pending = list(containers)  # by identity: variants may reuse hostnames
+    pool = urllib3.PoolManager(retries=False)
+    failed: list[tuple[Container, str]] = []
     while pending and time.monotonic() < deadline:
-        for name, container in list(pending.items()):
+        for container in list(pending):
             if not container.alive():
-                failed[name] = "exited"
-                del pending[name]
-            elif _pings(pools[name], container.url):
-                del pending[name]
+                failed.append((container, "exited"))
+                pending.remove(container)
+            elif _pings(pool, container.url):
+                pending.remove(container)
         if pending:
             time.sleep(POLL_SECONDS)
-    failed.update({name: f"no 200 from /ping within {seconds:g} s" for name in pending})
+    failed += [(container, f"no 200 from /ping within {seconds:g} s") for container in pending]
     if failed:
-        by_name = {container.hostname: container for container in containers}
         report = "\n".join(
-            f"- {name}: {why}\n{_tail(by_name[name].log_path)}" for name, why in failed.items()
+            f"- {c.hostname} ({c.log_path.name}): {why}\n{_tail(c.log_path)}" for c, why in failed
         )
         raise StartupError(
             f"{len(failed)} container(s) did not pass the ping health check:\n{report}"

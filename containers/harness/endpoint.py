@@ -20,7 +20,14 @@ import time
 
 from flask import Flask, Response, request
 
-from inferline.containers.harness.chain import InvocationError, Request, Result, ValidationError
+from inferline.containers.harness.chain import (
+    Chain,
+    InvocationError,
+    ModelError,
+    Request,
+    Result,
+    ValidationError,
+)
 from inferline.containers.harness.definition import EndpointSpec
 from inferline.containers.harness.deployment import Deployment, Options
 from inferline.containers.harness.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -77,23 +84,25 @@ class Endpoint:
             InvocationError: a ValidationError, PayloadTooLarge or ModelError to answer.
         """
         started = time.perf_counter_ns()
-        deployment = self.deployment  # one read: an update may swap it meanwhile
-        variant, chain = deployment.choose(target_variant)
-        with deployment.serving():
-            try:
-                result = chain.invoke(request)
-            except InvocationError as error:
-                latencies = getattr(error, "latencies", {})
-                total = (time.perf_counter_ns() - started) // 1000
-                status = getattr(error, "original_status", None)
-                if status is not None:
-                    self.metrics.record(
-                        self.name, variant, latencies, total, error_status=max(status, 400)
-                    )
-                raise
+        while True:
+            deployment = self.deployment  # an update swaps it before draining the old one
+            with deployment.serving() as accepted:
+                if accepted:
+                    variant, chain = deployment.choose(target_variant)
+                    return variant, self._run(chain, variant, request, started)
+
+    def _run(self, chain: Chain, variant: str, request: Request, started: int) -> Result:
+        try:
+            result = chain.invoke(request)
+        except ModelError as error:
+            total = (time.perf_counter_ns() - started) // 1000
+            # A container's 4xx/5xx; the payload-limit error between two 200s counts as 4xx.
+            status = max(error.original_status, 400)
+            self.metrics.record(self.name, variant, error.latencies, total, error_status=status)
+            raise
         total = (time.perf_counter_ns() - started) // 1000
         self.metrics.record(self.name, variant, result.latencies, total)
-        return variant, result
+        return result
 
     def update(self, spec: EndpointSpec) -> None:
         """Replace the deployment without downtime; the old one serves until the new is healthy.
@@ -119,6 +128,18 @@ def create_app(endpoints: dict[str, Endpoint], metrics: Metrics) -> Flask:
 
     @app.get("/ping")
     def ping() -> Response:
+        """200 while every container of every endpoint runs; 503 while one is down."""
+        down = [
+            f"{name}/{container.hostname}"
+            for name, endpoint in endpoints.items()
+            for container in endpoint.deployment.containers
+            if not container.alive()
+        ]
+        if down:
+            message = f"containers not running (restarting): {', '.join(down)}"
+            return _error(
+                503, "ServiceUnavailable", {"error": "ServiceUnavailable", "message": message}
+            )
         return Response(status=200)
 
     @app.get("/metrics")

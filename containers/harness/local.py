@@ -134,6 +134,7 @@ class LocalEndpoint:
         custom_attributes: str | None = None,
         target_variant: str | None = None,
         target_container: str | None = None,
+        inference_id: str | None = None,
     ) -> Answer:
         """Invoke the endpoint as InvokeEndpoint would.
 
@@ -141,7 +142,9 @@ class LocalEndpoint:
             InvocationError: ModelError (a container failed), ValidationError, PayloadTooLarge.
         """
         data = body.encode() if isinstance(body, str) else body
-        request = Request(data, content_type, accept, custom_attributes, target_container)
+        request = Request(
+            data, content_type, accept, custom_attributes, target_container, inference_id
+        )
         variant, result = self.endpoint.invoke(request, target_variant)
         return Answer(
             result.body, result.content_type, variant, result.latencies, result.custom_attributes

@@ -132,6 +132,7 @@ def test_variants_split_traffic_by_weight(variants: LocalEndpoint) -> None:
             response = session.post(
                 url, data="0", headers={"Content-Type": "text/csv", "Accept": "text/csv"}
             )
+            assert response.status_code == 200, response.text
             variant = response.headers["X-Amzn-Invoked-Production-Variant"]
             assert value(response.content) == {"Ninety": 1.0, "Ten": 2.0}[variant]
             seen[variant] += 1
@@ -195,7 +196,7 @@ def test_unhealthy_containers_are_listed_with_their_log(
         LocalEndpoint(definition.parse(document), ready_seconds=60).start()
     message = str(raised.value)
     assert "1 container(s) did not pass the ping health check" in message
-    assert "- container-2: exited" in message
+    assert "- container-2 (container-2.log): exited" in message
     assert "container-2 | " in message and "cannot tell which stage serves" in message
 
 
