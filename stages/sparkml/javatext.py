@@ -6,6 +6,10 @@ Python runtime must print numbers the Java way to stay byte-compatible::
 
     >>> java_double(1e20), java_double(1e-5), java_double(5.0), java_double(float("nan"))
     ('1.0E20', '1.0E-5', '5.0', 'NaN')
+
+The digits are the shortest that round-trip, as JDK 19+ prints them; older JDKs
+(the AWS container runs Java 8) print a longer form for a rare few values
+(JDK-4511638; e.g. Double.MIN_VALUE is 4.9E-324 there, 5.0E-324 here).
 """
 
 from __future__ import annotations
