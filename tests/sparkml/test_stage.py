@@ -289,3 +289,28 @@ def test_vector_and_array_inputs_from_json(tmp_path):
     bad = post(app, {"data": [[[1.0, 2.0]], [[0.0, "x"]]]}, "application/json")
     assert bad.status_code == 422
     assert "'v' (row 2): 'x'" in bad.json["message"]
+
+
+def test_abalone_featurizer_mixes_one_hot_and_numbers(tmp_path):
+    from tests.sparkml.bundles import write_bundle
+    from tests.sparkml.test_bundle import abalone_nodes
+
+    nodes = abalone_nodes()[:3]  # StringIndexer, OneHotEncoder, VectorAssembler
+    schema = {
+        "input": [
+            {"name": "sex", "type": "string"},
+            {"name": "length", "type": "double"},
+            {"name": "diameter", "type": "double"},
+        ],
+        "output": {"name": "features", "type": "double", "struct": "vector"},
+    }
+    app = client(
+        write_bundle(tmp_path / "abalone", nodes), SAGEMAKER_SPARKML_SCHEMA=json.dumps(schema)
+    )
+    assert post(app, "F,0.515,0.425\nI,0.0,0.3").data == b"1.0,0.0,0.515,0.425\n0.0,0.0,0.0,0.3"
+    assert (
+        post(
+            app, {"data": ["M", 0.5, 1e-5]}, "application/json", accept="application/jsonlines"
+        ).data
+        == b'{"features":[0.0,1.0,0.5,1.0E-5]}'
+    )
