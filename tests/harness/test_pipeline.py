@@ -52,6 +52,26 @@ def test_boto3_invoke_endpoint_chains_three_containers(runtime, models) -> None:
     assert response["InvokedProductionVariant"] == "AllTraffic"
 
 
+def test_inference_id_reaches_every_container(runtime, endpoint: LocalEndpoint) -> None:  # type: ignore[no-untyped-def]
+    runtime.invoke_endpoint(
+        EndpointName="abalone", Body=CSV, ContentType="text/csv", InferenceId="trace-4242"
+    )
+    for hostname in ("container-1", "container-2", "container-3"):
+        # Each container's access log names the inference id (bounded wait for the line).
+        assert _wait_for(endpoint.log_path(hostname), "inference-id=trace-4242")
+
+
+def _wait_for(log: Path, text: str, seconds: float = 10.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while text not in log.read_text():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def test_client_accept_reaches_only_the_last_container(endpoint: LocalEndpoint, models) -> None:  # type: ignore[no-untyped-def]
     # The featurizer answers CSV (its own default accept) although the client asks for JSON;
     # were the client's Accept sent to it, the script would get JSON and fail.
