@@ -10,14 +10,14 @@
 `inferline up PIPELINE.json` runs the same from the command line (docs/harness.md).
 """
 
-from inferline.containers.harness.chain import (
+from inferline.containers.harness.definition import DefinitionError, EndpointSpec, load
+from inferline.containers.harness.deployment import StartupError
+from inferline.containers.harness.errors import (
     InvocationError,
     ModelError,
     PayloadTooLarge,
     ValidationError,
 )
-from inferline.containers.harness.definition import DefinitionError, EndpointSpec, load
-from inferline.containers.harness.deployment import StartupError
 from inferline.containers.harness.local import Answer, LocalEndpoint
 from inferline.containers.harness.runtime import Container, Launch, Runtime
 

@@ -26,6 +26,7 @@ from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import TimeoutError as TimeoutError_
 
 from inferline.containers.harness.definition import ModelSpec
+from inferline.containers.harness.errors import ModelError, PayloadTooLarge, ValidationError
 from inferline.containers.harness.runtime import Container
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's BodyBlob limit (botocore service model)
@@ -33,62 +34,6 @@ DEFAULT_TIMEOUT_SECONDS = 60.0
 POOL_SIZE = 32
 CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
 MESSAGE_PREVIEW = 1024
-
-
-class InvocationError(Exception):
-    """An invocation failed; `status`, `error_type` and `payload` are the HTTP answer."""
-
-    status = 400
-    error_type = "ValidationError"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    @property
-    def payload(self) -> dict[str, object]:
-        return {"error": self.error_type, "message": self.message}
-
-
-class ValidationError(InvocationError):
-    """The request itself is wrong (unknown endpoint, bad header): 400, as SageMaker."""
-
-
-class PayloadTooLarge(InvocationError):
-    """The request body is over the InvokeEndpoint limit: 413, before any container."""
-
-    status = 413
-    error_type = "PayloadTooLarge"
-
-
-@dataclass
-class ModelError(InvocationError):
-    """A container answered 4xx/5xx (or crashed): SageMaker's 424 ModelError shape."""
-
-    message: str
-    original_status: int
-    original_message: str
-    log_stream: str
-    latencies: dict[str, int] = field(default_factory=dict)
-    """What each container took before the chain stopped, µs (for the metrics)."""
-    status = 424
-    error_type = "ModelError"
-
-    def __post_init__(self) -> None:
-        super().__init__(self.message)
-
-    @property
-    def payload(self) -> dict[str, object]:
-        return {
-            "ErrorCode": "ModelError",
-            "Message": self.message,
-            "OriginalStatusCode": self.original_status,
-            "OriginalMessage": self.original_message,
-            "LogStreamArn": self.log_stream,
-            # inferline's uniform error keys, beside SageMaker's.
-            "error": "ModelError",
-            "message": self.message,
-        }
 
 
 @dataclass(frozen=True)

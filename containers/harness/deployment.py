@@ -21,8 +21,9 @@ import urllib3
 
 from inferline.containers.errors import InferlineError
 from inferline.containers.harness import modeldata, ports
-from inferline.containers.harness.chain import DEFAULT_TIMEOUT_SECONDS, Chain, ValidationError
+from inferline.containers.harness.chain import DEFAULT_TIMEOUT_SECONDS, Chain
 from inferline.containers.harness.definition import EndpointSpec, ModelSpec
+from inferline.containers.harness.errors import ValidationError
 from inferline.containers.harness.runtime import Container, Launch, Runtime
 
 log = logging.getLogger("inferline.harness")

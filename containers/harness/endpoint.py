@@ -20,16 +20,10 @@ import time
 
 from flask import Flask, Response, request
 
-from inferline.containers.harness.chain import (
-    Chain,
-    InvocationError,
-    ModelError,
-    Request,
-    Result,
-    ValidationError,
-)
+from inferline.containers.harness.chain import Chain, Request, Result
 from inferline.containers.harness.definition import EndpointSpec
 from inferline.containers.harness.deployment import Deployment, Options
+from inferline.containers.harness.errors import InvocationError, ModelError, ValidationError
 from inferline.containers.harness.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from inferline.containers.harness.metrics import Metrics
 from inferline.containers.harness.runtime import Runtime
