@@ -101,7 +101,9 @@ def _container(
     model: ModelSpec, spec: ContainerSpec, base: Path, target: Target,
     uploads: list[dict[str, str]],
 ) -> dict[str, Any]:
-    container: dict[str, Any] = {"ContainerHostname": spec.hostname, "Image": target.image(spec.image)}
+    container: dict[str, Any] = {
+        "ContainerHostname": spec.hostname, "Image": target.image(spec.image)
+    }
     if spec.model_data_url is not None:
         container["ModelDataUrl"] = _model_data(model, spec, base, target, uploads)
     if spec.environment:
@@ -193,7 +195,9 @@ def run_export(args: argparse.Namespace) -> int:
     from inferline.containers.harness.definition import load
 
     if not args.model_data_prefix.startswith("s3://"):
-        raise ConfigurationError(f"--model-data-prefix must be an s3:// URI, got {args.model_data_prefix!r}")
+        raise ConfigurationError(
+            f"--model-data-prefix must be an s3:// URI, got {args.model_data_prefix!r}"
+        )
     target = Target(
         image_uri_prefix=args.image_uri_prefix,
         model_data_prefix=args.model_data_prefix,

@@ -35,10 +35,14 @@ def build(
     """
     dockerfile = project_dir / DOCKERFILES / image.dockerfile
     if not dockerfile.is_file():
-        raise ConfigurationError(f"{dockerfile} does not exist; is {project_dir} an inferline checkout?")
+        raise ConfigurationError(
+            f"{dockerfile} does not exist; is {project_dir} an inferline checkout?"
+        )
     context = (workdir or project_dir / WORKDIR) / image.name
     wheelhouse.build(image, project_dir, context / "wheels")
-    args: list[str | Path] = ["build", "--network", "host", "--file", dockerfile, "--tag", image.tag]
+    args: list[str | Path] = [
+        "build", "--network", "host", "--file", dockerfile, "--tag", image.tag
+    ]
     if base_image:
         args += ["--build-arg", f"BASE_IMAGE={base_image}"]
     engine.run([*args, context])

@@ -34,8 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from inferline.containers.images import localbase, select
-    from inferline.containers.images import engine
+    from inferline.containers.images import engine, localbase, select
     from inferline.containers.images.build import build, project_root
 
     project_dir = project_root((args.project_dir or Path.cwd()).resolve())

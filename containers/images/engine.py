@@ -50,12 +50,19 @@ def require() -> None:
         )
 
 
-def run(args: Sequence[str | Path], *, stdin: IO[bytes] | None = None) -> None:
-    """Run `docker ARGS...`, its output going to ours; raise EngineError if it fails."""
+def run(
+    args: Sequence[str | Path], *, stdin: IO[bytes] | None = None, quiet: bool = False
+) -> None:
+    """Run `docker ARGS...`, its output going to ours unless `quiet`.
+
+    Raises:
+        EngineError: the command failed (with its error output when `quiet`).
+    """
     command = [DOCKER, *map(str, args)]
-    result = subprocess.run(command, stdin=stdin, check=False)
+    result = subprocess.run(command, stdin=stdin, capture_output=quiet, text=quiet, check=False)
     if result.returncode != 0:
-        raise EngineError(f"`{' '.join(command)}` failed with exit code {result.returncode}")
+        detail = f": {result.stderr.strip()}" if quiet else f" with exit code {result.returncode}"
+        raise EngineError(f"`docker {args[0]}` failed{detail}")
 
 
 def output(args: Sequence[str | Path]) -> str:

@@ -55,6 +55,7 @@ def test_sagemaker_contract(name: str) -> None:
 
 @pytest.mark.parametrize("name", IMAGES)
 def test_installs_only_from_the_wheelhouse(name: str) -> None:
-    runs = " ".join(args for op, args in instructions(FOLDER / IMAGES[name].dockerfile) if op == "RUN")
+    steps = instructions(FOLDER / IMAGES[name].dockerfile)
+    runs = " ".join(args for op, args in steps if op == "RUN")
     assert "--no-index" in runs and "--no-cache-dir" in runs
     assert "apt-get" not in runs  # no compilers or system packages on top of the base
