@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "inferline.containers.harness.commands",
     "inferline.containers.images.command",
     "inferline.containers.export",
+    "inferline.stages.sparkml.convert.commands",
     "inferline.training.commands",
 )
 

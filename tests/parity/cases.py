@@ -1,9 +1,10 @@
-"""The parity cases: one small pyspark pipeline per bundle op, on the project's data sets.
+"""The parity cases: small pyspark pipelines that together use every convertible op.
 
-Each case names the MLeap op it proves, the data set it fits on, the stages (built
+Each case names the MLeap ops it proves, the data set it fits on, the stages (built
 lazily, since pyspark is imported only when Spark runs), rows Spark accepts although
 they are invalid or unseen (keep modes), and rows Spark refuses (error modes), which
-the runtime must refuse too.
+the runtime must refuse too. Ops that tolerate the same rows share a pipeline: every
+Spark fit and save costs seconds, and the suite has to stay within a few minutes.
 """
 
 from __future__ import annotations
@@ -42,11 +43,12 @@ class Case:
     """One parity check: fit `stages` on `data`, compare on sample rows plus `extra`."""
 
     id: str
-    op: str
+    ops: tuple[str, ...]
     data: str  # abalone | car | dbpedia
     stages: Callable[[], list[Any]]
     extra: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    sparse: tuple[str, ...] = ()  # columns Spark keeps sparse: ours must be sparse too
 
 
 @functools.cache
@@ -65,190 +67,183 @@ def _ml() -> Any:
     return ML
 
 
-def _assemble(ml: Any, columns: list[str] = NUMERIC, out: str = "features") -> Any:
-    return ml.VectorAssembler(inputCols=columns, outputCol=out)
+def _assemble(columns: list[str] = NUMERIC, out: str = "features", **params: Any) -> Any:
+    return _ml().VectorAssembler(inputCols=columns, outputCol=out, **params)
 
 
-def _car_features(ml: Any, vector_indexer: bool = False) -> list[Any]:
+def _indexed(columns: list[str] = CAR) -> Any:
+    return _ml().StringIndexer(inputCols=columns, outputCols=[f"{c}_idx" for c in columns],
+                               handleInvalid="keep")
+
+
+def _car_features(vector_indexer: bool = False) -> list[Any]:
     """The car-evaluation preprocessor: index, one-hot, assemble; label from class."""
-    stages = [ml.StringIndexer(inputCols=CAR, outputCols=[f"{c}_idx" for c in CAR],
-                               handleInvalid="keep"),
-              ml.StringIndexer(inputCol="class", outputCol="label")]
+    ml = _ml()
+    stages = [_indexed(), ml.StringIndexer(inputCol="class", outputCol="label")]
     if vector_indexer:
-        return stages + [_assemble(ml, [f"{c}_idx" for c in CAR], "raw"),
+        return stages + [_assemble([f"{c}_idx" for c in CAR], "raw"),
                          ml.VectorIndexer(inputCol="raw", outputCol="features", maxCategories=5,
                                           handleInvalid="keep")]
     return stages + [
-        ml.OneHotEncoder(inputCols=[f"{c}_idx" for c in CAR], outputCols=[f"{c}_vec" for c in CAR]),
-        _assemble(ml, [f"{c}_vec" for c in CAR]),
+        ml.OneHotEncoder(inputCols=[f"{c}_idx" for c in CAR], outputCols=[f"{c}_vec" for c in CAR],
+                         handleInvalid="keep"),
+        _assemble([f"{c}_vec" for c in CAR]),
     ]
 
 
-def _text(ml: Any, *after: Any) -> list[Any]:
-    return [ml.Tokenizer(inputCol="content", outputCol="tokens"), *after]
+def _outputs(name: str, classifier: bool = True) -> dict[str, str]:
+    """Distinct output columns, so that several predictors share one pipeline."""
+    if not classifier:
+        return {"predictionCol": f"{name}_prediction"}
+    return {"predictionCol": f"{name}_prediction", "rawPredictionCol": f"{name}_raw",
+            "probabilityCol": f"{name}_probability"}
+
+
+def _abalone_vectors() -> list[Any]:
+    ml = _ml()
+    return [
+        _assemble(),
+        ml.StandardScaler(inputCol="features", outputCol="centred", withMean=True),
+        ml.StandardScaler(inputCol="features", outputCol="scaled"),
+        ml.MinMaxScaler(inputCol="features", outputCol="min_max", min=-1.0, max=2.0),
+        ml.MaxAbsScaler(inputCol="features", outputCol="max_abs"),
+        ml.Binarizer(threshold=0.2, inputCol="features", outputCol="bits"),
+        ml.Normalizer(inputCol="features", outputCol="l1", p=1.0),
+        ml.Normalizer(inputCol="features", outputCol="l3", p=3.0),
+        ml.PCA(k=3, inputCol="features", outputCol="pca"),
+        ml.ElementwiseProduct(scalingVec=_dense([1.0, -2.0, 0.5, 0.0, 3.0, 1e-3, 7.0]),
+                              inputCol="features", outputCol="product"),
+        ml.VectorSlicer(indices=[6, 0, 3], inputCol="features", outputCol="some"),
+        _assemble(["length", "diameter", "height"], "three"),
+        ml.PolynomialExpansion(degree=3, inputCol="three", outputCol="poly"),
+    ]
+
+
+def _abalone_scalars() -> list[Any]:
+    ml = _ml()
+    return [
+        ml.Imputer(inputCols=["length", "whole"], outputCols=["length_i", "whole_i"],
+                   strategy="median"),
+        ml.Imputer(inputCol="height", outputCol="height_i", missingValue=0.0),
+        ml.Bucketizer(splits=[-INF, 0.3, 0.5, 0.7, INF], inputCol="length",
+                      outputCol="length_b", handleInvalid="keep"),
+        ml.Bucketizer(splitsArray=[[0.0, 0.2, 0.4, 1.0], [-INF, 1.0, INF]],
+                      inputCols=["diameter", "whole"], outputCols=["d_b", "w_b"],
+                      handleInvalid="keep"),
+        ml.Binarizer(threshold=0.4, inputCol="length", outputCol="long"),
+        _assemble(out="kept", handleInvalid="keep"),
+    ]
+
+
+def _abalone_predictors() -> list[Any]:
+    ml = _ml()
+    return [
+        _assemble(),
+        ml.LinearRegression(labelCol="rings", regParam=0.01, maxIter=20, **_outputs("lr", False)),
+        ml.DecisionTreeRegressor(labelCol="rings", maxDepth=6, **_outputs("dt", False)),
+        ml.RandomForestRegressor(labelCol="rings", numTrees=10, maxDepth=6, seed=1,
+                                 **_outputs("rf", False)),
+        ml.GBTRegressor(labelCol="rings", maxIter=10, maxDepth=3, seed=1, **_outputs("gbr", False)),
+        ml.LogisticRegression(labelCol="is_male", threshold=0.4, maxIter=20, **_outputs("logit")),
+        ml.LinearSVC(labelCol="is_male", maxIter=10, predictionCol="svc_prediction",
+                     rawPredictionCol="svc_raw"),
+        # GBTClassifier's constructor lacks the raw and probability columns; setters have them.
+        ml.GBTClassifier(labelCol="is_male", maxIter=10, maxDepth=3, seed=1,
+                         predictionCol="gbc_prediction")
+        .setRawPredictionCol("gbc_raw").setProbabilityCol("gbc_probability"),
+        ml.KMeans(k=4, seed=1, maxIter=5, predictionCol="cluster"),
+    ]
+
+
+def _interactions() -> list[Any]:
+    ml = _ml()
+    return [
+        ml.StringIndexer(inputCol="sex", outputCol="sex_idx", handleInvalid="keep"),
+        ml.IndexToString(inputCol="sex_idx", outputCol="sex_again"),
+        ml.StringIndexer(inputCol="rings", outputCol="rings_idx", handleInvalid="keep"),
+        ml.OneHotEncoder(inputCol="sex_idx", outputCol="sex_vec", dropLast=False),
+        _assemble(["length", "diameter"], "pair"),
+        ml.Interaction(inputCols=["sex_vec", "pair", "whole"], outputCol="crossed"),
+        ml.Interaction(inputCols=["sex_idx", "length"], outputCol="nominal"),
+    ]
+
+
+def _text_features() -> list[Any]:
+    ml = _ml()
+    return [
+        ml.Tokenizer(inputCol="content", outputCol="tokens"),
+        ml.RegexTokenizer(inputCol="content", outputCol="words", pattern="\\W+",
+                          minTokenLength=2),
+        ml.RegexTokenizer(inputCol="content", outputCol="caps", pattern="[A-Z][a-z]+",
+                          gaps=False, toLowercase=False),
+        ml.StopWordsRemover(inputCol="tokens", outputCol="kept"),
+        ml.NGram(n=3, inputCol="tokens", outputCol="trigrams"),
+        ml.HashingTF(inputCol="tokens", outputCol="tf", numFeatures=512),
+        ml.HashingTF(inputCol="tokens", outputCol="seen", numFeatures=1 << 18, binary=True),
+        ml.IDF(inputCol="tf", outputCol="tfidf", minDocFreq=2),
+        ml.CountVectorizer(inputCol="tokens", outputCol="counts", vocabSize=300, minDF=2.0),
+        ml.CountVectorizer(inputCol="tokens", outputCol="present", vocabSize=50, minTF=0.05,
+                           binary=True),
+    ]
 
 
 def _cases() -> list[Case]:
-    ml = _ml  # each lambda builds its stages only when the case runs
+    ml = _ml
     return [
-        # --- the SageMaker examples' ops
-        Case("string_indexer-multi-keep", "string_indexer", "car", lambda: [
-            ml().StringIndexer(inputCols=CAR, outputCols=[f"{c}_idx" for c in CAR],
-                               handleInvalid="keep")],
-            extra=[car(buying="unseen"), car(maint=None, safety="?")]),
-        Case("string_indexer-error", "string_indexer", "abalone", lambda: [
-            ml().StringIndexer(inputCol="sex", outputCol="sex_idx")],
-            rejected=[abalone(sex="X")]),
-        Case("string_indexer-skip-alphabetical", "string_indexer", "car", lambda: [
+        Case("car-indexer-encoder", ("string_indexer", "one_hot_encoder", "vector_assembler"),
+             "car", _car_features,
+             extra=[car(buying="unseen", doors=None), car(maint=None, safety="?")],
+             sparse=tuple(f"{c}_vec" for c in CAR)),
+        Case("car-indexer-skip", ("string_indexer", "reverse_string_indexer"), "car", lambda: [
             ml().StringIndexer(inputCol="buying", outputCol="buying_idx", handleInvalid="skip",
-                               stringOrderType="alphabetAsc")],
-            extra=[car(buying="zzz"), car(buying="high")]),
-        Case("string_indexer-integers", "string_indexer", "abalone", lambda: [
-            ml().StringIndexer(inputCol="rings", outputCol="rings_idx", handleInvalid="keep")],
-            extra=[abalone(rings=1000)]),
-        Case("one_hot_encoder-keep", "one_hot_encoder", "car", lambda: [
-            ml().StringIndexer(inputCols=CAR, outputCols=[f"{c}_idx" for c in CAR],
-                               handleInvalid="keep"),
-            ml().OneHotEncoder(inputCols=[f"{c}_idx" for c in CAR],
-                               outputCols=[f"{c}_vec" for c in CAR], handleInvalid="keep")],
-            extra=[car(buying="unseen", doors=None)]),
-        Case("one_hot_encoder-no-drop-last", "one_hot_encoder", "abalone", lambda: [
-            ml().StringIndexer(inputCol="sex", outputCol="sex_idx"),
-            ml().OneHotEncoder(inputCol="sex_idx", outputCol="sex_vec", dropLast=False)]),
-        Case("vector_assembler", "vector_assembler", "abalone", lambda: [
-            ml().StringIndexer(inputCol="sex", outputCol="sex_idx"),
-            ml().OneHotEncoder(inputCol="sex_idx", outputCol="sex_vec"),
-            _assemble(ml(), ["sex_vec", *NUMERIC])],
-            rejected=[abalone(length=NAN)]),
-        Case("vector_assembler-keep", "vector_assembler", "abalone", lambda: [
-            ml().VectorAssembler(inputCols=NUMERIC, outputCol="features", handleInvalid="keep")],
-            extra=[abalone(length=NAN)]),
-        Case("reverse_string_indexer", "reverse_string_indexer", "abalone", lambda: [
-            ml().StringIndexer(inputCol="sex", outputCol="sex_idx", handleInvalid="keep"),
-            ml().IndexToString(inputCol="sex_idx", outputCol="sex_again")],
-            extra=[abalone(sex="X")]),
-        Case("reverse_string_indexer-labels", "reverse_string_indexer", "car", lambda: [
+                               stringOrderType="alphabetAsc"),
             ml().StringIndexer(inputCol="class", outputCol="class_idx"),
             ml().IndexToString(inputCol="class_idx", outputCol="named",
-                               labels=["w", "x", "y", "z"])]),
-        Case("tokenizer", "tokenizer", "dbpedia", lambda: _text(ml()),
-             extra=[text("  Hello  World \tX "), text("ΣΑΣ\u00a0x İs"), text("")]),
-        Case("standard_scaler", "standard_scaler", "abalone", lambda: [
-            _assemble(ml()),
-            ml().StandardScaler(inputCol="features", outputCol="centred", withMean=True),
-            ml().StandardScaler(inputCol="features", outputCol="scaled")]),
-        Case("vector_indexer", "vector_indexer", "car",
-             lambda: _car_features(ml(), vector_indexer=True),
-             extra=[car(buying="unseen"), car(persons="9")]),
-        Case("random_forest_classifier", "random_forest_classifier", "car", lambda: [
-            *_car_features(ml(), vector_indexer=True),
-            ml().RandomForestClassifier(numTrees=10, maxDepth=6, seed=1)],
-            extra=[car(safety="unseen")]),
-        Case("random_forest_regression", "random_forest_regression", "abalone", lambda: [
-            _assemble(ml()),
-            ml().RandomForestRegressor(labelCol="rings", numTrees=10, maxDepth=6, seed=1)]),
-        # --- other feature transformers
-        Case("min_max_scaler", "min_max_scaler", "abalone", lambda: [
-            _assemble(ml()), ml().MinMaxScaler(inputCol="features", outputCol="mm", min=-1.0,
-                                               max=2.0)],
-            extra=[abalone(length=5.0, height=-1.0)]),
-        Case("max_abs_scaler", "max_abs_scaler", "abalone", lambda: [
-            _assemble(ml()), ml().MaxAbsScaler(inputCol="features", outputCol="ma")],
-            extra=[abalone(length=10.0, whole=-10.0)]),
-        Case("imputer", "imputer", "abalone", lambda: [
-            ml().Imputer(inputCols=["length", "whole"], outputCols=["length_i", "whole_i"],
-                         strategy="median"),
-            ml().Imputer(inputCol="height", outputCol="height_i", missingValue=0.0)],
-            extra=[abalone(length=NAN, whole=NAN, height=0.0)]),
-        Case("bucketizer", "bucketizer", "abalone", lambda: [
-            ml().Bucketizer(splits=[-INF, 0.3, 0.5, 0.7, INF], inputCol="length",
-                            outputCol="length_b", handleInvalid="keep"),
-            ml().Bucketizer(splitsArray=[[0.0, 0.2, 0.4, 1.0], [-INF, 1.0, INF]],
-                            inputCols=["diameter", "whole"], outputCols=["d_b", "w_b"],
-                            handleInvalid="keep")],
-            extra=[abalone(length=NAN, diameter=1.0, whole=NAN)]),
-        Case("bucketizer-error", "bucketizer", "abalone", lambda: [
-            ml().Bucketizer(splits=[0.0, 0.5, 1.0], inputCol="length", outputCol="length_b")],
-            rejected=[abalone(length=2.0)]),
-        Case("binarizer", "binarizer", "abalone", lambda: [
-            ml().Binarizer(threshold=0.4, inputCol="length", outputCol="long"),
-            _assemble(ml()),
-            ml().Binarizer(threshold=0.2, inputCol="features", outputCol="bits")]),
-        Case("normalizer", "normalizer", "abalone", lambda: [
-            _assemble(ml()), ml().Normalizer(inputCol="features", outputCol="l1", p=1.0),
-            ml().Normalizer(inputCol="features", outputCol="l3", p=3.0)]),
-        Case("pca", "pca", "abalone", lambda: [
-            _assemble(ml()), ml().PCA(k=3, inputCol="features", outputCol="pca")]),
-        Case("polynomial_expansion", "polynomial_expansion", "abalone", lambda: [
-            _assemble(ml(), ["length", "diameter", "height"]),
-            ml().PolynomialExpansion(degree=3, inputCol="features", outputCol="poly")]),
-        Case("elementwise_product", "elementwise_product", "abalone", lambda: [
-            _assemble(ml()), ml().ElementwiseProduct(
-                scalingVec=_dense([1.0, -2.0, 0.5, 0.0, 3.0, 1e-3, 7.0]), inputCol="features",
-                outputCol="scaled")]),
-        Case("interaction", "interaction", "abalone", lambda: [
+                               labels=["w", "x", "y", "z"])],
+            extra=[car(buying="zzz"), car(buying="high")]),
+        Case("abalone-errors", ("string_indexer", "one_hot_encoder", "vector_assembler"),
+             "abalone", lambda: [
             ml().StringIndexer(inputCol="sex", outputCol="sex_idx"),
             ml().OneHotEncoder(inputCol="sex_idx", outputCol="sex_vec"),
-            _assemble(ml(), ["length", "diameter"], "pair"),
-            ml().Interaction(inputCols=["sex_vec", "pair", "whole"], outputCol="crossed"),
-            ml().Interaction(inputCols=["sex_idx", "length"], outputCol="nominal")]),
-        Case("vector_slicer", "vector_slicer", "abalone", lambda: [
-            _assemble(ml()), ml().VectorSlicer(indices=[6, 0, 3], inputCol="features",
-                                               outputCol="some")]),
-        # --- text
-        Case("regex_tokenizer", "regex_tokenizer", "dbpedia", lambda: [
-            ml().RegexTokenizer(inputCol="content", outputCol="words", pattern="\\W+",
-                                minTokenLength=2),
-            ml().RegexTokenizer(inputCol="content", outputCol="caps", pattern="[A-Z][a-z]+",
-                                gaps=False, toLowercase=False)],
-            extra=[text("  Hello, World!! a bc"), text("")]),
-        Case("stopwords_remover", "stopwords_remover", "dbpedia", lambda: _text(
-            ml(), ml().StopWordsRemover(inputCol="tokens", outputCol="kept")),
-            extra=[text("The THE a An it's")]),
-        Case("ngram", "ngram", "dbpedia", lambda: _text(
-            ml(), ml().NGram(n=3, inputCol="tokens", outputCol="trigrams")),
-            extra=[text("one two"), text("")]),
-        Case("hashing_term_frequency", "hashing_term_frequency", "dbpedia", lambda: _text(
-            ml(), ml().HashingTF(inputCol="tokens", outputCol="tf", numFeatures=64),
-            ml().HashingTF(inputCol="tokens", outputCol="seen", numFeatures=1 << 18, binary=True)),
-            extra=[text("ΣΑΣ ünïcödé 12 Tónar")]),
-        Case("count_vectorizer", "count_vectorizer", "dbpedia", lambda: _text(
-            ml(), ml().CountVectorizer(inputCol="tokens", outputCol="counts", vocabSize=300,
-                                       minDF=2.0),
-            ml().CountVectorizer(inputCol="tokens", outputCol="present", vocabSize=50,
-                                 minTF=0.05, binary=True)),
-            extra=[text("zzzunseen the the the")]),
-        Case("idf", "idf", "dbpedia", lambda: _text(
-            ml(), ml().HashingTF(inputCol="tokens", outputCol="tf", numFeatures=512),
-            ml().IDF(inputCol="tf", outputCol="tfidf", minDocFreq=2))),
-        # --- predictors
-        Case("linear_regression", "linear_regression", "abalone", lambda: [
-            _assemble(ml()), ml().LinearRegression(labelCol="rings", regParam=0.01, maxIter=20)]),
-        Case("logistic_regression-binary", "logistic_regression", "abalone", lambda: [
-            _assemble(ml()), ml().LogisticRegression(labelCol="is_male", threshold=0.4,
-                                                     maxIter=20)]),
-        Case("logistic_regression-multinomial", "logistic_regression", "car", lambda: [
-            *_car_features(ml()), ml().LogisticRegression(family="multinomial", regParam=0.01,
-                                                          maxIter=20)]),
-        Case("linear_svc", "linear_svc", "abalone", lambda: [
-            _assemble(ml()), ml().LinearSVC(labelCol="is_male", maxIter=10)]),
-        Case("naive_bayes-multinomial", "naive_bayes", "car", lambda: [
-            *_car_features(ml()), ml().NaiveBayes(smoothing=0.5)]),
-        Case("naive_bayes-bernoulli", "naive_bayes", "car", lambda: [
-            *_car_features(ml()), ml().NaiveBayes(modelType="bernoulli")]),
-        Case("decision_tree_classifier", "decision_tree_classifier", "car", lambda: [
-            *_car_features(ml(), vector_indexer=True), ml().DecisionTreeClassifier(maxDepth=8)],
-            extra=[car(persons="unseen")]),
-        Case("decision_tree_regression", "decision_tree_regression", "abalone", lambda: [
-            _assemble(ml()), ml().DecisionTreeRegressor(labelCol="rings", maxDepth=6)]),
-        Case("gbt_classifier", "gbt_classifier", "abalone", lambda: [
-            _assemble(ml()), ml().GBTClassifier(labelCol="is_male", maxIter=10, maxDepth=3,
-                                                seed=1)]),
-        Case("gbt_regression", "gbt_regression", "abalone", lambda: [
-            _assemble(ml()), ml().GBTRegressor(labelCol="rings", maxIter=10, maxDepth=3, seed=1)]),
-        Case("k_means", "k_means", "abalone", lambda: [
-            _assemble(ml()), ml().KMeans(k=4, seed=1, maxIter=5,
-                                                               predictionCol="cluster")]),
+            _assemble(["sex_vec", *NUMERIC])],
+            rejected=[abalone(sex="X"), abalone(length=NAN)]),
+        Case("bucketizer-error", ("bucketizer",), "abalone", lambda: [
+            ml().Bucketizer(splits=[0.0, 0.5, 1.0], inputCol="length", outputCol="length_b")],
+            rejected=[abalone(length=2.0)]),
+        Case("abalone-nominal", ("string_indexer", "reverse_string_indexer", "one_hot_encoder",
+                                 "interaction"), "abalone", _interactions,
+             extra=[abalone(sex="X", rings=1000)]),
+        Case("abalone-vectors", ("vector_assembler", "standard_scaler", "min_max_scaler",
+                                 "max_abs_scaler", "binarizer", "normalizer", "pca",
+                                 "elementwise_product", "vector_slicer", "polynomial_expansion"),
+             "abalone", _abalone_vectors,
+             extra=[abalone(length=5.0, height=-1.0), abalone(length=10.0, whole=-10.0)]),
+        Case("abalone-scalars", ("imputer", "bucketizer", "binarizer", "vector_assembler"),
+             "abalone", _abalone_scalars,
+             extra=[abalone(length=NAN, whole=NAN, height=0.0, diameter=1.0)]),
+        Case("abalone-predictors", ("linear_regression", "decision_tree_regression",
+                                    "random_forest_regression", "gbt_regression",
+                                    "logistic_regression", "linear_svc", "gbt_classifier",
+                                    "k_means"), "abalone", _abalone_predictors),
+        Case("car-classifiers", ("logistic_regression", "naive_bayes"), "car", lambda: [
+            *_car_features(),
+            ml().LogisticRegression(family="multinomial", regParam=0.01, maxIter=20,
+                                    **_outputs("logit")),
+            ml().NaiveBayes(smoothing=0.5, **_outputs("nb")),
+            ml().NaiveBayes(modelType="bernoulli", **_outputs("bernoulli"))],
+            extra=[car(buying="unseen")]),
+        Case("car-trees", ("vector_indexer", "decision_tree_classifier",
+                           "random_forest_classifier"), "car", lambda: [
+            *_car_features(vector_indexer=True),
+            ml().DecisionTreeClassifier(maxDepth=8, **_outputs("dt")),
+            ml().RandomForestClassifier(numTrees=10, maxDepth=6, seed=1, **_outputs("rf"))],
+            extra=[car(persons="unseen"), car(safety="unseen", doors="9")]),
+        Case("text", ("tokenizer", "regex_tokenizer", "stopwords_remover", "ngram",
+                      "hashing_term_frequency", "idf", "count_vectorizer"), "dbpedia",
+             _text_features,
+             extra=[text("  Hello  World \tX "), text("ΣΑΣ\u00a0x İs ünïcödé"), text(""),
+                    text("The THE a An it's, Hello!! bc zzzunseen")],
+             sparse=("tf", "seen", "counts", "present", "tfidf")),
     ]
 
 
