@@ -10,16 +10,36 @@
 `inferline up PIPELINE.json` runs the same from the command line (docs/harness.md).
 """
 
-from inferline.containers.harness.definition import DefinitionError, EndpointSpec, load
-from inferline.containers.harness.deployment import StartupError
-from inferline.containers.harness.errors import (
-    InvocationError,
-    ModelError,
-    PayloadTooLarge,
-    ValidationError,
-)
-from inferline.containers.harness.local import Answer, LocalEndpoint
-from inferline.containers.harness.runtime import Container, Launch, Runtime
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Names resolve on first use: `inferline --help` and the serving images import
+# harness.commands, and must not need the harness extra (urllib3, prometheus_client).
+_EXPORTS = {
+    "DefinitionError": "definition",
+    "EndpointSpec": "definition",
+    "load": "definition",
+    "StartupError": "deployment",
+    "InvocationError": "errors",
+    "ModelError": "errors",
+    "PayloadTooLarge": "errors",
+    "ValidationError": "errors",
+    "Answer": "local",
+    "LocalEndpoint": "local",
+    "Container": "runtime",
+    "Launch": "runtime",
+    "Runtime": "runtime",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
+    return getattr(module, name)
+
 
 __all__ = [
     "Answer",
