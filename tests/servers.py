@@ -27,6 +27,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def serve_command(model_dir: Path, *args: str) -> list[str]:
+    """`inferline serve` on loopback, run with this interpreter."""
+    return [sys.executable, "-m", "inferline.containers", "serve",
+            "--model-dir", str(model_dir), "--host", "127.0.0.1", *args]  # fmt: skip
+
+
 @dataclass
 class ServerProcess:
     process: subprocess.Popen[bytes]
@@ -44,22 +50,14 @@ class ServerProcess:
         log: Path,
         env: dict[str, str] | None = None,
         args: tuple[str, ...] = (),
+        port_by_env: bool = False,
     ) -> ServerProcess:
+        """Start and wait for /ping; the port goes by --port, or SAGEMAKER_BIND_TO_PORT."""
         port = free_port()
-        command = [
-            sys.executable,
-            "-m",
-            "inferline.containers",
-            "serve",
-            "--model-dir",
-            str(model_dir),
-            "--port",
-            str(port),
-            "--host",
-            "127.0.0.1",
-            *args,
-        ]
+        command = serve_command(model_dir, *([] if port_by_env else ["--port", str(port)]), *args)
         environ = {**os.environ, "SAGEMAKER_MODEL_SERVER_WORKERS": "1", **(env or {})}
+        if port_by_env:
+            environ["SAGEMAKER_BIND_TO_PORT"] = str(port)
         with log.open("wb") as handle:  # the child keeps its own descriptor
             process = subprocess.Popen(
                 command, stdout=handle, stderr=subprocess.STDOUT, env=environ

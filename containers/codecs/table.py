@@ -32,27 +32,26 @@ def frame_from_rows(rows: Sequence[Sequence[Any]], columns: Sequence[str] | None
     """A table from equal-length rows of already-typed values (JSON rows)."""
     if not rows:
         return pd.DataFrame(columns=list(columns or []))
-    width = len(rows[0])
-    for number, row in enumerate(rows, start=1):
-        if len(row) != width:
-            raise BadRequest(f"row {number} has {len(row)} values, row 1 has {width}")
-    names = column_names(width, columns)
-    data = {name: [row[index] for row in rows] for index, name in enumerate(names)}
-    return pd.DataFrame(data)
+    names = column_names(_common_width(rows, "values"), columns)
+    return pd.DataFrame({name: [row[i] for row in rows] for i, name in enumerate(names)})
 
 
 def frame_from_text_rows(rows: list[list[str]], columns: Sequence[str] | None) -> pd.DataFrame:
     """A table from rows of strings (CSV): each column is typed as a whole."""
     if not rows:
         return pd.DataFrame(columns=list(columns or []))
-    width = len(rows[0])
-    for number, row in enumerate(rows, start=1):
-        if len(row) != width:
-            raise BadRequest(f"row {number} has {len(row)} fields, row 1 has {width}")
-    names = column_names(width, columns)
+    names = column_names(_common_width(rows, "fields"), columns)
     return pd.DataFrame(
         {name: typed_column([row[i] for row in rows]) for i, name in enumerate(names)}
     )
+
+
+def _common_width(rows: Sequence[Sequence[Any]], unit: str) -> int:
+    width = len(rows[0])
+    for number, row in enumerate(rows, start=1):
+        if len(row) != width:
+            raise BadRequest(f"row {number} has {len(row)} {unit}, row 1 has {width}")
+    return width
 
 
 def typed_column(values: list[str]) -> np.ndarray:

@@ -6,7 +6,6 @@ import io
 import json
 import signal
 import subprocess
-import sys
 import tarfile
 import threading
 import time
@@ -19,7 +18,7 @@ import requests
 
 from inferline.stages.sklearn import artifact
 from tests import abalone
-from tests.servers import ServerProcess, free_port
+from tests.servers import ServerProcess, free_port, serve_command
 
 
 @pytest.fixture(scope="module")
@@ -110,21 +109,8 @@ def test_access_log_line_has_latency_and_inference_id(server: ServerProcess) -> 
 
 
 def test_port_comes_from_sagemaker_bind_to_port(featurizer_dir: Path, tmp_path: Path) -> None:
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "inferline.containers",
-        "serve",
-        "--model-dir",
-        str(featurizer_dir),
-        "--host",
-        "127.0.0.1",
-    ]
-    env = {"SAGEMAKER_BIND_TO_PORT": str(port), "SAGEMAKER_MODEL_SERVER_WORKERS": "1"}
-    with _process(command, env, tmp_path) as process:
-        server = ServerProcess(process, port, tmp_path / "out.log")
-        server.wait_ready()
+    with ServerProcess.start(featurizer_dir, tmp_path / "out.log", port_by_env=True) as server:
+        assert "--port" not in server.process.args  # type: ignore[operator]
         assert post(server, abalone.SAMPLE).status_code == 200
 
 
@@ -194,33 +180,5 @@ def test_a_corrupt_archive_is_a_clear_startup_error(tmp_path: Path) -> None:
 
 
 def _run_serve(model: Path) -> subprocess.CompletedProcess[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "inferline.containers",
-        "serve",
-        "--model-dir",
-        str(model),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(free_port()),
-    ]
+    command = serve_command(model, "--port", str(free_port()))
     return subprocess.run(command, capture_output=True, text=True, timeout=60)
-
-
-class _process:
-    def __init__(self, command: list[str], env: dict[str, str], folder: Path) -> None:
-        import os
-
-        with (folder / "out.log").open("wb") as handle:
-            self.process = subprocess.Popen(
-                command, env={**os.environ, **env}, stdout=handle, stderr=subprocess.STDOUT
-            )
-
-    def __enter__(self) -> subprocess.Popen[bytes]:
-        return self.process
-
-    def __exit__(self, *exc: object) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(30)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -137,6 +138,24 @@ class NGram(ColumnOp):
         )
 
 
+def term_counts(rows: Iterable[Mapping[int, int]], size: int, binary: bool) -> Sparse:
+    """Sparse rows of term counts (or 1.0 for each present term when `binary`)."""
+    indptr = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    for counts in rows:
+        keys = sorted(counts)
+        indices += keys
+        data += [1.0] * len(keys) if binary else [float(counts[i]) for i in keys]
+        indptr.append(len(indices))
+    return Sparse(
+        np.array(data),
+        np.array(indices, dtype=np.int64),
+        np.array(indptr, dtype=np.int64),
+        size,
+    )
+
+
 @register("hashing_term_frequency")
 class HashingTermFrequency(ColumnOp):
     """Term counts at murmur3(term) mod num_features; sparse."""
@@ -157,22 +176,8 @@ class HashingTermFrequency(ColumnOp):
         self.index = index
 
     def compute(self, column: Column, k: int, name: str) -> Any:
-        rows = token_lists(column, name)
-        indptr = [0]
-        indices: list[int] = []
-        data: list[float] = []
-        for row in rows:
-            counts = Counter(self.index(term) for term in row)
-            keys = sorted(counts)
-            indices += keys
-            data += [1.0] * len(keys) if self.binary else [float(counts[i]) for i in keys]
-            indptr.append(len(indices))
-        return Sparse(
-            np.array(data),
-            np.array(indices, dtype=np.int64),
-            np.array(indptr, dtype=np.int64),
-            self.size,
-        )
+        counts = (Counter(self.index(term) for term in row) for row in token_lists(column, name))
+        return term_counts(counts, self.size, self.binary)
 
 
 @register("count_vectorizer")
@@ -189,22 +194,12 @@ class CountVectorizer(ColumnOp):
         self.min_tf = attrs.double("min_tf", 1.0)
 
     def compute(self, column: Column, k: int, name: str) -> Any:
-        indptr = [0]
-        indices: list[int] = []
-        data: list[float] = []
-        for row in token_lists(column, name):
-            counts = Counter(self.lookup[t] for t in row if t in self.lookup)
-            floor = self.min_tf if self.min_tf >= 1.0 else self.min_tf * len(row)
-            keys = sorted(i for i, c in counts.items() if c >= floor)
-            indices += keys
-            data += [1.0] * len(keys) if self.binary else [float(counts[i]) for i in keys]
-            indptr.append(len(indices))
-        return Sparse(
-            np.array(data),
-            np.array(indices, dtype=np.int64),
-            np.array(indptr, dtype=np.int64),
-            self.size,
-        )
+        return term_counts(map(self._counts, token_lists(column, name)), self.size, self.binary)
+
+    def _counts(self, row: list[str]) -> dict[int, int]:
+        counts = Counter(self.lookup[t] for t in row if t in self.lookup)
+        floor = self.min_tf if self.min_tf >= 1.0 else self.min_tf * len(row)
+        return {i: c for i, c in counts.items() if c >= floor}
 
 
 @register("idf")
