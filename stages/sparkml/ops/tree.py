@@ -66,6 +66,20 @@ class Tree:
         self._feature = np.array(self.feature)
         self._threshold = np.array(self.threshold)
         self._left, self._right = np.array(self.left), np.array(self.right)
+        self._categorical, self._is_left, self._member = self._category_tables()
+
+    def _category_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Categorical splits as arrays: is the node categorical, does membership go
+        left, and member[node, category] (categories are small whole numbers)."""
+        nodes = len(self.feature)
+        categorical = np.zeros(nodes, dtype=bool)
+        is_left = np.zeros(nodes, dtype=bool)
+        whole = [c for members, _ in self.categories.values() for c in members if c >= 0]
+        member = np.zeros((nodes, int(max(whole, default=0)) + 1), dtype=bool)
+        for node, (members, left) in self.categories.items():
+            categorical[node], is_left[node] = True, left
+            member[node, [int(c) for c in members if c >= 0 and c == int(c)]] = True
+        return categorical, is_left, member
 
     @classmethod
     def read(cls, loader: NodeLoader, folder: str) -> Tree:
@@ -82,11 +96,22 @@ class Tree:
             if not len(active):
                 return node
             at = node[active]
-            go_left = x[active, self._feature[at]] <= self._threshold[at]
-            for i in np.flatnonzero(np.isin(at, list(self.categories))):
-                members, is_left = self.categories[int(at[i])]
-                go_left[i] = (float(x[active[i], self._feature[at[i]]]) in members) == is_left
+            values = x[active, self._feature[at]]
+            go_left = values <= self._threshold[at]
+            if self.categories:
+                split = np.flatnonzero(self._categorical[at])
+                go_left[split] = (
+                    self._is_member(at[split], values[split]) == self._is_left[at[split]]
+                )
             node[active] = np.where(go_left, self._left[at], self._right[at])
+
+    def _is_member(self, nodes: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Vectorised `value in categories[node]`; fractions, NaN and unknowns are not."""
+        width = self._member.shape[1]
+        with np.errstate(invalid="ignore"):
+            index = np.nan_to_num(values, nan=-1.0).astype(np.int64)
+            valid = (index == values) & (index >= 0) & (index < width)
+        return valid & self._member[nodes, np.clip(index, 0, width - 1)]
 
     def _walk(self, row: list[float]) -> int:
         node = 0
