@@ -27,7 +27,7 @@ from typing import IO
 from inferline.containers import modeldir
 from inferline.containers.errors import ConfigurationError
 from inferline.containers.harness.definition import ContainerSpec
-from inferline.containers.harness.runtime import Launch, image_kind
+from inferline.containers.harness.runtime import Launch, Launched, image_kind
 from inferline.containers.images import engine
 
 MODEL_MOUNT = "/opt/ml/model"
@@ -62,7 +62,7 @@ class DockerRuntime:
 
 
 @dataclass
-class DockerContainer:
+class DockerContainer(Launched):
     """One `docker run -d` of a launch; its log follows `docker logs` into the log file."""
 
     launch: Launch
@@ -73,18 +73,6 @@ class DockerContainer:
     _waiter: subprocess.Popen[str] | None = field(default=None, repr=False)
     _log_thread: threading.Thread | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @property
-    def hostname(self) -> str:
-        return self.launch.spec.hostname
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.launch.allocation.port}"
-
-    @property
-    def log_path(self) -> Path:
-        return self.launch.log_path
 
     @property
     def name(self) -> str:
@@ -101,8 +89,10 @@ class DockerContainer:
             engine.run(self._run_arguments(), quiet=True)
             # `docker wait` returns when the container stops: alive() without polling docker.
             self._waiter = subprocess.Popen(
-                [engine.DOCKER, "wait", self._name], stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL, text=True,
+                [engine.DOCKER, "wait", self._name],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
             )
             self._log_thread = _follow_logs(self._name, self.log_path, self.hostname)
 
@@ -110,8 +100,7 @@ class DockerContainer:
         # Host networking: the container binds its own port on loopback, as the process
         # runtime does; SageMaker gives each container of a pipeline its own port the same way.
         environment = {**self.launch.environment, "INFERLINE_BIND_HOST": "127.0.0.1"}
-        arguments = ["run", "--detach", "--name", self._name, "--network", "host",
-                     "--label", LABEL]
+        arguments = ["run", "--detach", "--name", self._name, "--network", "host", "--label", LABEL]
         for key, value in environment.items():
             arguments += ["--env", f"{key}={value}"]
         model_dir = self._mounted_model()
@@ -153,7 +142,8 @@ class DockerContainer:
             return
         subprocess.run(
             [engine.DOCKER, "stop", "--time", str(STOP_SECONDS), self._name],
-            capture_output=True, check=False,
+            capture_output=True,
+            check=False,
         )
         output, _ = waiter.communicate()
         self.exit_code = int(output.strip()) if output.strip().lstrip("-").isdigit() else None
@@ -169,12 +159,16 @@ def _follow_logs(name: str, log_path: Path, hostname: str) -> threading.Thread:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
         [engine.DOCKER, "logs", "--follow", name],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
     )
     assert process.stdout is not None
     thread = threading.Thread(
-        target=_copy_lines, args=(process, process.stdout, log_path, hostname),
-        name=f"docker-logs-{hostname}", daemon=True,
+        target=_copy_lines,
+        args=(process, process.stdout, log_path, hostname),
+        name=f"docker-logs-{hostname}",
+        daemon=True,
     )
     thread.start()
     return thread

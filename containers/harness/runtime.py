@@ -131,13 +131,10 @@ class ProcessRuntime:
         return process
 
 
-@dataclass
-class ProcessContainer:
-    """An `inferline serve` subprocess whose output goes, line-prefixed, to its log file."""
+class Launched:
+    """Where a started container listens and logs, read off its Launch."""
 
     launch: Launch
-    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def hostname(self) -> str:
@@ -150,6 +147,15 @@ class ProcessContainer:
     @property
     def log_path(self) -> Path:
         return self.launch.log_path
+
+
+@dataclass
+class ProcessContainer(Launched):
+    """An `inferline serve` subprocess whose output goes, line-prefixed, to its log file."""
+
+    launch: Launch
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def start(self) -> None:
         command = [sys.executable, "-m", "inferline.containers", "serve", "--host", "127.0.0.1"]
