@@ -98,11 +98,15 @@ def _create_model(
 
 
 def _container(
-    model: ModelSpec, spec: ContainerSpec, base: Path, target: Target,
+    model: ModelSpec,
+    spec: ContainerSpec,
+    base: Path,
+    target: Target,
     uploads: list[dict[str, str]],
 ) -> dict[str, Any]:
     container: dict[str, Any] = {
-        "ContainerHostname": spec.hostname, "Image": target.image(spec.image)
+        "ContainerHostname": spec.hostname,
+        "Image": target.image(spec.image),
     }
     if spec.model_data_url is not None:
         container["ModelDataUrl"] = _model_data(model, spec, base, target, uploads)
@@ -112,7 +116,10 @@ def _container(
 
 
 def _model_data(
-    model: ModelSpec, spec: ContainerSpec, base: Path, target: Target,
+    model: ModelSpec,
+    spec: ContainerSpec,
+    base: Path,
+    target: Target,
     uploads: list[dict[str, str]],
 ) -> str:
     url = spec.model_data_url
@@ -175,15 +182,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     export.add_argument("definition", type=Path, metavar="PIPELINE")
     export.add_argument("--format", choices=FORMATS, default="sagemaker")
     export.add_argument(
-        "--image-uri-prefix", required=True,
+        "--image-uri-prefix",
+        required=True,
         help="registry prefix for the images, e.g. ACCOUNT.dkr.ecr.REGION.amazonaws.com/",
     )
     export.add_argument(
-        "--model-data-prefix", required=True, help="S3 prefix for the model data, e.g. s3://BUCKET/x"
+        "--model-data-prefix",
+        required=True,
+        help="S3 prefix for the model data, e.g. s3://BUCKET/x",
     )
     export.add_argument(
-        "--role-arn", help="SageMaker execution role (default: SageMakerExecutionRole of the "
-        "registry's account)",
+        "--role-arn",
+        help="SageMaker execution role (default: SageMakerExecutionRole of the registry's account)",
     )
     export.add_argument("--instance-type", default="ml.m5.large")
     export.add_argument("--instance-count", type=int, default=1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -188,9 +188,6 @@ class Settings:
                 values[spec.name] = parse(name, environ[name])
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
-
-    def with_changes(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
 
     @property
     def request_limit(self) -> int:

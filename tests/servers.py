@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,13 +17,14 @@ from types import TracebackType
 
 import requests
 
+from inferline.containers.harness import ports
+
 READY_SECONDS = 60.0
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free loopback port below the ephemeral range, as the harness allocates them."""
+    return ports.allocate().port
 
 
 def serve_command(model_dir: Path, *args: str) -> list[str]:

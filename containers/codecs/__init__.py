@@ -41,9 +41,6 @@ class CodecRegistry:
         """A new registry where `codecs` replace or add to these."""
         return CodecRegistry([*self._codecs.values(), *codecs])
 
-    def without(self, *mimetypes: str) -> CodecRegistry:
-        return CodecRegistry(c for m, c in self._codecs.items() if m not in mimetypes)
-
     @property
     def mimetypes(self) -> list[str]:
         return list(self._codecs)

@@ -29,7 +29,6 @@ from inferline.containers.harness.metrics import Metrics
 from inferline.containers.harness.runtime import Runtime
 
 DRAIN_SECONDS = 60.0
-HEADER_LIMIT = 1024
 # InvokeEndpoint's request headers -> (Request field, max length); botocore's service model.
 HEADERS = {
     "X-Amzn-SageMaker-Custom-Attributes": ("custom_attributes", 1024),

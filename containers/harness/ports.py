@@ -2,7 +2,10 @@
 
 Each container gets a block of consecutive free ports: the first is its
 SAGEMAKER_BIND_TO_PORT, the rest its SAGEMAKER_SAFE_PORT_RANGE for any second port
-it needs. Blocks are checked free by binding them on 127.0.0.1.
+it needs. Blocks are checked free by binding them on 127.0.0.1, and are drawn from
+below the kernel's ephemeral range: a port in that range can be taken, between the
+check and the container's bind, as the source port of any outgoing connection
+(the harness's own, to the other containers).
 """
 
 from __future__ import annotations
@@ -10,12 +13,23 @@ from __future__ import annotations
 import random
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 from inferline.containers.errors import InferlineError
 
 BLOCK = 8
-FIRST_PORT, LAST_PORT = 20000, 60000
+FIRST_PORT = 20000
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 ATTEMPTS = 200
+
+
+def last_port() -> int:
+    """The port before the kernel's ephemeral range (Linux's default starts at 32768)."""
+    try:
+        low = int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return max(low - 1, FIRST_PORT + 4 * BLOCK)
 
 
 @dataclass(frozen=True)
@@ -41,15 +55,14 @@ def allocate(taken: set[int] | None = None) -> Allocation:
         InferlineError: no free block found after many tries.
     """
     taken = taken if taken is not None else set()
+    last = last_port()
     for _ in range(ATTEMPTS):
-        first = random.randrange(FIRST_PORT, LAST_PORT - BLOCK)
+        first = random.randrange(FIRST_PORT, last - BLOCK)
         block = range(first, first + BLOCK)
         if taken.isdisjoint(block) and all(is_free(port) for port in block):
             taken.update(block)
             return Allocation(first, (first + 1, first + BLOCK - 1))
-    raise InferlineError(
-        f"no block of {BLOCK} free loopback ports found in {FIRST_PORT}-{LAST_PORT}"
-    )
+    raise InferlineError(f"no block of {BLOCK} free loopback ports found in {FIRST_PORT}-{last}")
 
 
 def is_free(port: int) -> bool:

@@ -28,10 +28,10 @@ from typing import IO, Protocol
 from inferline.containers.errors import ConfigurationError
 from inferline.containers.harness.definition import ContainerSpec
 from inferline.containers.harness.ports import Allocation
+from inferline.containers.images import IMAGES
 
 STOP_SECONDS = 20.0
 # The image's own defaults, as its Dockerfile ENV would set them; Environment overrides.
-IMAGE_STAGES = {"sklearn": None, "sparkml": "sparkml", "xgboost": "xgboost"}
 IMAGE_NAME = re.compile(r"(?:.*/)?inferline-(?P<kind>[a-z0-9-]+?)(?::[^/]*)?(?:@.*)?$")
 # Variables of the harness's own shell that must not leak into a container: SageMaker
 # starts containers with their Environment only.
@@ -112,8 +112,8 @@ class ProcessRuntime:
 
     def check(self, spec: ContainerSpec) -> None:
         kind = image_kind(spec.image)
-        if kind not in IMAGE_STAGES:
-            known = ", ".join(f"inferline-{name}" for name in IMAGE_STAGES)
+        if kind not in IMAGES:
+            known = ", ".join(image.repository for image in IMAGES.values())
             raise ConfigurationError(
                 f"container {spec.hostname}: image {spec.image!r} cannot run in the "
                 "process runtime; "
@@ -186,7 +186,9 @@ class ProcessContainer(Launched):
             key: value for key, value in os.environ.items() if not key.startswith(PRIVATE_PREFIXES)
         }
         kind = image_kind(self.launch.spec.image)
-        defaults = {"INFERLINE_STAGE": stage} if (stage := IMAGE_STAGES.get(kind or "")) else {}
+        image = IMAGES.get(kind or "")
+        stage = image.default_stage if image else None
+        defaults = {"INFERLINE_STAGE": stage} if stage else {}
         return {**inherited, **defaults, **self.launch.environment}
 
     def alive(self) -> bool:

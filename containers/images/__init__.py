@@ -43,6 +43,11 @@ class Image:
     def dockerfile(self) -> str:
         return f"{self.name}.Dockerfile"
 
+    @property
+    def default_stage(self) -> str | None:
+        """The stage the image serves with no INFERLINE_STAGE: its only one, else detected."""
+        return self.stages[0] if len(self.stages) == 1 else None
+
 
 IMAGES: dict[str, Image] = {
     image.name: image
@@ -69,15 +74,3 @@ def select(names: Iterable[str]) -> list[Image]:
             f"unknown image {', '.join(sorted(unknown))}; choose from {', '.join(IMAGES)} or all"
         )
     return [image for name, image in IMAGES.items() if ALL in wanted or name in wanted]
-
-
-def for_stage(kind: str) -> Image:
-    """The image that serves stage `kind` (as named in ``inferline.stages.KINDS``).
-
-    Raises:
-        ConfigurationError: no image serves that stage.
-    """
-    for image in IMAGES.values():
-        if kind in image.stages:
-            return image
-    raise ConfigurationError(f"no inferline image serves the stage {kind!r}")

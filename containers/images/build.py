@@ -41,7 +41,13 @@ def build(
     context = (workdir or project_dir / WORKDIR) / image.name
     wheelhouse.build(image, project_dir, context / "wheels")
     args: list[str | Path] = [
-        "build", "--network", "host", "--file", dockerfile, "--tag", image.tag
+        "build",
+        "--network",
+        "host",
+        "--file",
+        dockerfile,
+        "--tag",
+        image.tag,
     ]
     if base_image:
         args += ["--build-arg", f"BASE_IMAGE={base_image}"]

@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--base-image", help="base image to build on (default: python:3.11-slim, from a registry)"
     )
     base.add_argument(
-        "--local-base", action="store_true",
+        "--local-base",
+        action="store_true",
         help="build on a Debian bookworm base made here with debootstrap (created once, then "
         "reused); for engines that cannot pull. Needs root.",
     )

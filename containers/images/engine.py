@@ -32,7 +32,9 @@ def available() -> bool:
     try:
         probe = subprocess.run(
             [DOCKER, "info", "--format", "{{.ServerVersion}}"],
-            capture_output=True, timeout=INFO_SECONDS, check=False,
+            capture_output=True,
+            timeout=INFO_SECONDS,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         return False
@@ -50,9 +52,7 @@ def require() -> None:
         )
 
 
-def run(
-    args: Sequence[str | Path], *, stdin: IO[bytes] | None = None, quiet: bool = False
-) -> None:
+def run(args: Sequence[str | Path], *, stdin: IO[bytes] | None = None, quiet: bool = False) -> None:
     """Run `docker ARGS...`, its output going to ours unless `quiet`.
 
     Raises:
@@ -76,9 +76,7 @@ def output(args: Sequence[str | Path]) -> str:
 
 def image_exists(tag: str) -> bool:
     """True when the engine holds an image tagged `tag`."""
-    probe = subprocess.run(
-        [DOCKER, "image", "inspect", tag], capture_output=True, check=False
-    )
+    probe = subprocess.run([DOCKER, "image", "inspect", tag], capture_output=True, check=False)
     return probe.returncode == 0
 
 

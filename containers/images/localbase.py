@@ -24,8 +24,14 @@ PACKAGES = ("python3", "python3-venv", "ca-certificates")
 # as python:3.11-slim leaves them out, and glibc's iconv modules (8 MB), which Python,
 # having its own codecs, never loads.
 TRIMMED = (
-    "usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale",
-    "var/cache/apt", "var/lib/apt/lists", "var/log", "usr/lib/x86_64-linux-gnu/gconv",
+    "usr/share/doc",
+    "usr/share/man",
+    "usr/share/info",
+    "usr/share/locale",
+    "var/cache/apt",
+    "var/lib/apt/lists",
+    "var/log",
+    "usr/lib/x86_64-linux-gnu/gconv",
 )
 # docker import makes an image without config; give it what python:3.11-slim sets.
 CHANGES = ("ENV LANG=C.UTF-8", 'CMD ["python3"]')
@@ -62,7 +68,11 @@ def _check_tools() -> None:
 
 def _bootstrap(rootfs: Path) -> None:
     command = [
-        "debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(rootfs),
+        "debootstrap",
+        "--variant=minbase",
+        f"--include={','.join(PACKAGES)}",
+        SUITE,
+        str(rootfs),
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:

@@ -29,7 +29,14 @@ REQUIREMENTS = "requirements.txt"
 # Left out of the copy the project's wheel is built from: a stale build/lib would
 # otherwise put modules that no longer exist into the image.
 NOT_SOURCES = (
-    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "artifacts",
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".*_cache",
+    "artifacts",
     "wheelhouse",
 )
 # A fixed date inside the project's wheel keeps it byte-identical between builds, so
@@ -77,9 +84,11 @@ def _name_version(wheel: Path) -> tuple[str, str]:
 def _check_extras(image: Image, project_dir: Path) -> None:
     config = configparser.ConfigParser()
     config.read(project_dir / "setup.cfg")
-    declared = set(config["options.extras_require"]) if config.has_section(
-        "options.extras_require"
-    ) else set()
+    declared = (
+        set(config["options.extras_require"])
+        if config.has_section("options.extras_require")
+        else set()
+    )
     missing = [extra for extra in image.extras if extra not in declared]
     if missing:
         raise ConfigurationError(
@@ -90,8 +99,15 @@ def _check_extras(image: Image, project_dir: Path) -> None:
 
 def _pip_wheel(requirement: str, wheels: Path) -> None:
     command = [
-        sys.executable, "-m", "pip", "wheel", "--quiet", "--prefer-binary",
-        "--wheel-dir", str(wheels), requirement,
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--quiet",
+        "--prefer-binary",
+        "--wheel-dir",
+        str(wheels),
+        requirement,
     ]
     environ = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
     result = subprocess.run(command, capture_output=True, text=True, env=environ, check=False)
