@@ -32,7 +32,8 @@ from sklearn.preprocessing import StandardScaler
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from inferline.containers.harness import LocalEndpoint, definition  # noqa: E402
+from inferline.containers.core import definition  # noqa: E402
+from inferline.containers.harness import LocalEndpoint  # noqa: E402
 
 HEADERS = {"Content-Type": "text/csv", "Accept": "text/csv"}
 CHAIN_LENGTHS = (1, 2, 4, 8)

@@ -26,8 +26,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from inferline.containers.invocation import Invocation, Stage  # noqa: E402
-from inferline.containers.media import MediaType  # noqa: E402
+from inferline.containers.core.invocation import Invocation, Stage  # noqa: E402
+from inferline.containers.core.media import MediaType  # noqa: E402
 from tests.model_stages.conftest import abalone_numbers, dbpedia  # noqa: E402
 
 
@@ -38,7 +38,7 @@ def stages() -> dict[str, tuple[Stage, Callable[[int], Invocation]]]:
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.pipeline import make_pipeline
 
-    from inferline.containers.settings import Settings
+    from inferline.containers.core.settings import Settings
     from inferline.stages import xgboost as xgboost_stage
     from inferline.stages.blazingtext import BlazingTextStage
     from inferline.stages.linear_learner import LinearLearnerStage
@@ -97,7 +97,9 @@ def main() -> None:
         for rows, number in ((1, 200), (100 if "blazingtext" in name else 1000, 10)):
             invocation = request(rows)
             wall, cpu = measure(
-                lambda s=stage, i=invocation: s.invoke(i), args.repeat, number  # type: ignore[misc]
+                lambda s=stage, i=invocation: s.invoke(i),
+                args.repeat,
+                number,  # type: ignore[misc]
             )
             print(f"{name:24} {rows:>5} {wall:>9.3f} {cpu:>9.3f}")
 

@@ -61,10 +61,21 @@ def machine() -> dict[str, str]:
     cpu = "unknown"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
-        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                    if line.startswith("model name")), cpu)
-    return {"nproc": str(os.cpu_count()), "cpu": cpu, "python": platform.python_version(),
-            "numpy": np.__version__, "pyspark": pyspark.__version__}
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in cpuinfo.read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            cpu,
+        )
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pyspark": pyspark.__version__,
+    }
 
 
 def pipelines() -> dict[str, Any]:
@@ -76,22 +87,25 @@ def pipelines() -> dict[str, Any]:
     frame = data.car_evaluation()
     training = session().createDataFrame(frame)
     # The label is indexed apart, so that serving the pipelines needs only the features.
-    training = StringIndexer(inputCol=data.CAR_LABEL, outputCol="label").fit(training).transform(
-        training)
+    training = (
+        StringIndexer(inputCol=data.CAR_LABEL, outputCol="label").fit(training).transform(training)
+    )
     stages = car_preprocessor().getStages()
     forest = RandomForestClassifier(numTrees=20, maxDepth=8, seed=1)
-    scaled = [StandardScaler(inputCol="features", outputCol="scaled"),
-              LogisticRegression(featuresCol="scaled", maxIter=50)]
+    scaled = [
+        StandardScaler(inputCol="features", outputCol="scaled"),
+        LogisticRegression(featuresCol="scaled", maxIter=50),
+    ]
     return {
         "car preprocessor (13 ops)": Pipeline(stages=stages).fit(training),
-        "preprocessor + 20-tree random forest": Pipeline(stages=[*stages, forest])
-        .fit(training),
+        "preprocessor + 20-tree random forest": Pipeline(stages=[*stages, forest]).fit(training),
         "15-op pipeline": Pipeline(stages=[*stages, *scaled]).fit(training),
     }
 
 
-def measure(name: str, model: Any, rows: list[tuple[str, ...]], repeat: int,
-            scratch: Path) -> dict[str, Any]:
+def measure(
+    name: str, model: Any, rows: list[tuple[str, ...]], repeat: int, scratch: Path
+) -> dict[str, Any]:
     from pyspark.sql.types import StringType, StructField, StructType
 
     bundle = load_bundle(package_model(model, scratch / f"{abs(hash(name))}.tar.gz"))
@@ -100,8 +114,9 @@ def measure(name: str, model: Any, rows: list[tuple[str, ...]], repeat: int,
     spark = session()
 
     def ours(n: int) -> Callable[[], Any]:
-        frame = {c: np.array([row[i] for row in rows[:n]], dtype=object)
-                 for i, c in enumerate(columns)}
+        frame = {
+            c: np.array([row[i] for row in rows[:n]], dtype=object) for i, c in enumerate(columns)
+        }
         return lambda: bundle.transform(frame)
 
     def theirs(n: int) -> Callable[[], Any]:
@@ -112,10 +127,14 @@ def measure(name: str, model: Any, rows: list[tuple[str, ...]], repeat: int,
     spark_1 = median_seconds(theirs(1), repeat)
     spark_batch = median_seconds(theirs(BATCH), max(3, repeat // 3), warmup=1)
     return {
-        "pipeline": name, "ops": _ops(bundle.root),
-        "ours_us_per_row_1": ours_1 * 1e6, "ours_us_per_row_batch": ours_batch / BATCH * 1e6,
-        "spark_ms_per_call_1": spark_1 * 1e3, "spark_ms_per_call_batch": spark_batch * 1e3,
-        "speedup_1": spark_1 / ours_1, "speedup_batch": spark_batch / ours_batch,
+        "pipeline": name,
+        "ops": _ops(bundle.root),
+        "ours_us_per_row_1": ours_1 * 1e6,
+        "ours_us_per_row_batch": ours_batch / BATCH * 1e6,
+        "spark_ms_per_call_1": spark_1 * 1e3,
+        "spark_ms_per_call_batch": spark_batch * 1e3,
+        "speedup_1": spark_1 / ours_1,
+        "speedup_batch": spark_batch / ours_batch,
     }
 
 
@@ -141,9 +160,12 @@ def report(results: list[dict[str, Any]], info: dict[str, str]) -> str:
             f"| {r['spark_ms_per_call_batch']:.0f} | {r['speedup_batch']:.1f}x |"
         )
     fifteen = next(r for r in results if r["pipeline"] == "15-op pipeline")
-    lines += ["", f"15-op pipeline, 1 row: {fifteen['ours_us_per_row_1']:.1f} µs per row "
-              f"(target < {TARGET_US_PER_ROW:.0f}), {fifteen['speedup_1']:,.0f}x PySpark "
-              f"(target >= {TARGET_SPEEDUP:,.0f}x)."]
+    lines += [
+        "",
+        f"15-op pipeline, 1 row: {fifteen['ours_us_per_row_1']:.1f} µs per row "
+        f"(target < {TARGET_US_PER_ROW:.0f}), {fifteen['speedup_1']:,.0f}x PySpark "
+        f"(target >= {TARGET_SPEEDUP:,.0f}x).",
+    ]
     return "\n".join(lines)
 
 
@@ -157,11 +179,16 @@ def main() -> None:
     picks = np.random.default_rng(7).integers(0, len(frame), BATCH)
     rows = [tuple(frame.iloc[i][c] for c in data.CAR_FEATURES) for i in picks]
     with tempfile.TemporaryDirectory(prefix="inferline-bench-") as scratch:
-        results = [measure(name, model, rows, args.repeat, Path(scratch))
-                   for name, model in pipelines().items()]
+        results = [
+            measure(name, model, rows, args.repeat, Path(scratch))
+            for name, model in pipelines().items()
+        ]
     info = machine()
-    print(json.dumps({"machine": info, "results": results}, indent=2) if args.json
-          else report(results, info))
+    print(
+        json.dumps({"machine": info, "results": results}, indent=2)
+        if args.json
+        else report(results, info)
+    )
 
 
 if __name__ == "__main__":

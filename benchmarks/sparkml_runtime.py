@@ -28,9 +28,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from inferline.containers.invocation import Invocation  # noqa: E402
-from inferline.containers.media import MediaType  # noqa: E402
-from inferline.containers.settings import Settings  # noqa: E402
+from inferline.containers.core.invocation import Invocation  # noqa: E402
+from inferline.containers.core.media import MediaType  # noqa: E402
+from inferline.containers.core.settings import Settings  # noqa: E402
 from inferline.stages.sparkml.bundle import load_bundle  # noqa: E402
 from inferline.stages.sparkml.stage import SparkMLStage  # noqa: E402
 from tests.sparkml import bundles, examples  # noqa: E402

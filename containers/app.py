@@ -13,16 +13,16 @@ import logging
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from inferline.containers.errors import (
+from inferline.containers.core.errors import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     ServingError,
     error_for_status,
 )
-from inferline.containers.invocation import Answer, ExecutionParameters, Invocation, Stage
-from inferline.containers.media import MediaType, is_unspecified, parse_accept
-from inferline.containers.settings import Settings
+from inferline.containers.core.invocation import Answer, ExecutionParameters, Invocation, Stage
+from inferline.containers.core.media import MediaType, is_unspecified, parse_accept
+from inferline.containers.core.settings import Settings
 
 log = logging.getLogger("inferline.server")
 

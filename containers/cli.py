@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from inferline.containers.errors import InferlineError
+from inferline.containers.core.errors import InferlineError
 
 COMMAND_MODULES = (
     "inferline.containers.commands",

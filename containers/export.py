@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from inferline.containers.errors import ConfigurationError
+from inferline.containers.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from inferline.containers.harness.definition import ContainerSpec, EndpointSpec, ModelSpec
+    from inferline.containers.core.definition import ContainerSpec, EndpointSpec, ModelSpec
 
 FORMATS = ("sagemaker",)
 ECR_HOST = re.compile(r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com")
@@ -202,7 +202,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from inferline.containers.harness.definition import load
+    from inferline.containers.core.definition import load
 
     if not args.model_data_prefix.startswith("s3://"):
         raise ConfigurationError(

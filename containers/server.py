@@ -18,9 +18,9 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from inferline import stages
-from inferline.containers import modeldir
 from inferline.containers.app import create_app
-from inferline.containers.settings import Settings
+from inferline.containers.core import modeldir
+from inferline.containers.core.settings import Settings
 
 ACCESS_LOG_FORMAT = (
     "%(m)s %(U)s %(s)s %(B)s bytes %(D)sus inference-id=%({x-amzn-sagemaker-inference-id}i)s"

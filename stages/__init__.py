@@ -10,8 +10,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from inferline.containers.errors import ConfigurationError, ModelLoadError
-from inferline.containers.settings import Settings
+from inferline.containers.core.errors import ConfigurationError, ModelLoadError
+from inferline.containers.core.settings import Settings
 from inferline.stages.base import ExecutionParameters, FrameStage, Stage, StageLoader
 
 __all__ = ["KINDS", "ExecutionParameters", "FrameStage", "Stage", "detect", "load"]

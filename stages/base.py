@@ -16,10 +16,10 @@ from typing import ClassVar, Protocol
 
 import pandas as pd
 
-from inferline.containers.codecs import DEFAULT, JSON, CodecRegistry
-from inferline.containers.errors import BadRequest
-from inferline.containers.invocation import Answer, ExecutionParameters, Invocation, Stage
-from inferline.containers.settings import Settings
+from inferline.containers.core.codecs import DEFAULT, JSON, CodecRegistry
+from inferline.containers.core.errors import BadRequest
+from inferline.containers.core.invocation import Answer, ExecutionParameters, Invocation, Stage
+from inferline.containers.core.settings import Settings
 
 __all__ = ["ExecutionParameters", "FrameStage", "Stage", "StageLoader"]
 

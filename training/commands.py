@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from inferline.containers.errors import ConfigurationError
+from inferline.containers.core.errors import ConfigurationError
 
 # Kept here, not imported from inferline.training.examples, so `inferline --help`
 # stays light; a test checks the two lists agree.

@@ -17,8 +17,14 @@ TEST_FRACTION = 0.2
 
 ABALONE = DATASETS / "abalone" / "abalone.csv"
 ABALONE_FEATURES = (
-    "sex", "length", "diameter", "height",
-    "whole_weight", "shucked_weight", "viscera_weight", "shell_weight",
+    "sex",
+    "length",
+    "diameter",
+    "height",
+    "whole_weight",
+    "shucked_weight",
+    "viscera_weight",
+    "shell_weight",
 )
 ABALONE_LABEL = "rings"
 
@@ -51,17 +57,22 @@ def dbpedia(part: str) -> pd.DataFrame:
     Columns: ``label`` (the class name), ``title`` and ``abstract``.
     """
     frame = pd.read_csv(
-        DBPEDIA / f"{part}.csv", header=None, names=["index", "title", "abstract"],
-        dtype={"index": int, "title": str, "abstract": str}, keep_default_na=False,
+        DBPEDIA / f"{part}.csv",
+        header=None,
+        names=["index", "title", "abstract"],
+        dtype={"index": int, "title": str, "abstract": str},
+        keep_default_na=False,
     )
     classes = np.array(dbpedia_classes())
     # The original files start every abstract with a space; Spark's Tokenizer would
     # turn it into an empty first token.
-    return pd.DataFrame({
-        "label": classes[frame["index"].to_numpy() - 1],
-        "title": frame["title"],
-        "abstract": frame["abstract"].str.strip(),
-    })
+    return pd.DataFrame(
+        {
+            "label": classes[frame["index"].to_numpy() - 1],
+            "title": frame["title"],
+            "abstract": frame["abstract"].str.strip(),
+        }
+    )
 
 
 def split(frame: pd.DataFrame, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:

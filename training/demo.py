@@ -63,9 +63,7 @@ def inputs_digest(name: str) -> str:
     """sha256 over the example's data files and the training and converter sources."""
     digest = hashlib.sha256(name.encode())
     files = sorted(path for path in DATASETS[name].rglob("*") if path.is_file())
-    files += sorted(
-        path for root in CODE for path in root.rglob("*.py") if path != Path(__file__)
-    )
+    files += sorted(path for root in CODE for path in root.rglob("*.py") if path != Path(__file__))
     for path in files:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -90,26 +88,36 @@ def invoke(endpoint: LocalEndpoint, trained: Trained) -> list[Call]:
     import boto3
 
     client: Any = boto3.client(
-        "sagemaker-runtime", endpoint_url=endpoint.url, region_name="us-east-1",
-        aws_access_key_id="demo", aws_secret_access_key="demo",  # the harness does not check
+        "sagemaker-runtime",
+        endpoint_url=endpoint.url,
+        region_name="us-east-1",
+        aws_access_key_id="demo",
+        aws_secret_access_key="demo",  # the harness does not check
     )
     calls = []
     for sample in trained.samples:
         timings: dict[str, list[float]] = {}
         for _ in range(1 + WARM_CALLS):
             response = client.invoke_endpoint(
-                EndpointName=endpoint.name, Body=sample.body.encode(),
-                ContentType=sample.content_type, Accept=sample.accept,
+                EndpointName=endpoint.name,
+                Body=sample.body.encode(),
+                ContentType=sample.content_type,
+                Accept=sample.accept,
             )
             body = response["Body"].read()
             header = response["ResponseMetadata"]["HTTPHeaders"].get(LATENCIES_HEADER.lower(), "")
             for host, _, micros in (item.partition("=") for item in header.split(",") if item):
                 timings.setdefault(host, []).append(int(micros) / 1000)
         answer = samples.parse(body, response["ContentType"])
-        calls.append(Call(
-            sample, body, response["ContentType"], samples.matches(answer, sample.expected),
-            {host: statistics.median(values[1:]) for host, values in timings.items()},
-        ))
+        calls.append(
+            Call(
+                sample,
+                body,
+                response["ContentType"],
+                samples.matches(answer, sample.expected),
+                {host: statistics.median(values[1:]) for host, values in timings.items()},
+            )
+        )
     return calls
 
 
@@ -142,21 +150,34 @@ def _short(text: str, width: int = 90) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m inferline.training.demo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--artifacts", type=Path, default=Path("artifacts"),
-                        help="where the trained pipelines go (default ./artifacts)")
+    parser = argparse.ArgumentParser(
+        prog="python -m inferline.training.demo",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--artifacts",
+        type=Path,
+        default=Path("artifacts"),
+        help="where the trained pipelines go (default ./artifacts)",
+    )
     parser.add_argument("--retrain", action="store_true", help="train even when up to date")
-    parser.add_argument("examples", nargs="*", metavar="EXAMPLE",
-                        help=f"examples to show (default all: {', '.join(EXAMPLES)})")
+    parser.add_argument(
+        "examples",
+        nargs="*",
+        metavar="EXAMPLE",
+        help=f"examples to show (default all: {', '.join(EXAMPLES)})",
+    )
     args = parser.parse_args(argv)
     unknown = [name for name in args.examples if name not in EXAMPLES]
     if unknown:
         parser.error(f"unknown example {', '.join(unknown)}; choose from {', '.join(EXAMPLES)}")
     started = time.perf_counter()
-    print("inferline demo: SageMaker's inference-pipeline examples, trained from raw data, "
-          "served by `inferline serve` containers behind a local endpoint, invoked with boto3\n",
-          flush=True)
+    print(
+        "inferline demo: SageMaker's inference-pipeline examples, trained from raw data, "
+        "served by `inferline serve` containers behind a local endpoint, invoked with boto3\n",
+        flush=True,
+    )
     all_match = True
     for name in args.examples or EXAMPLES:
         trained, seconds = ensure_trained(name, args.artifacts / name, args.retrain)
@@ -164,8 +185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             calls = invoke(endpoint, trained)
         all_match &= all(call.matches for call in calls)
         print(report(trained, seconds, calls) + "\n", flush=True)
-    print(f"done in {time.perf_counter() - started:.0f} s; run one yourself: "
-          f"inferline up {args.artifacts}/car-evaluation/pipeline.json")
+    print(
+        f"done in {time.perf_counter() - started:.0f} s; run one yourself: "
+        f"inferline up {args.artifacts}/car-evaluation/pipeline.json"
+    )
     return 0 if all_match else 1
 
 

@@ -64,6 +64,7 @@ def archive(out: Path, container: Container, write: Callable[[Path], Any]) -> Pa
 
 def pack(model_dir: Path, target: Path) -> Path:
     """A model.tar.gz holding `model_dir`'s contents at its root, as SageMaker expects."""
+
     def clean(info: tarfile.TarInfo) -> tarfile.TarInfo:
         info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
         return info
@@ -72,8 +73,12 @@ def pack(model_dir: Path, target: Path) -> Path:
     with target.open("wb") as raw, gzip.GzipFile("", "wb", fileobj=raw, mtime=0) as gz:
         with tarfile.open(fileobj=gz, mode="w") as tar:
             for path in sorted(model_dir.rglob("*")):
-                tar.add(path, arcname=path.relative_to(model_dir).as_posix(), recursive=False,
-                        filter=clean)
+                tar.add(
+                    path,
+                    arcname=path.relative_to(model_dir).as_posix(),
+                    recursive=False,
+                    filter=clean,
+                )
     return target
 
 
@@ -97,13 +102,15 @@ def endpoint(model: dict[str, Any]) -> dict[str, Any]:
     """An endpoint with one variant taking all traffic, serving `model`."""
     return {
         "EndpointName": model["ModelName"],
-        "ProductionVariants": [{
-            "VariantName": VARIANT,
-            "ModelName": model["ModelName"],
-            "InitialInstanceCount": 1,
-            "InstanceType": "ml.m5.large",
-            "InitialVariantWeight": 1.0,
-        }],
+        "ProductionVariants": [
+            {
+                "VariantName": VARIANT,
+                "ModelName": model["ModelName"],
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+                "InitialVariantWeight": 1.0,
+            }
+        ],
         "Models": [model],
     }
 

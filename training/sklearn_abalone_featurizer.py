@@ -26,8 +26,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 FEATURE_COLUMNS = [
-    "sex", "length", "diameter", "height",
-    "whole_weight", "shucked_weight", "viscera_weight", "shell_weight",
+    "sex",
+    "length",
+    "diameter",
+    "height",
+    "whole_weight",
+    "shucked_weight",
+    "viscera_weight",
+    "shell_weight",
 ]
 LABEL_COLUMN = "rings"
 NUMERIC_COLUMNS = FEATURE_COLUMNS[1:]
@@ -36,13 +42,23 @@ MODEL_FILE = "model.joblib"
 
 def featurizer() -> ColumnTransformer:
     """The unfitted transformer: scaled measurements, then sex one-hot encoded (10 features)."""
-    return ColumnTransformer([
-        ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
-         NUMERIC_COLUMNS),
-        ("sex", make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"),
-                              OneHotEncoder(handle_unknown="ignore")),
-         ["sex"]),
-    ])
+    return ColumnTransformer(
+        [
+            (
+                "numeric",
+                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+                NUMERIC_COLUMNS,
+            ),
+            (
+                "sex",
+                make_pipeline(
+                    SimpleImputer(strategy="constant", fill_value="missing"),
+                    OneHotEncoder(handle_unknown="ignore"),
+                ),
+                ["sex"],
+            ),
+        ]
+    )
 
 
 def model_fn(model_dir: str) -> ColumnTransformer:

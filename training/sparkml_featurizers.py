@@ -25,11 +25,13 @@ def abalone_featurizer() -> Pipeline:
     from pyspark.ml import Pipeline
     from pyspark.ml.feature import OneHotEncoder, StringIndexer, VectorAssembler
 
-    return Pipeline(stages=[
-        StringIndexer(inputCol="sex", outputCol="indexed_sex"),
-        OneHotEncoder(inputCol="indexed_sex", outputCol="sex_vec"),
-        VectorAssembler(inputCols=["sex_vec", *data.ABALONE_FEATURES[1:]], outputCol=FEATURES),
-    ])
+    return Pipeline(
+        stages=[
+            StringIndexer(inputCol="sex", outputCol="indexed_sex"),
+            OneHotEncoder(inputCol="indexed_sex", outputCol="sex_vec"),
+            VectorAssembler(inputCols=["sex_vec", *data.ABALONE_FEATURES[1:]], outputCol=FEATURES),
+        ]
+    )
 
 
 def car_preprocessor() -> Pipeline:
@@ -61,9 +63,11 @@ def car_postprocessor(labels: list[str]) -> PipelineModel:
     from pyspark.ml import PipelineModel
     from pyspark.ml.feature import IndexToString
 
-    return PipelineModel(stages=[
-        IndexToString(inputCol="label", outputCol=data.CAR_LABEL, labels=labels),
-    ])
+    return PipelineModel(
+        stages=[
+            IndexToString(inputCol="label", outputCol=data.CAR_LABEL, labels=labels),
+        ]
+    )
 
 
 def dbpedia_tokenizer() -> Pipeline:

@@ -18,26 +18,26 @@ from typing import Any
 # Names resolve on first use: `inferline --help` and the serving images import
 # harness.commands, and must not need the harness extra (urllib3, prometheus_client).
 _EXPORTS = {
-    "DefinitionError": "definition",
-    "EndpointSpec": "definition",
-    "load": "definition",
-    "StartupError": "deployment",
-    "InvocationError": "errors",
-    "ModelError": "errors",
-    "PayloadTooLarge": "errors",
-    "ValidationError": "errors",
-    "Answer": "local",
-    "LocalEndpoint": "local",
-    "Container": "runtime",
-    "Launch": "runtime",
-    "Runtime": "runtime",
+    "DefinitionError": "core.errors",
+    "EndpointSpec": "core.definition",
+    "load": "core.definition",
+    "StartupError": "core.errors",
+    "InvocationError": "core.errors",
+    "InvocationTooLarge": "core.errors",
+    "ModelError": "core.errors",
+    "ValidationError": "core.errors",
+    "Answer": "harness.local",
+    "LocalEndpoint": "harness.local",
+    "Container": "harness.runtime",
+    "Launch": "harness.runtime",
+    "Runtime": "harness.runtime",
 }
 
 
 def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
+    module = importlib.import_module(f"inferline.containers.{_EXPORTS[name]}")
     return getattr(module, name)
 
 
@@ -49,8 +49,8 @@ __all__ = [
     "InvocationError",
     "Launch",
     "LocalEndpoint",
+    "InvocationTooLarge",
     "ModelError",
-    "PayloadTooLarge",
     "Runtime",
     "StartupError",
     "ValidationError",

@@ -25,8 +25,8 @@ from urllib3.exceptions import HTTPError as TransportError
 from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import TimeoutError as TimeoutError_
 
-from inferline.containers.harness.definition import ModelSpec
-from inferline.containers.harness.errors import ModelError, PayloadTooLarge, ValidationError
+from inferline.containers.core.definition import ModelSpec
+from inferline.containers.core.errors import InvocationTooLarge, ModelError, ValidationError
 from inferline.containers.harness.runtime import Container
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's BodyBlob limit (botocore service model)
@@ -120,7 +120,7 @@ class Chain:
     def invoke(self, request: Request) -> Result:
         """Run the request through the containers; raise `InvocationError` on failure."""
         if len(request.body) > self.max_payload:
-            raise PayloadTooLarge(
+            raise InvocationTooLarge(
                 f"Request body is {len(request.body)} bytes, which exceeds the limit of "
                 f"{self.max_payload} bytes for InvokeEndpoint"
             )

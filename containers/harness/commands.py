@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from inferline.containers.harness import state as states
 
 if TYPE_CHECKING:
-    from inferline.containers.harness.definition import EndpointSpec
+    from inferline.containers.core.definition import EndpointSpec
     from inferline.containers.harness.local import LocalEndpoint
 
 STOP_SECONDS = 60.0
@@ -92,7 +92,7 @@ def _home(parser: argparse.ArgumentParser) -> None:
 
 
 def run_up(args: argparse.Namespace) -> int:
-    from inferline.containers.harness import definition
+    from inferline.containers.core import definition
 
     spec = definition.load(args.definition, args.name)  # a bad file fails before anything starts
     folder = states.directory(args.home, spec.name)
@@ -144,8 +144,8 @@ def _exit_on_signal(number: int, frame: object) -> None:
 
 def _reload(endpoint: LocalEndpoint, state: states.State, folder: Path) -> None:
     """SIGHUP: switch to the definition `inferline update` left, else re-read the current one."""
-    from inferline.containers.errors import InferlineError
-    from inferline.containers.harness import definition
+    from inferline.containers.core import definition
+    from inferline.containers.core.errors import InferlineError
 
     pending = folder / states.UPDATE_FILE
     path = Path(state.definition)
@@ -270,7 +270,7 @@ def run_invoke(args: argparse.Namespace) -> int:
 
 
 def run_update(args: argparse.Namespace) -> int:
-    from inferline.containers.harness import definition
+    from inferline.containers.core import definition
 
     spec = definition.load(args.definition, args.name)
     folder, state = states.find(args.home, spec.name)

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import urllib3
 
-from inferline.containers.errors import InferlineError
-from inferline.containers.harness import modeldata, ports
+from inferline.containers.core import modeldata
+from inferline.containers.core.definition import EndpointSpec, ModelSpec
+from inferline.containers.core.errors import InferlineError, StartupError, ValidationError
+from inferline.containers.harness import ports
 from inferline.containers.harness.chain import DEFAULT_TIMEOUT_SECONDS, Chain
-from inferline.containers.harness.definition import EndpointSpec, ModelSpec
-from inferline.containers.harness.errors import ValidationError
 from inferline.containers.harness.runtime import Container, Launch, Runtime
 
 log = logging.getLogger("inferline.harness")
@@ -32,10 +32,6 @@ PING_TIMEOUT_SECONDS = 2.0  # SageMaker's timeout for one /ping
 READY_SECONDS = 240.0  # SageMaker gives containers 4 minutes to pass the health check
 POLL_SECONDS = 0.1
 LOG_TAIL_LINES = 20
-
-
-class StartupError(InferlineError):
-    """Containers did not become healthy; the message lists them with their log tails."""
 
 
 @dataclass(frozen=True)

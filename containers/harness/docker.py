@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from inferline.containers import modeldir
-from inferline.containers.errors import ConfigurationError
-from inferline.containers.harness.definition import ContainerSpec
+from inferline.containers.core import modeldir
+from inferline.containers.core.definition import ContainerSpec
+from inferline.containers.core.errors import ConfigurationError
 from inferline.containers.harness.runtime import Launch, Launched, image_kind
 from inferline.containers.images import engine
 

@@ -20,10 +20,10 @@ import time
 
 from flask import Flask, Response, request
 
+from inferline.containers.core.definition import EndpointSpec
+from inferline.containers.core.errors import InvocationError, ModelError, ValidationError
 from inferline.containers.harness.chain import Chain, Request, Result
-from inferline.containers.harness.definition import EndpointSpec
 from inferline.containers.harness.deployment import Deployment, Options
-from inferline.containers.harness.errors import InvocationError, ModelError, ValidationError
 from inferline.containers.harness.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from inferline.containers.harness.metrics import Metrics
 from inferline.containers.harness.runtime import Runtime
@@ -74,7 +74,7 @@ class Endpoint:
         """Route to a variant and run its chain, counting it in the metrics.
 
         Raises:
-            InvocationError: a ValidationError, PayloadTooLarge or ModelError to answer.
+            InvocationError: a ValidationError, InvocationTooLarge or ModelError to answer.
         """
         started = time.perf_counter_ns()
         while True:

@@ -25,9 +25,9 @@ from types import TracebackType
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from inferline.containers.harness import definition
+from inferline.containers.core import definition
+from inferline.containers.core.definition import EndpointSpec
 from inferline.containers.harness.chain import DEFAULT_TIMEOUT_SECONDS, Request
-from inferline.containers.harness.definition import EndpointSpec
 from inferline.containers.harness.deployment import READY_SECONDS, Options
 from inferline.containers.harness.endpoint import Endpoint, create_app
 from inferline.containers.harness.metrics import Metrics
@@ -139,7 +139,7 @@ class LocalEndpoint:
         """Invoke the endpoint as InvokeEndpoint would.
 
         Raises:
-            InvocationError: ModelError (a container failed), ValidationError, PayloadTooLarge.
+            InvocationError: ModelError (a container failed), ValidationError, InvocationTooLarge.
         """
         data = body.encode() if isinstance(body, str) else body
         request = Request(

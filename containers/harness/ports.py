@@ -15,7 +15,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from inferline.containers.errors import InferlineError
+from inferline.containers.core.errors import InferlineError
 
 BLOCK = 8
 FIRST_PORT = 20000

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
 
-from inferline.containers.errors import ConfigurationError
-from inferline.containers.harness.definition import ContainerSpec
+from inferline.containers.core.definition import ContainerSpec
+from inferline.containers.core.errors import ConfigurationError
 from inferline.containers.harness.ports import Allocation
 from inferline.containers.images import IMAGES
 

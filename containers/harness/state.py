@@ -13,15 +13,11 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from inferline.containers.errors import InferlineError
+from inferline.containers.core.errors import StateError
 
 DEFAULT_HOME = Path(".inferline")
 STATE_FILE = "state.json"
 UPDATE_FILE = "update.json"
-
-
-class StateError(InferlineError):
-    """No running harness matches; the message says which were looked for."""
 
 
 @dataclass

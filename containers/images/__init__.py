@@ -14,13 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from inferline.containers.errors import ConfigurationError, InferlineError
+from inferline.containers.core.errors import ConfigurationError
 
 ALL = "all"
-
-
-class BuildError(InferlineError):
-    """An image, its wheelhouse or the local base cannot be built; the message says why."""
 
 
 @dataclass(frozen=True)

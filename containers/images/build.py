@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inferline.containers.errors import ConfigurationError
+from inferline.containers.core.errors import ConfigurationError
 from inferline.containers.images import Image, engine, wheelhouse
 
 DOCKERFILES = "Dockerfiles"

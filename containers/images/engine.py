@@ -15,14 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from inferline.containers.errors import InferlineError
+from inferline.containers.core.errors import EngineError
 
 DOCKER = "docker"
 INFO_SECONDS = 15.0
-
-
-class EngineError(InferlineError):
-    """The docker engine is missing or unreachable, or a docker command failed."""
 
 
 def available() -> bool:

@@ -15,7 +15,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from inferline.containers.images import BuildError, engine
+from inferline.containers.core.errors import BuildError
+from inferline.containers.images import engine
 
 TAG = "inferline-base:bookworm"
 SUITE = "bookworm"

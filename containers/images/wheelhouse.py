@@ -21,8 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from inferline.containers.errors import ConfigurationError
-from inferline.containers.images import BuildError, Image
+from inferline.containers.core.errors import BuildError, ConfigurationError
+from inferline.containers.images import Image
 
 PROJECT = "inferline"
 REQUIREMENTS = "requirements.txt"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from inferline.containers.settings import Settings
+from inferline.containers.core.settings import Settings
 from inferline.stages.blazingtext.stage import BlazingTextStage, label_of
 from inferline.stages.sklearn import artifact
 

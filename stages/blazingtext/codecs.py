@@ -21,12 +21,12 @@ from typing import Any
 
 import pandas as pd
 
-from inferline.containers.codecs import CodecRegistry
-from inferline.containers.codecs.json import dumps, load
-from inferline.containers.codecs.jsonlines import documents
-from inferline.containers.codecs.table import records_of
-from inferline.containers.errors import BadRequest
-from inferline.containers.media import MediaType
+from inferline.containers.core.codecs import CodecRegistry
+from inferline.containers.core.codecs.json import dumps, load
+from inferline.containers.core.codecs.jsonlines import documents
+from inferline.containers.core.codecs.table import records_of
+from inferline.containers.core.errors import BadRequest
+from inferline.containers.core.media import MediaType
 
 __all__ = ["REGISTRY", "BlazingTextJsonCodec", "BlazingTextJsonLinesCodec"]
 
@@ -39,8 +39,10 @@ class BlazingTextJsonCodec:
     def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> pd.DataFrame:
         document = load(body)
         if not isinstance(document, dict) or not isinstance(document.get("instances"), list):
-            raise BadRequest('JSON body must be {"instances": ["sentence", ...]} '
-                             '(optionally with "configuration": {"k": N})')
+            raise BadRequest(
+                'JSON body must be {"instances": ["sentence", ...]} '
+                '(optionally with "configuration": {"k": N})'
+            )
         configuration = document.get("configuration") or {}
         if not isinstance(configuration, dict):
             raise BadRequest('"configuration" must be an object such as {"k": 3}')

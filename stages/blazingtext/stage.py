@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from inferline.containers.codecs import JSON, CodecRegistry
-from inferline.containers.errors import ModelLoadError
+from inferline.containers.core.codecs import JSON, CodecRegistry
+from inferline.containers.core.errors import ModelLoadError
 from inferline.stages.base import FrameStage
 from inferline.stages.blazingtext.codecs import REGISTRY
 from inferline.stages.sklearn.stage import call

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from inferline.containers.settings import Settings
+from inferline.containers.core.settings import Settings
 from inferline.stages.linear_learner.stage import LinearLearnerStage
 from inferline.stages.sklearn import artifact
 

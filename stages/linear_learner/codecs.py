@@ -22,19 +22,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from inferline.containers.codecs.json import (
+from inferline.containers.core.codecs.json import (
     JsonCodec,
     frame_from_document_rows,
     load,
     rows_from_document,
 )
-from inferline.containers.codecs.jsonlines import JsonLinesCodec, documents
-from inferline.containers.codecs.table import frame_from_rows
-from inferline.containers.errors import BadRequest, UnprocessableEntity
-from inferline.containers.media import MediaType
+from inferline.containers.core.codecs.jsonlines import JsonLinesCodec, documents
+from inferline.containers.core.codecs.table import frame_from_rows
+from inferline.containers.core.errors import BadRequest, UnprocessableEntity
+from inferline.containers.core.media import MediaType
 
 __all__ = [
-    "DenseJsonCodec", "DenseJsonLinesCodec", "feature_matrix", "is_record", "record_values",
+    "DenseJsonCodec",
+    "DenseJsonLinesCodec",
+    "feature_matrix",
+    "is_record",
+    "record_values",
 ]
 
 

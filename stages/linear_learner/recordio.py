@@ -22,9 +22,9 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from inferline.containers.codecs.table import column_names
-from inferline.containers.errors import BadRequest, NotAcceptable, UnprocessableEntity
-from inferline.containers.media import MediaType
+from inferline.containers.core.codecs.table import column_names
+from inferline.containers.core.errors import BadRequest, NotAcceptable, UnprocessableEntity
+from inferline.containers.core.media import MediaType
 
 MAGIC = 0xCED7230A
 FEATURES_KEY = "values"
@@ -111,13 +111,13 @@ def _fields(data: bytes) -> Iterator[tuple[int, int, int | bytes]]:
             size, offset = _varint(data, offset)
             if offset + size > len(data):
                 raise Malformed("truncated field")
-            yield number, wire, data[offset:offset + size]
+            yield number, wire, data[offset : offset + size]
             offset += size
         elif wire in (1, 5):
             size = 8 if wire == 1 else 4
             if offset + size > len(data):
                 raise Malformed("truncated field")
-            yield number, wire, data[offset:offset + size]
+            yield number, wire, data[offset : offset + size]
             offset += size
         else:
             raise Malformed(f"unsupported protobuf wire type {wire}")
@@ -217,8 +217,10 @@ class RecordIOProtobufCodec:
         records = []
         for row in zip(*(frame[name].tolist() for name in frame.columns), strict=True):
             try:
-                columns = {name: np.atleast_1d(np.asarray(cell, dtype=np.float32))
-                           for name, cell in zip(names, row, strict=True)}
+                columns = {
+                    name: np.atleast_1d(np.asarray(cell, dtype=np.float32))
+                    for name, cell in zip(names, row, strict=True)
+                }
             except (TypeError, ValueError):
                 raise NotAcceptable(
                     "RecordIO-protobuf answers hold numbers only and these predictions are "

@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from inferline.containers.codecs import DEFAULT, JSON, CodecRegistry
-from inferline.containers.errors import ModelLoadError
+from inferline.containers.core.codecs import DEFAULT, JSON, CodecRegistry
+from inferline.containers.core.errors import ModelLoadError
 from inferline.stages.base import FrameStage
 from inferline.stages.linear_learner.codecs import (
     DenseJsonCodec,
@@ -61,10 +61,12 @@ class LinearLearnerStage(FrameStage):
         scores = self._class_scores(features)
         # predict() rather than an argmax here, so labels equal the estimator's own.
         labels = call(self.estimator, "predict", features)
-        return pd.DataFrame({
-            "score": scores if scores.ndim == 1 else list(scores),
-            "predicted_label": labels,
-        })
+        return pd.DataFrame(
+            {
+                "score": scores if scores.ndim == 1 else list(scores),
+                "predicted_label": labels,
+            }
+        )
 
     def _class_scores(self, features: Any) -> np.ndarray:
         """Probabilities (or decision values) per row; one value for two classes,

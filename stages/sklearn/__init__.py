@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inferline.containers.invocation import Stage
-from inferline.containers.settings import Settings
+from inferline.containers.core.invocation import Stage
+from inferline.containers.core.settings import Settings
 from inferline.stages.sklearn import artifact
 from inferline.stages.sklearn.script import ScriptStage, find_script
 from inferline.stages.sklearn.stage import SklearnStage

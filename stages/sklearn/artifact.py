@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from inferline.containers.errors import ModelLoadError
+from inferline.containers.core.errors import ModelLoadError
 
 SUFFIXES = (".joblib", ".pkl", ".skops")
 DEFAULT_NAME = "model.joblib"

@@ -18,15 +18,15 @@ from typing import Any
 
 import pandas as pd
 
-from inferline.containers.codecs import DEFAULT, JSON
-from inferline.containers.errors import (
+from inferline.containers.core.codecs import DEFAULT, JSON
+from inferline.containers.core.errors import (
     BadRequest,
     ModelLoadError,
     NotAcceptable,
     ServingError,
 )
-from inferline.containers.invocation import Answer, ExecutionParameters, Invocation
-from inferline.containers.media import MediaType
+from inferline.containers.core.invocation import Answer, ExecutionParameters, Invocation
+from inferline.containers.core.media import MediaType
 from inferline.stages.sklearn.stage import call, default_method, model_input, output_frame
 
 DEFAULT_PROGRAM = "inference.py"

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from inferline.containers.errors import ConfigurationError, UnprocessableEntity
+from inferline.containers.core.errors import ConfigurationError, UnprocessableEntity
 from inferline.stages.base import FrameStage
 
 

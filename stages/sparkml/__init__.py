@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inferline.containers.invocation import Stage
-from inferline.containers.settings import Settings
+from inferline.containers.core.invocation import Stage
+from inferline.containers.core.settings import Settings
 
 __all__ = ["load"]
 

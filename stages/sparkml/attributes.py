@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from inferline.containers.errors import ModelLoadError
+from inferline.containers.core.errors import ModelLoadError
 
 NUMBER_KEYS = ("double", "float", "long", "int")
 _MISSING = object()

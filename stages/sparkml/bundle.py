@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from inferline.containers import modeldir
-from inferline.containers.errors import ModelLoadError, UnprocessableEntity
+from inferline.containers.core import modeldir
+from inferline.containers.core.errors import ModelLoadError, UnprocessableEntity
 from inferline.stages.sparkml.attributes import Attributes
 from inferline.stages.sparkml.columns import Frame, rows_of, to_api, to_runtime
 from inferline.stages.sparkml.ops import OPS, Op

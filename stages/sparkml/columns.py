@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
-from inferline.containers.errors import UnprocessableEntity
+from inferline.containers.core.errors import UnprocessableEntity
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from inferline.containers.errors import BadRequest, UnprocessableEntity
+from inferline.containers.core.errors import BadRequest, UnprocessableEntity
 from inferline.stages.sparkml.columns import Frame
 from inferline.stages.sparkml.javatext import java_double
 

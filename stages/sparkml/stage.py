@@ -14,14 +14,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from inferline.containers.errors import (
+from inferline.containers.core.errors import (
     BadRequest,
     ConfigurationError,
     ModelLoadError,
     UnprocessableEntity,
 )
-from inferline.containers.invocation import Answer, ExecutionParameters, Invocation
-from inferline.containers.settings import Settings
+from inferline.containers.core.invocation import Answer, ExecutionParameters, Invocation
+from inferline.containers.core.settings import Settings
 from inferline.stages.sparkml import wire
 from inferline.stages.sparkml.bundle import Bundle, load_bundle
 from inferline.stages.sparkml.columns import rows_of

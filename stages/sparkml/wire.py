@@ -32,8 +32,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from inferline.containers.errors import BadRequest, UnsupportedMediaType
-from inferline.containers.media import MediaType, negotiate
+from inferline.containers.core.errors import BadRequest, UnsupportedMediaType
+from inferline.containers.core.media import MediaType, negotiate
 from inferline.stages.sparkml.columns import Column, Sparse
 from inferline.stages.sparkml.javatext import java_double, java_float
 from inferline.stages.sparkml.schema import ColumnSchema, SparkSchema

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inferline.containers.settings import Settings
+from inferline.containers.core.settings import Settings
 from inferline.stages.xgboost.model import MODEL_FILE, load_booster, save
 from inferline.stages.xgboost.stage import XGBoostStage
 

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from inferline.containers.codecs import DEFAULT, JSON, JSONLINES, CodecRegistry
-from inferline.containers.codecs.csv import CsvCodec
-from inferline.containers.codecs.table import column_names
-from inferline.containers.errors import BadRequest, NotAcceptable, UnprocessableEntity
-from inferline.containers.media import MediaType
+from inferline.containers.core.codecs import DEFAULT, JSON, JSONLINES, CodecRegistry
+from inferline.containers.core.codecs.csv import CsvCodec
+from inferline.containers.core.codecs.table import column_names
+from inferline.containers.core.errors import BadRequest, NotAcceptable, UnprocessableEntity
+from inferline.containers.core.media import MediaType
 from inferline.stages.linear_learner.codecs import DenseJsonCodec, DenseJsonLinesCodec
 from inferline.stages.linear_learner.recordio import RecordIOProtobufCodec
 
@@ -50,8 +50,10 @@ class LibSvmCodec:
         except UnicodeDecodeError as error:
             raise BadRequest(f"LibSVM body is not UTF-8 (byte {error.start})") from None
         entries = [_entries(tokens, number) for number, tokens in enumerate(lines, start=1)]
-        width = len(columns) if columns is not None else 1 + max(
-            (index for row in entries for index in row), default=-1
+        width = (
+            len(columns)
+            if columns is not None
+            else 1 + max((index for row in entries for index in row), default=-1)
         )
         matrix = np.full((len(entries), width), np.nan)
         for row, values in enumerate(entries):
@@ -96,8 +98,9 @@ class PredictionCsvCodec(CsvCodec):
     def encode(self, frame: pd.DataFrame, media: MediaType) -> bytes:
         scores = frame["score"].tolist()
         if scores and isinstance(scores[0], (list, np.ndarray)):
-            return "".join(",".join(map(str, np.asarray(row).tolist())) + "\n"
-                           for row in scores).encode()
+            return "".join(
+                ",".join(map(str, np.asarray(row).tolist())) + "\n" for row in scores
+            ).encode()
         if self.batch:
             return "".join(f"{score}\n" for score in scores).encode()
         return ",".join(map(str, scores)).encode()
@@ -105,15 +108,24 @@ class PredictionCsvCodec(CsvCodec):
 
 def requests() -> CodecRegistry:
     """The request formats: CSV, LibSVM (both names), RecordIO-protobuf, JSON, JSON Lines."""
-    return CodecRegistry([
-        PredictionCsvCodec(), LibSvmCodec("text/libsvm"), LibSvmCodec("text/x-libsvm"),
-        RecordIOProtobufCodec(), DenseJsonCodec(), DenseJsonLinesCodec(),
-    ])
+    return CodecRegistry(
+        [
+            PredictionCsvCodec(),
+            LibSvmCodec("text/libsvm"),
+            LibSvmCodec("text/x-libsvm"),
+            RecordIOProtobufCodec(),
+            DenseJsonCodec(),
+            DenseJsonLinesCodec(),
+        ]
+    )
 
 
 def responses(batch: bool) -> CodecRegistry:
     """The response formats; `batch` chooses the CSV layout."""
-    return CodecRegistry([
-        PredictionCsvCodec(batch), DEFAULT.codec_for(MediaType(JSON)),
-        DEFAULT.codec_for(MediaType(JSONLINES)),
-    ])
+    return CodecRegistry(
+        [
+            PredictionCsvCodec(batch),
+            DEFAULT.codec_for(MediaType(JSON)),
+            DEFAULT.codec_for(MediaType(JSONLINES)),
+        ]
+    )

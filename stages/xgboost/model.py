@@ -14,7 +14,7 @@ from typing import Literal
 
 import xgboost
 
-from inferline.containers.errors import ModelLoadError
+from inferline.containers.core.errors import ModelLoadError
 
 MODEL_FILE = "xgboost-model"
 

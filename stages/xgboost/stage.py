@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import xgboost
 
-from inferline.containers.codecs import CSV, CodecRegistry
-from inferline.containers.errors import UnprocessableEntity
-from inferline.containers.invocation import Answer, ExecutionParameters, Invocation
+from inferline.containers.core.codecs import CSV, CodecRegistry
+from inferline.containers.core.errors import UnprocessableEntity
+from inferline.containers.core.invocation import Answer, ExecutionParameters, Invocation
 from inferline.stages.linear_learner.codecs import feature_matrix
 from inferline.stages.xgboost import codecs
 
@@ -64,10 +64,14 @@ class XGBoostStage:
     def predict(self, features: np.ndarray) -> np.ndarray:
         """The booster's predictions (float32), up to its best iteration when it has one."""
         try:
-            return np.asarray(self.booster.inplace_predict(
-                features, iteration_range=self.iteration_range, missing=np.nan,
-                validate_features=False,
-            ))
+            return np.asarray(
+                self.booster.inplace_predict(
+                    features,
+                    iteration_range=self.iteration_range,
+                    missing=np.nan,
+                    validate_features=False,
+                )
+            )
         except xgboost.core.XGBoostError as error:
             raise UnprocessableEntity(
                 f"the booster cannot use this input: {str(error).splitlines()[0]}"

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from inferline import stages
 from inferline.containers.app import create_app
-from inferline.containers.settings import Settings
+from inferline.containers.core.settings import Settings
 from tests import abalone
 
 

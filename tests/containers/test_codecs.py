@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inferline.containers.codecs import DEFAULT, CodecRegistry
-from inferline.containers.codecs.csv import CsvCodec
-from inferline.containers.codecs.json import JsonCodec
-from inferline.containers.codecs.jsonlines import JsonLinesCodec
-from inferline.containers.codecs.npy import NpyCodec
-from inferline.containers.errors import BadRequest, UnprocessableEntity, UnsupportedMediaType
-from inferline.containers.invocation import Invocation
-from inferline.containers.media import MediaType
+from inferline.containers.core.codecs import DEFAULT, CodecRegistry
+from inferline.containers.core.codecs.csv import CsvCodec
+from inferline.containers.core.codecs.json import JsonCodec
+from inferline.containers.core.codecs.jsonlines import JsonLinesCodec
+from inferline.containers.core.codecs.npy import NpyCodec
+from inferline.containers.core.errors import BadRequest, UnprocessableEntity, UnsupportedMediaType
+from inferline.containers.core.invocation import Invocation
+from inferline.containers.core.media import MediaType
 
 NAMES = ["sex", "length", "rings"]
 

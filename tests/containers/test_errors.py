@@ -4,7 +4,7 @@ from http import HTTPStatus
 
 import pytest
 
-from inferline.containers import errors
+from inferline.containers.core import errors
 
 
 @pytest.mark.parametrize(

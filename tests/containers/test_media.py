@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from inferline.containers.errors import NotAcceptable
-from inferline.containers.media import MediaType, negotiate, parse_accept
+from inferline.containers.core.errors import NotAcceptable
+from inferline.containers.core.media import MediaType, negotiate, parse_accept
 
 CSV = MediaType("text/csv")
 OFFERED = ["text/csv", "application/json", "application/jsonlines"]

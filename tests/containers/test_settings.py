@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from inferline.containers.errors import ConfigurationError
-from inferline.containers.settings import Settings, environment_variables
+from inferline.containers.core.errors import ConfigurationError
+from inferline.containers.core.settings import Settings, environment_variables
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "environment.md"
 

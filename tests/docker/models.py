@@ -60,11 +60,18 @@ NUMBERS = abalone.SAMPLE.split(",", 1)[1].replace(" ", "")
 CASES = {
     "sklearn": Case("sklearn", "sklearn", sklearn_featurizer, abalone.SAMPLE, "M, 0.44, lots"),
     "linear-learner": Case(
-        "sklearn", "linear-learner", linear_learner, NUMBERS, "0.44,lots",
+        "sklearn",
+        "linear-learner",
+        linear_learner,
+        NUMBERS,
+        "0.44,lots",
         env={"INFERLINE_STAGE": "linear-learner"},
     ),
     "sparkml": Case(
-        "sparkml", "sparkml", sparkml_car_preprocessor, "low,low,5more,more,big,high",
+        "sparkml",
+        "sparkml",
+        sparkml_car_preprocessor,
+        "low,low,5more,more,big,high",
         "low,low,5more,more,big,enormous",
         env={"SAGEMAKER_SPARKML_SCHEMA": json.dumps(examples.CAR_SCHEMA)},
     ),

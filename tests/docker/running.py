@@ -52,8 +52,17 @@ class RunningContainer:
         }
         flags = [arg for name, value in environment.items() for arg in ("-e", f"{name}={value}")]
         started = docker(
-            "run", "-d", "--name", container.name, "--network", "host", *flags,
-            "-v", f"{model_dir}:/opt/ml/model:ro", image, "serve",
+            "run",
+            "-d",
+            "--name",
+            container.name,
+            "--network",
+            "host",
+            *flags,
+            "-v",
+            f"{model_dir}:/opt/ml/model:ro",
+            image,
+            "serve",
         )
         if started.returncode != 0:
             raise RuntimeError(f"docker run {image} failed: {started.stderr}")

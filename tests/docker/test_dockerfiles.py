@@ -42,7 +42,7 @@ def test_hadolint_passes(name: str) -> None:
 @pytest.mark.parametrize("name", IMAGES)
 def test_sagemaker_contract(name: str) -> None:
     steps = instructions(FOLDER / IMAGES[name].dockerfile)
-    final = steps[max(i for i, (op, _) in enumerate(steps) if op == "FROM"):]
+    final = steps[max(i for i, (op, _) in enumerate(steps) if op == "FROM") :]
     assert steps[0] == ("ARG", "BASE_IMAGE=python:3.11-slim")
     assert [args for op, args in final if op == "FROM"] == ["${BASE_IMAGE}"]
     labels = " ".join(args for op, args in final if op == "LABEL")

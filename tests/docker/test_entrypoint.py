@@ -13,8 +13,17 @@ import sys
 
 # Packages of extras that no serving image installs (harness, training, sparkml-convert, test).
 NOT_IN_IMAGES = (
-    "boto3", "botocore", "urllib3", "requests", "prometheus_client", "pyspark", "pyarrow",
-    "mleap", "moto", "sagemaker", "httpx",
+    "boto3",
+    "botocore",
+    "urllib3",
+    "requests",
+    "prometheus_client",
+    "pyspark",
+    "pyarrow",
+    "mleap",
+    "moto",
+    "sagemaker",
+    "httpx",
 )
 
 PROBE = f"""

@@ -28,8 +28,11 @@ def sagemaker() -> Iterator[Any]:
     server.start()
     try:
         yield boto3.client(
-            "sagemaker", region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{port}",
-            aws_access_key_id="testing", aws_secret_access_key="testing",
+            "sagemaker",
+            region_name="eu-west-1",
+            endpoint_url=f"http://127.0.0.1:{port}",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
         )
     finally:
         server.stop()
@@ -46,13 +49,22 @@ def archive(folder: Path) -> str:
 def pipeline(tmp_path: Path) -> Path:
     """Three containers, as `inferline train car-evaluation` writes them (relative archives)."""
     containers = [
-        {"ContainerHostname": "preprocess", "Image": "inferline-sparkml:latest",
-         "ModelDataUrl": archive(tmp_path / "preprocess"), "Environment": SAMPLE_ENVIRONMENT},
-        {"ContainerHostname": "xgboost", "Image": "inferline-xgboost:latest",
-         "ModelDataUrl": archive(tmp_path / "xgboost")},
-        {"ContainerHostname": "postprocess",
-         "Image": "987654321098.dkr.ecr.eu-west-1.amazonaws.com/custom:1",
-         "ModelDataUrl": "s3://elsewhere/post/model.tar.gz"},
+        {
+            "ContainerHostname": "preprocess",
+            "Image": "inferline-sparkml:latest",
+            "ModelDataUrl": archive(tmp_path / "preprocess"),
+            "Environment": SAMPLE_ENVIRONMENT,
+        },
+        {
+            "ContainerHostname": "xgboost",
+            "Image": "inferline-xgboost:latest",
+            "ModelDataUrl": archive(tmp_path / "xgboost"),
+        },
+        {
+            "ContainerHostname": "postprocess",
+            "Image": "987654321098.dkr.ecr.eu-west-1.amazonaws.com/custom:1",
+            "ModelDataUrl": "s3://elsewhere/post/model.tar.gz",
+        },
     ]
     path = tmp_path / "pipeline.json"
     path.write_text(json.dumps({"ModelName": "car-evaluation", "Containers": containers}))
@@ -60,10 +72,18 @@ def pipeline(tmp_path: Path) -> Path:
 
 
 def export(definition: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    code = main([
-        "export", str(definition), "--format", "sagemaker",
-        "--image-uri-prefix", REGISTRY, "--model-data-prefix", BUCKET,
-    ])
+    code = main(
+        [
+            "export",
+            str(definition),
+            "--format",
+            "sagemaker",
+            "--image-uri-prefix",
+            REGISTRY,
+            "--model-data-prefix",
+            BUCKET,
+        ]
+    )
     assert code == 0
     result: dict[str, Any] = json.loads(capsys.readouterr().out)
     return result
@@ -81,7 +101,8 @@ def test_moto_accepts_every_request(
 
     model = sagemaker.describe_model(ModelName="car-evaluation")
     assert [c["Image"] for c in model["Containers"]] == [
-        REGISTRY + "inferline-sparkml:latest", REGISTRY + "inferline-xgboost:latest",
+        REGISTRY + "inferline-sparkml:latest",
+        REGISTRY + "inferline-xgboost:latest",
         "987654321098.dkr.ecr.eu-west-1.amazonaws.com/custom:1",
     ]
     assert model["Containers"][0]["Environment"] == SAMPLE_ENVIRONMENT
@@ -111,10 +132,17 @@ def test_one_container_is_a_primary_container(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], sagemaker: Any
 ) -> None:
     definition = tmp_path / "model.json"
-    definition.write_text(json.dumps({
-        "ModelName": "featurizer",
-        "PrimaryContainer": {"Image": "inferline-sklearn", "ModelDataUrl": archive(tmp_path / "m")},
-    }))
+    definition.write_text(
+        json.dumps(
+            {
+                "ModelName": "featurizer",
+                "PrimaryContainer": {
+                    "Image": "inferline-sklearn",
+                    "ModelDataUrl": archive(tmp_path / "m"),
+                },
+            }
+        )
+    )
     request = export(definition, capsys)["CreateModel"][0]
     assert "Containers" not in request and "ContainerHostname" not in request["PrimaryContainer"]
     sagemaker.create_model(**request)
@@ -124,9 +152,15 @@ def test_one_container_is_a_primary_container(
 
 
 def test_model_data_prefix_must_be_s3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main([
-        "export", str(pipeline(tmp_path)), "--image-uri-prefix", REGISTRY,
-        "--model-data-prefix", "/local/folder",
-    ])
+    code = main(
+        [
+            "export",
+            str(pipeline(tmp_path)),
+            "--image-uri-prefix",
+            REGISTRY,
+            "--model-data-prefix",
+            "/local/folder",
+        ]
+    )
     assert code == 2
     assert "--model-data-prefix must be an s3:// URI" in capsys.readouterr().err

@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from inferline.containers.app import create_app
+from inferline.containers.core.settings import Settings
 from inferline.containers.images import IMAGES
-from inferline.containers.settings import Settings
 from inferline.stages import load
 from tests.docker.models import CASES, Case
 from tests.docker.running import RunningContainer
@@ -96,9 +96,21 @@ def test_holds_only_its_stages_dependencies(name: str, image: Callable[[str], st
         "+ [t for t in ('java', 'gcc', 'cc') if shutil.which(t)]))"
     )
     result = subprocess.run(
-        ["docker", "run", "--rm", "--network", "host", "--entrypoint", "python", image(name),
-         "-c", probe],
-        capture_output=True, text=True, check=True,
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            "--entrypoint",
+            "python",
+            image(name),
+            "-c",
+            probe,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert json.loads(result.stdout) == []
 
@@ -107,6 +119,8 @@ def test_holds_only_its_stages_dependencies(name: str, image: Callable[[str], st
 def test_size_within_budget(name: str, image: Callable[[str], str]) -> None:
     size = subprocess.run(
         ["docker", "image", "inspect", "--format", "{{.Size}}", image(name)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert int(size) / MEGABYTE <= SIZE_BUDGETS[name]

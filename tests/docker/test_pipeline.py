@@ -33,9 +33,18 @@ def car_evaluation(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """pipeline.json of `inferline train car-evaluation`, trained into a temporary folder."""
     out = tmp_path_factory.mktemp("car-evaluation")
     trained = subprocess.run(
-        [sys.executable, "-m", "inferline.containers", "train", "car-evaluation",
-         "--out", str(out)],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "inferline.containers",
+            "train",
+            "car-evaluation",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert trained.returncode == 0, trained.stdout + trained.stderr
     return out / "pipeline.json"
@@ -43,13 +52,18 @@ def car_evaluation(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def invoke_all(url: str, bodies: list[str]) -> list[tuple[str, str]]:
     runtime = boto3.client(
-        "sagemaker-runtime", endpoint_url=url, region_name="eu-west-1",
-        aws_access_key_id="testing", aws_secret_access_key="testing",
+        "sagemaker-runtime",
+        endpoint_url=url,
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
     )
     answers = []
     for body in bodies:
         answer: dict[str, Any] = runtime.invoke_endpoint(
-            EndpointName="car-evaluation", Body=body.encode(), ContentType="text/csv",
+            EndpointName="car-evaluation",
+            Body=body.encode(),
+            ContentType="text/csv",
             Accept="text/csv",
         )
         answers.append((answer["ContentType"], answer["Body"].read().decode()))
@@ -75,7 +89,10 @@ def test_docker_runtime_answers_as_the_process_runtime(
     assert [type(c) for c in containers] == [DockerContainer] * 3
     assert answers == expected
     assert {label for _, body in answers for label in body.split()} <= {
-        "unacc", "acc", "good", "vgood"
+        "unacc",
+        "acc",
+        "good",
+        "vgood",
     }
     # `docker logs` of the container, line-prefixed: gunicorn's start and its graceful stop.
     assert "xgboost | " in log and "Booting worker" in log

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from inferline.containers.harness import definition
-from inferline.containers.harness.definition import DefinitionError
+from inferline.containers.core import definition
+from inferline.containers.core.definition import DefinitionError
 from inferline.containers.harness.runtime import ProcessRuntime, image_kind
 
 

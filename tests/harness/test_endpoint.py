@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from inferline.containers.harness import LocalEndpoint, StartupError, definition
+from inferline.containers.core import definition
+from inferline.containers.harness import LocalEndpoint, StartupError
 from tests.harness.conftest import ONE_WORKER, chain_of
 
 

@@ -14,8 +14,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from inferline.containers.app import create_app
-from inferline.containers.invocation import Stage
-from inferline.containers.settings import Settings
+from inferline.containers.core.invocation import Stage
+from inferline.containers.core.settings import Settings
 from tests import abalone
 
 DBPEDIA = Path(__file__).resolve().parents[2] / "training" / "datasets" / "dbpedia"
@@ -70,8 +70,10 @@ def sagemaker_recordio(rows: np.ndarray, sparse: bool = False) -> bytes:
 def sagemaker_labels(body: bytes) -> list[dict[str, list[float]]]:
     """The `label` map of each Record in a RecordIO-protobuf body, read by the SDK."""
     records = sagemaker_sdk().read_records(io.BytesIO(body))
-    return [{name: list(value.float32_tensor.values) for name, value in record.label.items()}
-            for record in records]
+    return [
+        {name: list(value.float32_tensor.values) for name, value in record.label.items()}
+        for record in records
+    ]
 
 
 @pytest.fixture

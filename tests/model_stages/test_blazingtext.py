@@ -14,8 +14,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
-from inferline.containers.errors import ModelLoadError
-from inferline.containers.settings import Settings
+from inferline.containers.core.errors import ModelLoadError
+from inferline.containers.core.settings import Settings
 from inferline.stages.blazingtext import BlazingTextStage, label_of, load, save
 from tests.model_stages.conftest import dbpedia
 from tests.servers import ServerProcess
@@ -41,8 +41,12 @@ def stage(classifier_dir: Path) -> BlazingTextStage:
     return load(classifier_dir, Settings())
 
 
-def post(client: FlaskClient, body: str, content_type: str = "application/json",
-         accept: str | None = None) -> tuple[int, bytes, str]:
+def post(
+    client: FlaskClient,
+    body: str,
+    content_type: str = "application/json",
+    accept: str | None = None,
+) -> tuple[int, bytes, str]:
     headers = {"Content-Type": content_type, **({"Accept": accept} if accept else {})}
     response = client.post("/invocations", data=body, headers=headers)
     return response.status_code, response.data, response.headers["Content-Type"]
@@ -78,17 +82,22 @@ def test_configuration_k_gives_the_top_k_best_first(
         labels, probs = ranked(stage.classifier, sentence)
         assert result == {"label": labels[:3], "prob": probs[:3]}
         assert result["prob"] == sorted(result["prob"], reverse=True)
-    every = json.loads(post(client(stage), json.dumps(
-        {"instances": SENTENCES[:1], "configuration": {"k": 500}}))[1])
+    every = json.loads(
+        post(client(stage), json.dumps({"instances": SENTENCES[:1], "configuration": {"k": 500}}))[
+            1
+        ]
+    )
     assert len(every[0]["label"]) == len(set(LABELS)) == 14
     assert sum(every[0]["prob"]) == pytest.approx(1.0)
 
 
 def test_jsonlines_sources_with_their_own_k(stage: BlazingTextStage, client: Client) -> None:
-    body = "\n".join([json.dumps({"source": SENTENCES[0]}),
-                      json.dumps({"source": SENTENCES[1], "k": 2})])
-    status, answer, answer_type = post(client(stage), body, "application/jsonlines",
-                                       accept="application/jsonlines")
+    body = "\n".join(
+        [json.dumps({"source": SENTENCES[0]}), json.dumps({"source": SENTENCES[1], "k": 2})]
+    )
+    status, answer, answer_type = post(
+        client(stage), body, "application/jsonlines", accept="application/jsonlines"
+    )
     assert (status, answer_type) == (200, "application/jsonlines")
     lines = [json.loads(line) for line in answer.decode().splitlines()]
     assert [len(line["label"]) for line in lines] == [1, 2]
@@ -108,11 +117,15 @@ def test_tokenized_sources_from_a_spark_tokenizer_classify_too(
     ("body", "content_type", "status", "words"),
     [
         ('{"instances": "one sentence"}', "application/json", 400, '{"instances": ["sentence"'),
-        ('{"instances": ["a"], "configuration": {"k": 0}}', "application/json", 400,
-         "configuration.k must be a whole number of at least 1, got 0"),
+        (
+            '{"instances": ["a"], "configuration": {"k": 0}}',
+            "application/json",
+            400,
+            "configuration.k must be a whole number of at least 1, got 0",
+        ),
         ('{"instances": [3]}', "application/json", 400, "instance 1: expected a sentence"),
         ('{"source": "a"}\n{"text": "b"}', "application/jsonlines", 400, "line 2"),
-        ('{"source": "a", "k": "2"}', "application/jsonlines", 400, 'line 1: k must be'),
+        ('{"source": "a", "k": "2"}', "application/jsonlines", 400, "line 1: k must be"),
         ("a sentence", "text/csv", 415, "application/json, application/jsonlines"),
         ("", "application/json", 400, "request body is empty"),
     ],
@@ -148,8 +161,11 @@ def test_a_real_server_in_blazingtext_mode(classifier_dir: Path, tmp_path: Path)
         response = requests.post(
             server.url + "/invocations",
             data=json.dumps({"instances": SENTENCES, "configuration": {"k": 2}}),
-            headers={"Content-Type": "application/json"}, timeout=10,
+            headers={"Content-Type": "application/json"},
+            timeout=10,
         )
         assert response.status_code == 200
         assert [r["label"][0] for r in response.json()] == [
-            "__label__EducationalInstitution", "__label__MeanOfTransportation"]
+            "__label__EducationalInstitution",
+            "__label__MeanOfTransportation",
+        ]

@@ -15,8 +15,8 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, SGDClassi
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from inferline.containers.errors import ModelLoadError
-from inferline.containers.settings import Settings
+from inferline.containers.core.errors import ModelLoadError
+from inferline.containers.core.settings import Settings
 from inferline.stages import load as load_stage
 from inferline.stages.linear_learner import LinearLearnerStage, load, save
 from tests.model_stages.conftest import abalone_numbers, sagemaker_labels, sagemaker_recordio
@@ -39,8 +39,12 @@ def regressor(regressor_dir: Path) -> LinearLearnerStage:
     return load(regressor_dir, Settings())
 
 
-def post(client: FlaskClient, body: str, content_type: str = "application/json",
-         accept: str | None = None) -> tuple[int, bytes, str]:
+def post(
+    client: FlaskClient,
+    body: str,
+    content_type: str = "application/json",
+    accept: str | None = None,
+) -> tuple[int, bytes, str]:
     headers = {"Content-Type": content_type, **({"Accept": accept} if accept else {})}
     response = client.post("/invocations", data=body, headers=headers)
     return response.status_code, response.data, response.headers["Content-Type"]
@@ -79,7 +83,8 @@ def test_sparse_records_fill_absent_keys_with_zero(
     _, answer, _ = post(client(regressor), json.dumps({"instances": [sparse]}))
     dense = np.array([[0.5, 0, 0, 0, 0, 0, 0.2]])
     assert json.loads(answer)["predictions"][0]["score"] == pytest.approx(
-        regressor.estimator.predict(dense)[0])
+        regressor.estimator.predict(dense)[0]
+    )
 
 
 def test_jsonlines_and_csv_answers(regressor: LinearLearnerStage, client: Client) -> None:
@@ -118,20 +123,40 @@ def test_multiclass_scores_are_vectors_and_hinge_models_give_raw_scores(client: 
 @pytest.mark.parametrize(
     ("body", "content_type", "status", "words"),
     [
-        ('{"instances": [{"features": [1, 2]}]}', "application/json", 422,
-         "expected 7 features per row, got 2"),
-        ('{"instances": [{"features": [1, 2, 3, 4, 5, 6, "x"]}]}', "application/json", 422,
-         "row 1, feature 6: 'x'"),
+        (
+            '{"instances": [{"features": [1, 2]}]}',
+            "application/json",
+            422,
+            "expected 7 features per row, got 2",
+        ),
+        (
+            '{"instances": [{"features": [1, 2, 3, 4, 5, 6, "x"]}]}',
+            "application/json",
+            422,
+            "row 1, feature 6: 'x'",
+        ),
         ('{"instances": [{"features": 3}]}', "application/json", 400, "must be a list"),
-        ('{"instances": [{"data": {"features": {"keys": [9], "shape": [7], "values": [1]}}}]}',
-         "application/json", 400, "key 9 is outside shape [7]"),
-        ('{"features": [1, 2, 3, 4, 5, 6, 7]}\n{"features": [1', "application/jsonlines", 400,
-         "line 2"),
+        (
+            '{"instances": [{"data": {"features": {"keys": [9], "shape": [7], "values": [1]}}}]}',
+            "application/json",
+            400,
+            "key 9 is outside shape [7]",
+        ),
+        (
+            '{"features": [1, 2, 3, 4, 5, 6, 7]}\n{"features": [1',
+            "application/jsonlines",
+            400,
+            "line 2",
+        ),
         ("", "application/json", 400, "request body is empty"),
     ],
 )
 def test_bad_requests_get_json_errors_and_the_server_keeps_serving(
-    regressor: LinearLearnerStage, client: Client, body: str, content_type: str, status: int,
+    regressor: LinearLearnerStage,
+    client: Client,
+    body: str,
+    content_type: str,
+    status: int,
     words: str,
 ) -> None:
     app = client(regressor)
@@ -156,8 +181,12 @@ def test_a_real_server_in_linear_learner_mode(regressor_dir: Path, tmp_path: Pat
     model = load(regressor_dir, Settings()).estimator
     env = {"INFERLINE_STAGE": "linear-learner"}
     with ServerProcess.start(regressor_dir, tmp_path / "server.log", env=env) as server:
-        response = requests.post(server.url + "/invocations", data=instances(ROWS),
-                                 headers={"Content-Type": "application/json"}, timeout=10)
+        response = requests.post(
+            server.url + "/invocations",
+            data=instances(ROWS),
+            headers={"Content-Type": "application/json"},
+            timeout=10,
+        )
         assert response.status_code == 200
         scores = [p["score"] for p in response.json()["predictions"]]
         assert scores == pytest.approx(model.predict(ROWS))
@@ -177,8 +206,9 @@ def test_recordio_protobuf_in_and_out_as_the_sagemaker_sdk_speaks_it(client: Cli
     model = LogisticRegression(max_iter=1000).fit(FEATURES, labels)
     app = client(LinearLearnerStage(model))
     body = sagemaker_recordio(ROWS.astype(np.float32))
-    status, answer, answer_type = post(app, body, "application/x-recordio-protobuf",
-                                       accept="application/x-recordio-protobuf")
+    status, answer, answer_type = post(
+        app, body, "application/x-recordio-protobuf", accept="application/x-recordio-protobuf"
+    )
     assert (status, answer_type) == (200, "application/x-recordio-protobuf")
     records = sagemaker_labels(answer)
     rows = ROWS.astype(np.float32)
@@ -186,14 +216,19 @@ def test_recordio_protobuf_in_and_out_as_the_sagemaker_sdk_speaks_it(client: Cli
     assert [r["predicted_label"] for r in records] == [[float(c)] for c in model.predict(rows)]
 
     multiclass = LinearLearnerStage(LogisticRegression(max_iter=1000).fit(FEATURES, SEX))
-    answer = post(client(multiclass), body, "application/x-recordio-protobuf",
-                  accept="application/x-recordio-protobuf")[1]
+    answer = post(
+        client(multiclass),
+        body,
+        "application/x-recordio-protobuf",
+        accept="application/x-recordio-protobuf",
+    )[1]
     assert [len(r["score"]) for r in sagemaker_labels(answer)] == [3, 3, 3]
 
 
 def test_recordio_answers_need_numeric_labels(client: Client) -> None:
     names = np.array(["young", "old"])[(RINGS > 9).astype(int)]
     model = LogisticRegression(max_iter=1000).fit(FEATURES, names)
-    status, answer, _ = post(client(LinearLearnerStage(model)), instances(ROWS),
-                             accept="application/x-recordio-protobuf")
+    status, answer, _ = post(
+        client(LinearLearnerStage(model)), instances(ROWS), accept="application/x-recordio-protobuf"
+    )
     assert status == 406 and "accept application/json" in json.loads(answer)["message"]

@@ -15,8 +15,8 @@ import requests
 import xgboost
 from flask.testing import FlaskClient
 
-from inferline.containers.errors import ModelLoadError
-from inferline.containers.settings import Settings
+from inferline.containers.core.errors import ModelLoadError
+from inferline.containers.core.settings import Settings
 from inferline.stages import detect
 from inferline.stages import load as load_stage
 from inferline.stages.xgboost import XGBoostStage, load, save
@@ -55,8 +55,12 @@ def expected(booster: xgboost.Booster, rows: np.ndarray) -> list[float]:
     return booster.predict(xgboost.DMatrix(rows), validate_features=False).tolist()
 
 
-def post(client: FlaskClient, body: str | bytes, content_type: str = "text/csv",
-         accept: str | None = None) -> tuple[int, bytes, str]:
+def post(
+    client: FlaskClient,
+    body: str | bytes,
+    content_type: str = "text/csv",
+    accept: str | None = None,
+) -> tuple[int, bytes, str]:
     headers = {"Content-Type": content_type, **({"Accept": accept} if accept else {})}
     response = client.post("/invocations", data=body, headers=headers)
     return response.status_code, response.data, response.headers["Content-Type"]
@@ -82,15 +86,18 @@ def test_batch_mode_writes_one_prediction_per_line(
 def test_mime_parameters_are_ignored_and_json_answers_predictions(
     stage: XGBoostStage, regressor: xgboost.Booster, client: Client
 ) -> None:
-    status, body, content_type = post(client(stage), TWO_ROWS, "text/csv; charset=utf-8",
-                                      accept="application/json; verbose=1")
+    status, body, content_type = post(
+        client(stage), TWO_ROWS, "text/csv; charset=utf-8", accept="application/json; verbose=1"
+    )
     assert (status, content_type) == (200, "application/json")
-    assert json.loads(body) == {"predictions": [{"score": v}
-                                                for v in expected(regressor, FEATURES[:2])]}
+    assert json.loads(body) == {
+        "predictions": [{"score": v} for v in expected(regressor, FEATURES[:2])]
+    }
     status, body, content_type = post(client(stage), TWO_ROWS, accept="application/jsonlines")
     assert content_type == "application/jsonlines"
     assert [json.loads(line)["score"] for line in body.splitlines()] == expected(
-        regressor, FEATURES[:2])
+        regressor, FEATURES[:2]
+    )
 
 
 def test_libsvm_and_json_requests_predict_as_csv_does(stage: XGBoostStage, client: Client) -> None:
@@ -126,8 +133,11 @@ def test_absent_libsvm_entries_and_empty_csv_fields_are_missing_values(
 
 
 def test_empty_body_is_204_no_content(stage: XGBoostStage, client: Client) -> None:
-    for body, content_type in [(b"", "text/csv"), (b" \n", "text/csv"),
-                               (b'{"instances": []}', "application/json")]:
+    for body, content_type in [
+        (b"", "text/csv"),
+        (b" \n", "text/csv"),
+        (b'{"instances": []}', "application/json"),
+    ]:
         assert post(client(stage), body, content_type)[:2] == (204, b"")
 
 
@@ -209,15 +219,21 @@ def test_a_real_server_answers_csv_and_batch_lines(
 ) -> None:
     want = expected(regressor, FEATURES[:2])
     env = {"SAGEMAKER_BATCH": "true"}
-    with ServerProcess.start(regressor_dir, tmp_path / "server.log", env=env,
-                             args=("--stage", "xgboost")) as server:
-        response = requests.post(server.url + "/invocations", data=TWO_ROWS,
-                                 headers={"Content-Type": "text/csv"}, timeout=10)
+    with ServerProcess.start(
+        regressor_dir, tmp_path / "server.log", env=env, args=("--stage", "xgboost")
+    ) as server:
+        response = requests.post(
+            server.url + "/invocations",
+            data=TWO_ROWS,
+            headers={"Content-Type": "text/csv"},
+            timeout=10,
+        )
         assert response.status_code == 200
         assert response.headers["Content-Type"] == "text/csv"
         assert response.text == "".join(f"{v}\n" for v in want)
-        empty = requests.post(server.url + "/invocations", data=b"",
-                              headers={"Content-Type": "text/csv"}, timeout=10)
+        empty = requests.post(
+            server.url + "/invocations", data=b"", headers={"Content-Type": "text/csv"}, timeout=10
+        )
         assert empty.status_code == 204
 
 
@@ -278,8 +294,14 @@ def test_malformed_recordio_is_a_400_naming_the_record(
 def test_early_stopped_boosters_predict_with_their_best_iteration(tmp_path: Path) -> None:
     data = xgboost.DMatrix(FEATURES[:300], RINGS[:300])
     held_out = xgboost.DMatrix(FEATURES[300:], RINGS[300:])
-    booster = xgboost.train({"max_depth": 6, "eta": 0.9}, data, 200, evals=[(held_out, "v")],
-                            early_stopping_rounds=3, verbose_eval=False)
+    booster = xgboost.train(
+        {"max_depth": 6, "eta": 0.9},
+        data,
+        200,
+        evals=[(held_out, "v")],
+        early_stopping_rounds=3,
+        verbose_eval=False,
+    )
     assert booster.best_iteration < booster.num_boosted_rounds() - 1
     save(booster, tmp_path)
     stage = load(tmp_path, Settings())
@@ -297,9 +319,9 @@ class Blocked:
             raise ImportError(f"{name} is not in the inferline-xgboost image")
 
 sys.meta_path.insert(0, Blocked())
-from inferline.containers.invocation import Invocation
-from inferline.containers.media import MediaType
-from inferline.containers.settings import Settings
+from inferline.containers.core.invocation import Invocation
+from inferline.containers.core.media import MediaType
+from inferline.containers.core.settings import Settings
 from inferline.stages import load
 
 stage = load(None, Path(sys.argv[1]), Settings())
@@ -313,7 +335,10 @@ def test_the_stage_needs_neither_scikit_learn_nor_protobuf(
     """The inferline-xgboost image installs only the xgboost extra."""
     result = subprocess.run(
         [sys.executable, "-c", BLOCKED_IMPORTS, str(regressor_dir), ROW],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(expected(regressor, FEATURES[:1])[0])

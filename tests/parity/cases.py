@@ -19,10 +19,27 @@ CAR = ["buying", "maint", "doors", "persons", "lug_boot", "safety"]
 INF = float("inf")
 NAN = float("nan")
 
-ABALONE_ROW = {"sex": "F", "length": 0.5, "diameter": 0.4, "height": 0.13, "whole": 0.7,
-               "shucked": 0.3, "viscera": 0.15, "shell": 0.2, "rings": 9, "is_male": 0.0}
-CAR_ROW = {"buying": "low", "maint": "med", "doors": "4", "persons": "more",
-           "lug_boot": "big", "safety": "high", "class": "vgood"}
+ABALONE_ROW = {
+    "sex": "F",
+    "length": 0.5,
+    "diameter": 0.4,
+    "height": 0.13,
+    "whole": 0.7,
+    "shucked": 0.3,
+    "viscera": 0.15,
+    "shell": 0.2,
+    "rings": 9,
+    "is_male": 0.0,
+}
+CAR_ROW = {
+    "buying": "low",
+    "maint": "med",
+    "doors": "4",
+    "persons": "more",
+    "lug_boot": "big",
+    "safety": "high",
+    "class": "vgood",
+}
 TEXT_ROW = {"label": 1, "title": "t", "content": "Hello world"}
 
 
@@ -72,8 +89,9 @@ def _assemble(columns: list[str] = NUMERIC, out: str = "features", **params: Any
 
 
 def _indexed(columns: list[str] = CAR) -> Any:
-    return _ml().StringIndexer(inputCols=columns, outputCols=[f"{c}_idx" for c in columns],
-                               handleInvalid="keep")
+    return _ml().StringIndexer(
+        inputCols=columns, outputCols=[f"{c}_idx" for c in columns], handleInvalid="keep"
+    )
 
 
 def _car_features(vector_indexer: bool = False) -> list[Any]:
@@ -81,12 +99,18 @@ def _car_features(vector_indexer: bool = False) -> list[Any]:
     ml = _ml()
     stages = [_indexed(), ml.StringIndexer(inputCol="class", outputCol="label")]
     if vector_indexer:
-        return stages + [_assemble([f"{c}_idx" for c in CAR], "raw"),
-                         ml.VectorIndexer(inputCol="raw", outputCol="features", maxCategories=5,
-                                          handleInvalid="keep")]
+        return stages + [
+            _assemble([f"{c}_idx" for c in CAR], "raw"),
+            ml.VectorIndexer(
+                inputCol="raw", outputCol="features", maxCategories=5, handleInvalid="keep"
+            ),
+        ]
     return stages + [
-        ml.OneHotEncoder(inputCols=[f"{c}_idx" for c in CAR], outputCols=[f"{c}_vec" for c in CAR],
-                         handleInvalid="keep"),
+        ml.OneHotEncoder(
+            inputCols=[f"{c}_idx" for c in CAR],
+            outputCols=[f"{c}_vec" for c in CAR],
+            handleInvalid="keep",
+        ),
         _assemble([f"{c}_vec" for c in CAR]),
     ]
 
@@ -95,8 +119,11 @@ def _outputs(name: str, classifier: bool = True) -> dict[str, str]:
     """Distinct output columns, so that several predictors share one pipeline."""
     if not classifier:
         return {"predictionCol": f"{name}_prediction"}
-    return {"predictionCol": f"{name}_prediction", "rawPredictionCol": f"{name}_raw",
-            "probabilityCol": f"{name}_probability"}
+    return {
+        "predictionCol": f"{name}_prediction",
+        "rawPredictionCol": f"{name}_raw",
+        "probabilityCol": f"{name}_probability",
+    }
 
 
 def _abalone_vectors() -> list[Any]:
@@ -111,8 +138,11 @@ def _abalone_vectors() -> list[Any]:
         ml.Normalizer(inputCol="features", outputCol="l1", p=1.0),
         ml.Normalizer(inputCol="features", outputCol="l3", p=3.0),
         ml.PCA(k=3, inputCol="features", outputCol="pca"),
-        ml.ElementwiseProduct(scalingVec=_dense([1.0, -2.0, 0.5, 0.0, 3.0, 1e-3, 7.0]),
-                              inputCol="features", outputCol="product"),
+        ml.ElementwiseProduct(
+            scalingVec=_dense([1.0, -2.0, 0.5, 0.0, 3.0, 1e-3, 7.0]),
+            inputCol="features",
+            outputCol="product",
+        ),
         ml.VectorSlicer(indices=[6, 0, 3], inputCol="features", outputCol="some"),
         _assemble(["length", "diameter", "height"], "three"),
         ml.PolynomialExpansion(degree=3, inputCol="three", outputCol="poly"),
@@ -122,14 +152,22 @@ def _abalone_vectors() -> list[Any]:
 def _abalone_scalars() -> list[Any]:
     ml = _ml()
     return [
-        ml.Imputer(inputCols=["length", "whole"], outputCols=["length_i", "whole_i"],
-                   strategy="median"),
+        ml.Imputer(
+            inputCols=["length", "whole"], outputCols=["length_i", "whole_i"], strategy="median"
+        ),
         ml.Imputer(inputCol="height", outputCol="height_i", missingValue=0.0),
-        ml.Bucketizer(splits=[-INF, 0.3, 0.5, 0.7, INF], inputCol="length",
-                      outputCol="length_b", handleInvalid="keep"),
-        ml.Bucketizer(splitsArray=[[0.0, 0.2, 0.4, 1.0], [-INF, 1.0, INF]],
-                      inputCols=["diameter", "whole"], outputCols=["d_b", "w_b"],
-                      handleInvalid="keep"),
+        ml.Bucketizer(
+            splits=[-INF, 0.3, 0.5, 0.7, INF],
+            inputCol="length",
+            outputCol="length_b",
+            handleInvalid="keep",
+        ),
+        ml.Bucketizer(
+            splitsArray=[[0.0, 0.2, 0.4, 1.0], [-INF, 1.0, INF]],
+            inputCols=["diameter", "whole"],
+            outputCols=["d_b", "w_b"],
+            handleInvalid="keep",
+        ),
         ml.Binarizer(threshold=0.4, inputCol="length", outputCol="long"),
         _assemble(out="kept", handleInvalid="keep"),
     ]
@@ -141,16 +179,23 @@ def _abalone_predictors() -> list[Any]:
         _assemble(),
         ml.LinearRegression(labelCol="rings", regParam=0.01, maxIter=20, **_outputs("lr", False)),
         ml.DecisionTreeRegressor(labelCol="rings", maxDepth=6, **_outputs("dt", False)),
-        ml.RandomForestRegressor(labelCol="rings", numTrees=10, maxDepth=6, seed=1,
-                                 **_outputs("rf", False)),
+        ml.RandomForestRegressor(
+            labelCol="rings", numTrees=10, maxDepth=6, seed=1, **_outputs("rf", False)
+        ),
         ml.GBTRegressor(labelCol="rings", maxIter=10, maxDepth=3, seed=1, **_outputs("gbr", False)),
         ml.LogisticRegression(labelCol="is_male", threshold=0.4, maxIter=20, **_outputs("logit")),
-        ml.LinearSVC(labelCol="is_male", maxIter=10, predictionCol="svc_prediction",
-                     rawPredictionCol="svc_raw"),
+        ml.LinearSVC(
+            labelCol="is_male",
+            maxIter=10,
+            predictionCol="svc_prediction",
+            rawPredictionCol="svc_raw",
+        ),
         # GBTClassifier's constructor lacks the raw and probability columns; setters have them.
-        ml.GBTClassifier(labelCol="is_male", maxIter=10, maxDepth=3, seed=1,
-                         predictionCol="gbc_prediction")
-        .setRawPredictionCol("gbc_raw").setProbabilityCol("gbc_probability"),
+        ml.GBTClassifier(
+            labelCol="is_male", maxIter=10, maxDepth=3, seed=1, predictionCol="gbc_prediction"
+        )
+        .setRawPredictionCol("gbc_raw")
+        .setProbabilityCol("gbc_probability"),
         ml.KMeans(k=4, seed=1, maxIter=5, predictionCol="cluster"),
     ]
 
@@ -172,78 +217,168 @@ def _text_features() -> list[Any]:
     ml = _ml()
     return [
         ml.Tokenizer(inputCol="content", outputCol="tokens"),
-        ml.RegexTokenizer(inputCol="content", outputCol="words", pattern="\\W+",
-                          minTokenLength=2),
-        ml.RegexTokenizer(inputCol="content", outputCol="caps", pattern="[A-Z][a-z]+",
-                          gaps=False, toLowercase=False),
+        ml.RegexTokenizer(inputCol="content", outputCol="words", pattern="\\W+", minTokenLength=2),
+        ml.RegexTokenizer(
+            inputCol="content",
+            outputCol="caps",
+            pattern="[A-Z][a-z]+",
+            gaps=False,
+            toLowercase=False,
+        ),
         ml.StopWordsRemover(inputCol="tokens", outputCol="kept"),
         ml.NGram(n=3, inputCol="tokens", outputCol="trigrams"),
         ml.HashingTF(inputCol="tokens", outputCol="tf", numFeatures=512),
         ml.HashingTF(inputCol="tokens", outputCol="seen", numFeatures=1 << 18, binary=True),
         ml.IDF(inputCol="tf", outputCol="tfidf", minDocFreq=2),
         ml.CountVectorizer(inputCol="tokens", outputCol="counts", vocabSize=300, minDF=2.0),
-        ml.CountVectorizer(inputCol="tokens", outputCol="present", vocabSize=50, minTF=0.05,
-                           binary=True),
+        ml.CountVectorizer(
+            inputCol="tokens", outputCol="present", vocabSize=50, minTF=0.05, binary=True
+        ),
     ]
 
 
 def _cases() -> list[Case]:
     ml = _ml
     return [
-        Case("car-indexer-encoder", ("string_indexer", "one_hot_encoder", "vector_assembler"),
-             "car", _car_features,
-             extra=[car(buying="unseen", doors=None), car(maint=None, safety="?")],
-             sparse=tuple(f"{c}_vec" for c in CAR)),
-        Case("car-indexer-skip", ("string_indexer", "reverse_string_indexer"), "car", lambda: [
-            ml().StringIndexer(inputCol="buying", outputCol="buying_idx", handleInvalid="skip",
-                               stringOrderType="alphabetAsc"),
-            ml().StringIndexer(inputCol="class", outputCol="class_idx"),
-            ml().IndexToString(inputCol="class_idx", outputCol="named",
-                               labels=["w", "x", "y", "z"])],
-            extra=[car(buying="zzz"), car(buying="high")]),
-        Case("abalone-errors", ("string_indexer", "one_hot_encoder", "vector_assembler"),
-             "abalone", lambda: [
-            ml().StringIndexer(inputCol="sex", outputCol="sex_idx"),
-            ml().OneHotEncoder(inputCol="sex_idx", outputCol="sex_vec"),
-            _assemble(["sex_vec", *NUMERIC])],
-            rejected=[abalone(sex="X"), abalone(length=NAN)]),
-        Case("bucketizer-error", ("bucketizer",), "abalone", lambda: [
-            ml().Bucketizer(splits=[0.0, 0.5, 1.0], inputCol="length", outputCol="length_b")],
-            rejected=[abalone(length=2.0)]),
-        Case("abalone-nominal", ("string_indexer", "reverse_string_indexer", "one_hot_encoder",
-                                 "interaction"), "abalone", _interactions,
-             extra=[abalone(sex="X", rings=1000)]),
-        Case("abalone-vectors", ("vector_assembler", "standard_scaler", "min_max_scaler",
-                                 "max_abs_scaler", "binarizer", "normalizer", "pca",
-                                 "elementwise_product", "vector_slicer", "polynomial_expansion"),
-             "abalone", _abalone_vectors,
-             extra=[abalone(length=5.0, height=-1.0), abalone(length=10.0, whole=-10.0)]),
-        Case("abalone-scalars", ("imputer", "bucketizer", "binarizer", "vector_assembler"),
-             "abalone", _abalone_scalars,
-             extra=[abalone(length=NAN, whole=NAN, height=0.0, diameter=1.0)]),
-        Case("abalone-predictors", ("linear_regression", "decision_tree_regression",
-                                    "random_forest_regression", "gbt_regression",
-                                    "logistic_regression", "linear_svc", "gbt_classifier",
-                                    "k_means"), "abalone", _abalone_predictors),
-        Case("car-classifiers", ("logistic_regression", "naive_bayes"), "car", lambda: [
-            *_car_features(),
-            ml().LogisticRegression(family="multinomial", regParam=0.01, maxIter=20,
-                                    **_outputs("logit")),
-            ml().NaiveBayes(smoothing=0.5, **_outputs("nb")),
-            ml().NaiveBayes(modelType="bernoulli", **_outputs("bernoulli"))],
-            extra=[car(buying="unseen")]),
-        Case("car-trees", ("vector_indexer", "decision_tree_classifier",
-                           "random_forest_classifier"), "car", lambda: [
-            *_car_features(vector_indexer=True),
-            ml().DecisionTreeClassifier(maxDepth=8, **_outputs("dt")),
-            ml().RandomForestClassifier(numTrees=10, maxDepth=6, seed=1, **_outputs("rf"))],
-            extra=[car(persons="unseen"), car(safety="unseen", doors="9")]),
-        Case("text", ("tokenizer", "regex_tokenizer", "stopwords_remover", "ngram",
-                      "hashing_term_frequency", "idf", "count_vectorizer"), "dbpedia",
-             _text_features,
-             extra=[text("  Hello  World \tX "), text("ΣΑΣ\u00a0x İs ünïcödé"), text(""),
-                    text("The THE a An it's, Hello!! bc zzzunseen")],
-             sparse=("tf", "seen", "counts", "present", "tfidf")),
+        Case(
+            "car-indexer-encoder",
+            ("string_indexer", "one_hot_encoder", "vector_assembler"),
+            "car",
+            _car_features,
+            extra=[car(buying="unseen", doors=None), car(maint=None, safety="?")],
+            sparse=tuple(f"{c}_vec" for c in CAR),
+        ),
+        Case(
+            "car-indexer-skip",
+            ("string_indexer", "reverse_string_indexer"),
+            "car",
+            lambda: [
+                ml().StringIndexer(
+                    inputCol="buying",
+                    outputCol="buying_idx",
+                    handleInvalid="skip",
+                    stringOrderType="alphabetAsc",
+                ),
+                ml().StringIndexer(inputCol="class", outputCol="class_idx"),
+                ml().IndexToString(
+                    inputCol="class_idx", outputCol="named", labels=["w", "x", "y", "z"]
+                ),
+            ],
+            extra=[car(buying="zzz"), car(buying="high")],
+        ),
+        Case(
+            "abalone-errors",
+            ("string_indexer", "one_hot_encoder", "vector_assembler"),
+            "abalone",
+            lambda: [
+                ml().StringIndexer(inputCol="sex", outputCol="sex_idx"),
+                ml().OneHotEncoder(inputCol="sex_idx", outputCol="sex_vec"),
+                _assemble(["sex_vec", *NUMERIC]),
+            ],
+            rejected=[abalone(sex="X"), abalone(length=NAN)],
+        ),
+        Case(
+            "bucketizer-error",
+            ("bucketizer",),
+            "abalone",
+            lambda: [
+                ml().Bucketizer(splits=[0.0, 0.5, 1.0], inputCol="length", outputCol="length_b")
+            ],
+            rejected=[abalone(length=2.0)],
+        ),
+        Case(
+            "abalone-nominal",
+            ("string_indexer", "reverse_string_indexer", "one_hot_encoder", "interaction"),
+            "abalone",
+            _interactions,
+            extra=[abalone(sex="X", rings=1000)],
+        ),
+        Case(
+            "abalone-vectors",
+            (
+                "vector_assembler",
+                "standard_scaler",
+                "min_max_scaler",
+                "max_abs_scaler",
+                "binarizer",
+                "normalizer",
+                "pca",
+                "elementwise_product",
+                "vector_slicer",
+                "polynomial_expansion",
+            ),
+            "abalone",
+            _abalone_vectors,
+            extra=[abalone(length=5.0, height=-1.0), abalone(length=10.0, whole=-10.0)],
+        ),
+        Case(
+            "abalone-scalars",
+            ("imputer", "bucketizer", "binarizer", "vector_assembler"),
+            "abalone",
+            _abalone_scalars,
+            extra=[abalone(length=NAN, whole=NAN, height=0.0, diameter=1.0)],
+        ),
+        Case(
+            "abalone-predictors",
+            (
+                "linear_regression",
+                "decision_tree_regression",
+                "random_forest_regression",
+                "gbt_regression",
+                "logistic_regression",
+                "linear_svc",
+                "gbt_classifier",
+                "k_means",
+            ),
+            "abalone",
+            _abalone_predictors,
+        ),
+        Case(
+            "car-classifiers",
+            ("logistic_regression", "naive_bayes"),
+            "car",
+            lambda: [
+                *_car_features(),
+                ml().LogisticRegression(
+                    family="multinomial", regParam=0.01, maxIter=20, **_outputs("logit")
+                ),
+                ml().NaiveBayes(smoothing=0.5, **_outputs("nb")),
+                ml().NaiveBayes(modelType="bernoulli", **_outputs("bernoulli")),
+            ],
+            extra=[car(buying="unseen")],
+        ),
+        Case(
+            "car-trees",
+            ("vector_indexer", "decision_tree_classifier", "random_forest_classifier"),
+            "car",
+            lambda: [
+                *_car_features(vector_indexer=True),
+                ml().DecisionTreeClassifier(maxDepth=8, **_outputs("dt")),
+                ml().RandomForestClassifier(numTrees=10, maxDepth=6, seed=1, **_outputs("rf")),
+            ],
+            extra=[car(persons="unseen"), car(safety="unseen", doors="9")],
+        ),
+        Case(
+            "text",
+            (
+                "tokenizer",
+                "regex_tokenizer",
+                "stopwords_remover",
+                "ngram",
+                "hashing_term_frequency",
+                "idf",
+                "count_vectorizer",
+            ),
+            "dbpedia",
+            _text_features,
+            extra=[
+                text("  Hello  World \tX "),
+                text("ΣΑΣ\u00a0x İs ünïcödé"),
+                text(""),
+                text("The THE a An it's, Hello!! bc zzzunseen"),
+            ],
+            sparse=("tf", "seen", "counts", "present", "tfidf"),
+        ),
     ]
 
 

@@ -22,7 +22,7 @@ import pytest
 import scipy.sparse
 
 from inferline.containers.cli import main as cli_main
-from inferline.containers.errors import ModelLoadError, ServingError
+from inferline.containers.core.errors import ModelLoadError, ServingError
 from inferline.stages.sparkml.bundle import load_bundle
 from inferline.stages.sparkml.convert import convert, package, package_model
 from tests.parity.cases import CAR, CASES, NUMERIC, Case
@@ -33,20 +33,23 @@ RTOL, ATOL = 1e-9, 1e-12
 
 
 def _abalone() -> pd.DataFrame:
-    frame = pd.read_csv(DATASETS / "abalone" / "abalone.csv", header=None,
-                        names=["sex", *NUMERIC, "rings"])
+    frame = pd.read_csv(
+        DATASETS / "abalone" / "abalone.csv", header=None, names=["sex", *NUMERIC, "rings"]
+    )
     frame["is_male"] = (frame["sex"] == "M").astype(float)
     return frame
 
 
 def _car() -> pd.DataFrame:
-    return pd.read_csv(DATASETS / "car_evaluation" / "car.data", header=None,
-                       names=[*CAR, "class"], dtype=str)
+    return pd.read_csv(
+        DATASETS / "car_evaluation" / "car.data", header=None, names=[*CAR, "class"], dtype=str
+    )
 
 
 def _dbpedia() -> pd.DataFrame:
-    frame = pd.read_csv(DATASETS / "dbpedia" / "test.csv", header=None,
-                        names=["label", "title", "content"])
+    frame = pd.read_csv(
+        DATASETS / "dbpedia" / "test.csv", header=None, names=["label", "title", "content"]
+    )
     return frame.iloc[::4].reset_index(drop=True)  # 700 documents: enough vocabulary
 
 
@@ -67,8 +70,10 @@ def data(spark: Any) -> dict[str, tuple[pd.DataFrame, Any]]:
 
 def _spark_frame(spark: Any, frame: pd.DataFrame, schema: Any = None) -> Any:
     """A Spark DataFrame of the same rows; NaN stays NaN (Arrow would make it null)."""
-    records = [tuple(None if v is None else v for v in row) for row in
-               frame.astype(object).itertuples(index=False)]
+    records = [
+        tuple(None if v is None else v for v in row)
+        for row in frame.astype(object).itertuples(index=False)
+    ]
     return spark.createDataFrame(records, schema=schema or _schema(frame))
 
 
@@ -120,8 +125,9 @@ def _compare(name: str, ours: Any, theirs: Any) -> None:
     if isinstance(theirs, np.ndarray):
         assert isinstance(ours, np.ndarray), f"{name}: expected numbers, got {ours!r:.200}"
         assert ours.shape == theirs.shape, f"{name}: shape {ours.shape} != Spark {theirs.shape}"
-        np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=ATOL, equal_nan=True,
-                                   err_msg=f"column {name!r}")
+        np.testing.assert_allclose(
+            ours, theirs, rtol=RTOL, atol=ATOL, equal_nan=True, err_msg=f"column {name!r}"
+        )
     else:
         assert ours == theirs, f"column {name!r} differs from Spark"
 
@@ -131,8 +137,9 @@ def test_parity(case: Case, spark: Any, data: dict[str, Any], tmp_path: Path) ->
     frame, fitting = data[case.data]
     model, bundle = _fit_and_convert(case, fitting, tmp_path)
     step = max(1, len(frame) // SAMPLE_ROWS)
-    rows = pd.concat([frame.iloc[::step].head(SAMPLE_ROWS), pd.DataFrame(case.extra)],
-                     ignore_index=True).astype(frame.dtypes.to_dict())
+    rows = pd.concat(
+        [frame.iloc[::step].head(SAMPLE_ROWS), pd.DataFrame(case.extra)], ignore_index=True
+    ).astype(frame.dtypes.to_dict())
     expected = model.transform(_spark_frame(spark, rows, fitting.schema)).collect()
     ours = bundle.transform({name: _column(rows[name]) for name in bundle.input_columns})
 
@@ -159,45 +166,80 @@ def test_every_runtime_op_with_a_spark_counterpart_is_covered() -> None:
     covered = set().union(*(case.ops for case in CASES))
     # string_map, math_unary and math_binary are MLeap-only: Spark has no such stages.
     spark_ops = {
-        "string_indexer", "reverse_string_indexer", "one_hot_encoder", "vector_assembler",
-        "standard_scaler", "min_max_scaler", "max_abs_scaler", "imputer", "bucketizer",
-        "binarizer", "normalizer", "pca", "polynomial_expansion", "elementwise_product",
-        "interaction", "vector_slicer", "vector_indexer", "tokenizer", "regex_tokenizer",
-        "stopwords_remover", "ngram", "hashing_term_frequency", "count_vectorizer", "idf",
-        "linear_regression", "logistic_regression", "linear_svc", "naive_bayes",
-        "decision_tree_classifier", "decision_tree_regression", "random_forest_classifier",
-        "random_forest_regression", "gbt_classifier", "gbt_regression", "k_means",
+        "string_indexer",
+        "reverse_string_indexer",
+        "one_hot_encoder",
+        "vector_assembler",
+        "standard_scaler",
+        "min_max_scaler",
+        "max_abs_scaler",
+        "imputer",
+        "bucketizer",
+        "binarizer",
+        "normalizer",
+        "pca",
+        "polynomial_expansion",
+        "elementwise_product",
+        "interaction",
+        "vector_slicer",
+        "vector_indexer",
+        "tokenizer",
+        "regex_tokenizer",
+        "stopwords_remover",
+        "ngram",
+        "hashing_term_frequency",
+        "count_vectorizer",
+        "idf",
+        "linear_regression",
+        "logistic_regression",
+        "linear_svc",
+        "naive_bayes",
+        "decision_tree_classifier",
+        "decision_tree_regression",
+        "random_forest_classifier",
+        "random_forest_regression",
+        "gbt_classifier",
+        "gbt_regression",
+        "k_means",
     }
     assert spark_ops <= covered, sorted(spark_ops - covered)
 
 
-def test_unsupported_stage_is_refused_by_uid_and_class(spark: Any, data: dict[str, Any],
-                                                       tmp_path: Path) -> None:
+def test_unsupported_stage_is_refused_by_uid_and_class(
+    spark: Any, data: dict[str, Any], tmp_path: Path
+) -> None:
     from pyspark.ml import Pipeline
     from pyspark.ml.feature import SQLTransformer, StringIndexer
 
     sql = SQLTransformer(statement="SELECT *, length * 2 AS twice FROM __THIS__")
     model = Pipeline(stages=[StringIndexer(inputCol="sex", outputCol="sex_idx"), sql]).fit(
-        data["abalone"][1])
+        data["abalone"][1]
+    )
     model.write().save(str(tmp_path / "spark"))
-    with pytest.raises(ModelLoadError, match=rf"{sql.uid} \(org\.apache\.spark\.ml\.feature"
-                                             r"\.SQLTransformer\)"):
+    with pytest.raises(
+        ModelLoadError,
+        match=rf"{sql.uid} \(org\.apache\.spark\.ml\.feature"
+        r"\.SQLTransformer\)",
+    ):
         convert(tmp_path / "spark", tmp_path / "bundle")
     assert not (tmp_path / "bundle").exists()
 
 
-def test_package_model_writes_what_sagemaker_extracts(spark: Any, data: dict[str, Any],
-                                                      tmp_path: Path) -> None:
+def test_package_model_writes_what_sagemaker_extracts(
+    spark: Any, data: dict[str, Any], tmp_path: Path
+) -> None:
     """In-memory PipelineModel -> model.tar.gz with bundle.json and root/ on top."""
     from pyspark.ml import Pipeline
     from pyspark.ml.feature import OneHotEncoder, StringIndexer, VectorAssembler
 
     frame, fitting = data["car"]
-    model = Pipeline(stages=[
-        StringIndexer(inputCols=CAR, outputCols=[f"{c}_i" for c in CAR]),
-        OneHotEncoder(inputCols=[f"{c}_i" for c in CAR], outputCols=[f"{c}_v" for c in CAR]),
-        VectorAssembler(inputCols=[f"{c}_v" for c in CAR], outputCol="features"),
-    ]).fit(fitting)
+    model = Pipeline(
+        stages=[
+            StringIndexer(inputCols=CAR, outputCols=[f"{c}_i" for c in CAR]),
+            OneHotEncoder(inputCols=[f"{c}_i" for c in CAR], outputCols=[f"{c}_v" for c in CAR]),
+            VectorAssembler(inputCols=[f"{c}_v" for c in CAR], outputCol="features"),
+        ]
+    ).fit(fitting)
     archive = package_model(model, tmp_path / "model.tar.gz")
 
     with tarfile.open(archive) as tar:
@@ -210,33 +252,42 @@ def test_package_model_writes_what_sagemaker_extracts(spark: Any, data: dict[str
     assert sorted(bundle.input_columns) == sorted(CAR)
     out = bundle.transform({c: frame[c].to_numpy(dtype=object)[:3] for c in CAR})
     expected = model.transform(_spark_frame(spark, frame.head(3))).collect()
-    np.testing.assert_array_equal(_ours(out["features"]),
-                                  np.vstack([row["features"].toArray() for row in expected]))
+    np.testing.assert_array_equal(
+        _ours(out["features"]), np.vstack([row["features"].toArray() for row in expected])
+    )
 
 
-def test_cli_packages_a_single_saved_stage(data: dict[str, Any], tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_packages_a_single_saved_stage(
+    data: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A bare fitted stage (not a pipeline) becomes the bundle's root, as in the DBpedia
     example where the root is a Tokenizer."""
     from pyspark.ml.feature import StringIndexer
 
     indexer = StringIndexer(inputCol="sex", outputCol="sex_idx", handleInvalid="keep").fit(
-        data["abalone"][1])
+        data["abalone"][1]
+    )
     indexer.write().save(str(tmp_path / "spark"))
 
-    assert cli_main(["package", "sparkml", str(tmp_path / "spark"),
-                     "-o", str(tmp_path / "model.tar.gz")]) == 0
+    assert (
+        cli_main(
+            ["package", "sparkml", str(tmp_path / "spark"), "-o", str(tmp_path / "model.tar.gz")]
+        )
+        == 0
+    )
     assert "model.tar.gz" in capsys.readouterr().out
     bundle = load_bundle(tmp_path / "model.tar.gz")
     assert bundle.name == indexer.uid
     out = bundle.transform({"sex": np.array(["M", "I", "F", "?"], dtype=object)})
     labels = indexer.labelsArray[0]
-    np.testing.assert_array_equal(out["sex_idx"], [labels.index("M"), labels.index("I"),
-                                                   labels.index("F"), len(labels)])
+    np.testing.assert_array_equal(
+        out["sex_idx"], [labels.index("M"), labels.index("I"), labels.index("F"), len(labels)]
+    )
 
 
-def test_cli_refuses_a_folder_that_is_not_a_saved_model(tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_refuses_a_folder_that_is_not_a_saved_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli_main(["package", "sparkml", str(tmp_path), "-o", str(tmp_path / "m.tar.gz")]) == 2
     assert "not a saved Spark ML model" in capsys.readouterr().err
     assert not (tmp_path / "m.tar.gz").exists()
@@ -246,8 +297,9 @@ def test_raw_vector_inputs_need_their_size(spark: Any, tmp_path: Path) -> None:
     from pyspark.ml.feature import StandardScaler
     from pyspark.ml.linalg import Vectors
 
-    frame = spark.createDataFrame([(Vectors.dense([1.0, 2.0]),), (Vectors.dense([3.0, 5.0]),)],
-                                  ["v"])
+    frame = spark.createDataFrame(
+        [(Vectors.dense([1.0, 2.0]),), (Vectors.dense([3.0, 5.0]),)], ["v"]
+    )
     StandardScaler(inputCol="v", outputCol="s").fit(frame).write().save(str(tmp_path / "spark"))
     # The scaler's own statistics give its size; a VectorAssembler over a raw vector does not.
     assert load_bundle(package(tmp_path / "spark", tmp_path / "a.tar.gz")).output_columns == ["s"]

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from inferline.containers.codecs import CSV, JSON
-from inferline.containers.errors import BadRequest, ModelLoadError, NotAcceptable
-from inferline.containers.invocation import Invocation
-from inferline.containers.media import MediaType
-from inferline.containers.settings import Settings
+from inferline.containers.core.codecs import CSV, JSON
+from inferline.containers.core.errors import BadRequest, ModelLoadError, NotAcceptable
+from inferline.containers.core.invocation import Invocation
+from inferline.containers.core.media import MediaType
+from inferline.containers.core.settings import Settings
 from inferline.stages import load
 from inferline.stages.sklearn import ScriptStage, artifact
 from tests import abalone

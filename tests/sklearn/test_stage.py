@@ -8,11 +8,11 @@ import pytest
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from inferline.containers.codecs import JSON
-from inferline.containers.errors import ConfigurationError, ModelLoadError, UnprocessableEntity
-from inferline.containers.invocation import Invocation
-from inferline.containers.media import MediaType
-from inferline.containers.settings import Settings
+from inferline.containers.core.codecs import JSON
+from inferline.containers.core.errors import ConfigurationError, ModelLoadError, UnprocessableEntity
+from inferline.containers.core.invocation import Invocation
+from inferline.containers.core.media import MediaType
+from inferline.containers.core.settings import Settings
 from inferline.stages import detect, load
 from inferline.stages.sklearn import SklearnStage, artifact
 from tests import abalone

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inferline.containers.errors import ModelLoadError, UnprocessableEntity
+from inferline.containers.core.errors import ModelLoadError, UnprocessableEntity
 from inferline.stages.sparkml.attributes import Attributes
 from inferline.stages.sparkml.bundle import load_bundle
 from tests.sparkml.bundles import ints, leap, node, shapes, string, strings, tensor, write_bundle

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse
 
-from inferline.containers.errors import UnprocessableEntity
+from inferline.containers.core.errors import UnprocessableEntity
 from inferline.stages.sparkml.bundle import load_bundle
 from tests.sparkml.bundles import (
     boolean,

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inferline.containers.errors import ModelLoadError, ServingError
+from inferline.containers.core.errors import ModelLoadError, ServingError
 from inferline.stages.sparkml.bundle import Bundle, load_bundle
 from inferline.stages.sparkml.ops import feature, linear, text, tree
 from inferline.stages.sparkml.ops.pipeline import Pipeline

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from inferline.containers.errors import ModelLoadError
+from inferline.containers.core.errors import ModelLoadError
 from inferline.stages.sparkml.bundle import load_bundle
 from tests.sparkml.bundles import (
     double,

@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from inferline.containers.app import create_app
-from inferline.containers.errors import ConfigurationError, ModelLoadError
-from inferline.containers.settings import Settings
+from inferline.containers.core.errors import ConfigurationError, ModelLoadError
+from inferline.containers.core.settings import Settings
 from inferline.stages import load
 from tests.servers import ServerProcess
 from tests.sparkml import examples

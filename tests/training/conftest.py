@@ -31,6 +31,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Trained
 def runtime_client(url: str) -> object:
     """boto3's sagemaker-runtime client aimed at a local harness (dummy credentials)."""
     return boto3.client(
-        "sagemaker-runtime", endpoint_url=url, region_name="us-east-1",
-        aws_access_key_id="testing", aws_secret_access_key="testing",
+        "sagemaker-runtime",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
     )

@@ -67,8 +67,10 @@ def invoke_samples(url: str, name: str, out: Path) -> None:
     client: Any = runtime_client(url)
     for sample in samples.load(out):
         response = client.invoke_endpoint(
-            EndpointName=name, Body=sample.body.encode(),
-            ContentType=sample.content_type, Accept=sample.accept,
+            EndpointName=name,
+            Body=sample.body.encode(),
+            ContentType=sample.content_type,
+            Accept=sample.accept,
         )
         assert response["ContentType"] == sample.accept.split(";")[0]
         answer = samples.parse(response["Body"].read(), response["ContentType"])
@@ -91,15 +93,32 @@ def test_inferline_up_serves_the_endpoint_file(
     example = trained("car-evaluation")
     assert any(SEED_REQUESTS["car-evaluation"] == sample.body for sample in example.samples)
     home = tmp_path / "home"
-    up = [sys.executable, "-m", "inferline.containers", "up", str(example.out / outputs.ENDPOINT),
-          "--port", "0", "--detach", "--home", str(home)]
+    up = [
+        sys.executable,
+        "-m",
+        "inferline.containers",
+        "up",
+        str(example.out / outputs.ENDPOINT),
+        "--port",
+        "0",
+        "--detach",
+        "--home",
+        str(home),
+    ]
     subprocess.run(up, check=True, capture_output=True, timeout=180)
     try:
         _, state = states.find(home, example.name)
         invoke_samples(state.url, example.name, example.out)
     finally:
-        down = [sys.executable, "-m", "inferline.containers", "down", example.name,
-                "--home", str(home)]
+        down = [
+            sys.executable,
+            "-m",
+            "inferline.containers",
+            "down",
+            example.name,
+            "--home",
+            str(home),
+        ]
         subprocess.run(down, check=True, capture_output=True, timeout=120)
 
 
@@ -110,8 +129,10 @@ def test_bad_request_is_a_named_model_error(trained: Callable[[str], Trained]) -
         client: Any = runtime_client(endpoint.url)
         with pytest.raises(ClientError) as caught:
             client.invoke_endpoint(
-                EndpointName=example.name, Body=b"M,0.44,0.365,0.125,0.516,0.2,0.1",
-                ContentType="text/csv", Accept="application/json",
+                EndpointName=example.name,
+                Body=b"M,0.44,0.365,0.125,0.516,0.2,0.1",
+                ContentType="text/csv",
+                Accept="application/json",
             )
         error = caught.value.response
         assert error["Error"]["Code"] == "ModelError"
@@ -120,10 +141,13 @@ def test_bad_request_is_a_named_model_error(trained: Callable[[str], Trained]) -
         invoke_samples(endpoint.url, example.name, example.out)
 
 
-@pytest.mark.parametrize(("name", "metric", "floor"), [
-    ("abalone-sklearn", "rmse", 2.5),
-    ("abalone-sparkml", "rmse", 2.5),
-])
+@pytest.mark.parametrize(
+    ("name", "metric", "floor"),
+    [
+        ("abalone-sklearn", "rmse", 2.5),
+        ("abalone-sparkml", "rmse", 2.5),
+    ],
+)
 def test_regressors_meet_the_rmse_floor(
     name: str, metric: str, floor: float, trained: Callable[[str], Trained]
 ) -> None:
@@ -134,10 +158,13 @@ def test_regressors_meet_the_rmse_floor(
     assert example.metrics[metric] < example.metrics["baseline_rmse"]
 
 
-@pytest.mark.parametrize(("name", "floor", "rows"), [
-    ("car-evaluation", 0.95, 346),
-    ("dbpedia", 0.90, 2800),
-])
+@pytest.mark.parametrize(
+    ("name", "floor", "rows"),
+    [
+        ("car-evaluation", 0.95, 346),
+        ("dbpedia", 0.90, 2800),
+    ],
+)
 def test_classifiers_meet_the_accuracy_floor(
     name: str, floor: float, rows: int, trained: Callable[[str], Trained]
 ) -> None:

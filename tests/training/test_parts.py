@@ -77,7 +77,9 @@ def test_cli_offers_every_example() -> None:
 
 
 def test_demo_reuses_artifacts_until_their_inputs_change(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert demo.main(["--artifacts", str(tmp_path), "abalone-sklearn"]) == 0
     first = capsys.readouterr().out
@@ -95,6 +97,7 @@ def test_demo_reuses_artifacts_until_their_inputs_change(
     changed.mkdir()
     (changed / "abalone.csv").write_text("changed\n")
     monkeypatch.setitem(demo.DATASETS, "abalone-sklearn", changed)
-    assert demo.inputs_digest("abalone-sklearn") != (
-        tmp_path / "abalone-sklearn" / demo.DIGEST_FILE
-    ).read_text().strip()
+    assert (
+        demo.inputs_digest("abalone-sklearn")
+        != (tmp_path / "abalone-sklearn" / demo.DIGEST_FILE).read_text().strip()
+    )

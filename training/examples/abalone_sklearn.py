@@ -26,10 +26,14 @@ REQUEST = "M, 0.44, 0.365, 0.125, 0.516, 0.2155, 0.114, 0.155"
 PROGRAM = Path(script.__file__).name
 
 FEATURIZER = outputs.Container(
-    "featurizer", outputs.SKLEARN_IMAGE, {"SAGEMAKER_PROGRAM": PROGRAM},
+    "featurizer",
+    outputs.SKLEARN_IMAGE,
+    {"SAGEMAKER_PROGRAM": PROGRAM},
 )
 REGRESSOR = outputs.Container(
-    "linear-learner", outputs.SKLEARN_IMAGE, {"INFERLINE_STAGE": "linear-learner"},
+    "linear-learner",
+    outputs.SKLEARN_IMAGE,
+    {"INFERLINE_STAGE": "linear-learner"},
 )
 
 
@@ -50,8 +54,11 @@ def train(out: Path) -> Trained:
     outputs.write_definitions(out, NAME, [FEATURIZER, REGRESSOR])
 
     predicted = regressor.predict(featurizer.transform(held_out))
-    quality = {**metrics.regression(held_out[data.ABALONE_LABEL], predicted),
-               "model": "RidgeCV", "alpha": float(regressor.alpha_)}
+    quality = {
+        **metrics.regression(held_out[data.ABALONE_LABEL], predicted),
+        "model": "RidgeCV",
+        "alpha": float(regressor.alpha_),
+    }
     outputs.write_metrics(out, quality)
 
     # In process, the way the served pipeline computes it: the script's own hooks.

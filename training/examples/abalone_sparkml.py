@@ -28,14 +28,21 @@ REQUESTS = (
     "M, 0.44, 0.365, 0.125, 0.516, 0.2155, 0.114, 0.155",
 )
 PARAMS = {
-    "objective": "reg:squarederror", "eta": 0.05, "max_depth": 5, "min_child_weight": 6,
+    "objective": "reg:squarederror",
+    "eta": 0.05,
+    "max_depth": 5,
+    "min_child_weight": 6,
     # One thread: 3,342 rows need no more, and OpenMP spinning beside Spark's JVM is slow.
-    "subsample": 0.8, "colsample_bytree": 0.8, "seed": data.SEED, "nthread": 1,
+    "subsample": 0.8,
+    "colsample_bytree": 0.8,
+    "seed": data.SEED,
+    "nthread": 1,
 }
 ROUNDS = 300
 
 FEATURIZER = outputs.Container(
-    "sparkml", outputs.SPARKML_IMAGE,
+    "sparkml",
+    outputs.SPARKML_IMAGE,
     {"SAGEMAKER_SPARKML_SCHEMA": json.dumps(featurizers.ABALONE_SCHEMA, separators=(",", ":"))},
 )
 REGRESSOR = outputs.Container("xgboost", outputs.XGBOOST_IMAGE)
@@ -50,7 +57,8 @@ def train(out: Path) -> Trained:
         return featurizers.vectors(featurizer.transform(session.createDataFrame(frame)))
 
     booster = xgboost.train(
-        PARAMS, xgboost.DMatrix(features(train_rows), label=train_rows[data.ABALONE_LABEL]),
+        PARAMS,
+        xgboost.DMatrix(features(train_rows), label=train_rows[data.ABALONE_LABEL]),
         num_boost_round=ROUNDS,
     )
 
@@ -59,18 +67,28 @@ def train(out: Path) -> Trained:
     outputs.write_definitions(out, NAME, [FEATURIZER, REGRESSOR])
 
     predicted = booster.predict(xgboost.DMatrix(features(held_out)))
-    quality = {**metrics.regression(held_out[data.ABALONE_LABEL], predicted),
-               "model": "xgboost", "rounds": ROUNDS}
+    quality = {
+        **metrics.regression(held_out[data.ABALONE_LABEL], predicted),
+        "model": "xgboost",
+        "rounds": ROUNDS,
+    }
     outputs.write_metrics(out, quality)
 
     requests = []
     for number, request in enumerate(REQUESTS, start=1):
-        row = pd.DataFrame([[cell.strip() for cell in request.split(",")]],
-                           columns=list(data.ABALONE_FEATURES))
+        row = pd.DataFrame(
+            [[cell.strip() for cell in request.split(",")]], columns=list(data.ABALONE_FEATURES)
+        )
         row = row.astype({name: float for name in data.ABALONE_FEATURES[1:]})
         score = booster.predict(xgboost.DMatrix(features(row)))
-        requests.append(samples.Sample(
-            f"request {number}", request, "text/csv", "text/csv", [[float(score[0])]],
-        ))
+        requests.append(
+            samples.Sample(
+                f"request {number}",
+                request,
+                "text/csv",
+                "text/csv",
+                [[float(score[0])]],
+            )
+        )
     samples.save(requests, out)
     return Trained(NAME, out, quality, requests)

@@ -24,11 +24,17 @@ from inferline.training.examples import Trained
 NAME = "car-evaluation"
 REQUESTS = ("low,low,5more,more,big,high", "vhigh,vhigh,2,2,small,low")
 PARAMS = {
-    "objective": "multi:softmax", "num_class": 4, "eval_metric": "mlogloss",
+    "objective": "multi:softmax",
+    "num_class": 4,
+    "eval_metric": "mlogloss",
     # min_child_weight 0 lets trees split off the rare classes (good, vgood: 4% each).
     # One thread: the data is tiny, and OpenMP threads spinning beside Spark's JVM on a
     # busy machine made training 50 times slower.
-    "eta": 0.5, "max_depth": 4, "min_child_weight": 0, "seed": data.SEED, "nthread": 1,
+    "eta": 0.5,
+    "max_depth": 4,
+    "min_child_weight": 0,
+    "seed": data.SEED,
+    "nthread": 1,
 }
 ROUNDS = 200
 
@@ -38,11 +44,15 @@ def _schema(document: dict[str, object]) -> dict[str, str]:
 
 
 PREPROCESSOR = outputs.Container(
-    "preprocessor", outputs.SPARKML_IMAGE, _schema(featurizers.CAR_PRE_SCHEMA),
+    "preprocessor",
+    outputs.SPARKML_IMAGE,
+    _schema(featurizers.CAR_PRE_SCHEMA),
 )
 CLASSIFIER = outputs.Container("xgboost", outputs.XGBOOST_IMAGE)
 POSTPROCESSOR = outputs.Container(
-    "postprocessor", outputs.SPARKML_IMAGE, _schema(featurizers.CAR_POST_SCHEMA),
+    "postprocessor",
+    outputs.SPARKML_IMAGE,
+    _schema(featurizers.CAR_POST_SCHEMA),
 )
 
 
@@ -60,7 +70,9 @@ def train(out: Path) -> Trained:
 
     label_index = np.array([labels.index(name) for name in train_rows[data.CAR_LABEL]])
     booster = xgboost.train(
-        PARAMS, xgboost.DMatrix(features(train_rows), label=label_index), num_boost_round=ROUNDS,
+        PARAMS,
+        xgboost.DMatrix(features(train_rows), label=label_index),
+        num_boost_round=ROUNDS,
     )
 
     package_model(preprocessor, out / PREPROCESSOR.model_data)
@@ -74,15 +86,25 @@ def train(out: Path) -> Trained:
         named = postprocessor.transform(session.createDataFrame(pd.DataFrame({"label": index})))
         return [str(name) for name in named.toPandas()[data.CAR_LABEL]]
 
-    quality = {**metrics.classification(held_out[data.CAR_LABEL], classify(held_out)),
-               "model": "xgboost multi:softmax", "classes": labels, "rounds": ROUNDS}
+    quality = {
+        **metrics.classification(held_out[data.CAR_LABEL], classify(held_out)),
+        "model": "xgboost multi:softmax",
+        "classes": labels,
+        "rounds": ROUNDS,
+    }
     outputs.write_metrics(out, quality)
 
     requests = []
     for number, request in enumerate(REQUESTS, start=1):
         row = pd.DataFrame([request.split(",")], columns=list(data.CAR_FEATURES))
-        requests.append(samples.Sample(
-            f"request {number}", request, "text/csv", "text/csv", [classify(row)],
-        ))
+        requests.append(
+            samples.Sample(
+                f"request {number}",
+                request,
+                "text/csv",
+                "text/csv",
+                [classify(row)],
+            )
+        )
     samples.save(requests, out)
     return Trained(NAME, out, quality, requests)

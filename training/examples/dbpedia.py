@@ -32,20 +32,22 @@ CSV_REQUEST = (
     "into rockets and spacecraft."
 )
 JSON_SENTENCE = (
-    "Berwick secondary college is situated in the outer Melbourne metropolitan "
-    "suburb of Berwick ."
+    "Berwick secondary college is situated in the outer Melbourne metropolitan suburb of Berwick ."
 )
 TOKENS = "tokenized_abstract"
 
 TOKENIZER = outputs.Container(
-    "sparkml", outputs.SPARKML_IMAGE,
+    "sparkml",
+    outputs.SPARKML_IMAGE,
     {
         "SAGEMAKER_SPARKML_SCHEMA": json.dumps(featurizers.DBPEDIA_SCHEMA, separators=(",", ":")),
         "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "application/jsonlines;data=text",
     },
 )
 CLASSIFIER = outputs.Container(
-    "blazingtext", outputs.SKLEARN_IMAGE, {"INFERLINE_STAGE": "blazingtext"},
+    "blazingtext",
+    outputs.SKLEARN_IMAGE,
+    {"INFERLINE_STAGE": "blazingtext"},
 )
 
 
@@ -77,21 +79,32 @@ def train(out: Path) -> Trained:
     outputs.write_definitions(out, NAME, [TOKENIZER, CLASSIFIER])
 
     predicted = model.predict(sources(held_out["abstract"].tolist()))
-    quality = {**metrics.classification(held_out["label"], predicted),
-               "model": "tf-idf + SGDClassifier(log_loss)", "classes": len(model.classes_)}
+    quality = {
+        **metrics.classification(held_out["label"], predicted),
+        "model": "tf-idf + SGDClassifier(log_loss)",
+        "classes": len(model.classes_),
+    }
     outputs.write_metrics(out, quality)
 
     def top(sentence: str) -> dict[str, list[object]]:
         probabilities = model.predict_proba(sources([sentence]))[0]
         best = int(np.argmax(probabilities))
-        return {"label": [blazingtext.label_of(model.classes_[best])],
-                "prob": [float(probabilities[best])]}
+        return {
+            "label": [blazingtext.label_of(model.classes_[best])],
+            "prob": [float(probabilities[best])],
+        }
 
     requests = [
-        samples.Sample("CSV sentence", CSV_REQUEST, "text/csv", "application/jsonlines",
-                       [top(CSV_REQUEST)]),
-        samples.Sample("JSON sentence", json.dumps({"data": [JSON_SENTENCE]}), "application/json",
-                       "application/jsonlines", [top(JSON_SENTENCE)]),
+        samples.Sample(
+            "CSV sentence", CSV_REQUEST, "text/csv", "application/jsonlines", [top(CSV_REQUEST)]
+        ),
+        samples.Sample(
+            "JSON sentence",
+            json.dumps({"data": [JSON_SENTENCE]}),
+            "application/json",
+            "application/jsonlines",
+            [top(JSON_SENTENCE)],
+        ),
     ]
     samples.save(requests, out)
     return Trained(NAME, out, quality, requests)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from inferline.containers.errors import ModelLoadError
+from inferline.containers.core.errors import ModelLoadError
 from inferline.stages.sparkml.convert import features, models, text, trees  # noqa: F401 (registers)
 from inferline.stages.sparkml.convert.graph import Columns, Node
 from inferline.stages.sparkml.convert.registry import CONVERTERS
@@ -58,8 +58,11 @@ def to_nodes(spark_model_dir: str | Path, vector_sizes: Mapping[str, int] | None
     return Node(stage.uid, "pipeline", children=nodes)  # a multi-column stage, split
 
 
-def convert(spark_model_dir: str | Path, bundle_dir: str | Path,
-            vector_sizes: Mapping[str, int] | None = None) -> Path:
+def convert(
+    spark_model_dir: str | Path,
+    bundle_dir: str | Path,
+    vector_sizes: Mapping[str, int] | None = None,
+) -> Path:
     """Write the bundle (bundle.json + root/) for a saved Spark model into `bundle_dir`.
 
     `vector_sizes` gives the sizes of vector *input* columns, which a saved model does
@@ -70,8 +73,9 @@ def convert(spark_model_dir: str | Path, bundle_dir: str | Path,
     return bundle_dir
 
 
-def package(spark_model_dir: str | Path, tar_path: str | Path,
-            vector_sizes: Mapping[str, int] | None = None) -> Path:
+def package(
+    spark_model_dir: str | Path, tar_path: str | Path, vector_sizes: Mapping[str, int] | None = None
+) -> Path:
     """Convert a saved Spark model into a SageMaker-ready model.tar.gz."""
     tar_path = Path(tar_path)
     with tempfile.TemporaryDirectory(prefix="inferline-bundle-") as scratch:
@@ -80,8 +84,9 @@ def package(spark_model_dir: str | Path, tar_path: str | Path,
     return tar_path
 
 
-def package_model(model: Any, tar_path: str | Path,
-                  vector_sizes: Mapping[str, int] | None = None) -> Path:
+def package_model(
+    model: Any, tar_path: str | Path, vector_sizes: Mapping[str, int] | None = None
+) -> Path:
     """Convert an in-memory pyspark model (PipelineModel or one fitted stage).
 
     The model is saved to a temporary folder first, which needs a live SparkSession.

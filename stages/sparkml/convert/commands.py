@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from inferline.containers.errors import ConfigurationError
+from inferline.containers.core.errors import ConfigurationError
 
 
 def _package_subparsers(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:  # type: ignore[type-arg]
@@ -13,13 +13,15 @@ def _package_subparsers(subparsers: argparse._SubParsersAction) -> argparse._Sub
     package = subparsers.choices.get("package")
     if package is None:
         package = subparsers.add_parser(
-            "package", help="turn a trained model into a SageMaker model.tar.gz",
+            "package",
+            help="turn a trained model into a SageMaker model.tar.gz",
             description="Turn a trained model into a model.tar.gz that SageMaker (and "
             "`inferline serve`) can load.",
         )
         package.add_subparsers(dest="format", required=True, metavar="FORMAT")
-    return next(action for action in package._actions
-                if isinstance(action, argparse._SubParsersAction))
+    return next(
+        action for action in package._actions if isinstance(action, argparse._SubParsersAction)
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,10 +34,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "serving container expects.",
     )
     sparkml.add_argument("model_dir", type=Path, metavar="SPARK_MODEL_DIR")
-    sparkml.add_argument("-o", "--output", type=Path, default=Path("model.tar.gz"),
-                         help="archive to write (default: model.tar.gz)")
     sparkml.add_argument(
-        "--vector-size", action="append", default=[], metavar="NAME=SIZE",
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("model.tar.gz"),
+        help="archive to write (default: model.tar.gz)",
+    )
+    sparkml.add_argument(
+        "--vector-size",
+        action="append",
+        default=[],
+        metavar="NAME=SIZE",
         help="size of a vector input column (needed only when the model reads raw vectors)",
     )
     sparkml.set_defaults(run=run_sparkml)

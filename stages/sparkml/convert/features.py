@@ -6,7 +6,7 @@ from math import comb
 
 import numpy as np
 
-from inferline.containers.errors import ModelLoadError
+from inferline.containers.core.errors import ModelLoadError
 from inferline.stages.sparkml.convert import values as v
 from inferline.stages.sparkml.convert.graph import SCALAR, Column, Columns, Node, vector
 from inferline.stages.sparkml.convert.registry import (
@@ -25,8 +25,10 @@ def string_indexer(stage: SavedStage, columns: Columns) -> list[Node]:
     # Spark 3+ saves labelsArray (one list per column); Spark 2 saved a single labels.
     labels_array = row.get("labelsArray") or [row["labels"]]
     handle_invalid = stage.param("handleInvalid", "error")
-    attributes = {"labels_length": v.integer(len(labels_array)),
-                  "handle_invalid": v.string(handle_invalid)}
+    attributes = {
+        "labels_length": v.integer(len(labels_array)),
+        "handle_invalid": v.string(handle_invalid),
+    }
     for i, labels in enumerate(labels_array):
         attributes[f"labels_array_{i}"] = v.strings(labels)
     inputs, outputs = multi_ports(stage)
@@ -67,28 +69,38 @@ def one_hot_encoder(stage: SavedStage, columns: Columns) -> list[Node]:
     inputs, outputs = multi_ports(stage)
     for (_, target), size in zip(outputs, sizes, strict=True):
         columns[target] = vector(_one_hot_size(size, drop_last, handle_invalid))
-    attributes = {"category_sizes": v.integers(sizes), "drop_last": v.boolean(drop_last),
-                  "handle_invalid": v.string(handle_invalid)}
+    attributes = {
+        "category_sizes": v.integers(sizes),
+        "drop_last": v.boolean(drop_last),
+        "handle_invalid": v.string(handle_invalid),
+    }
     return [Node(stage.uid, "one_hot_encoder", attributes, inputs, outputs)]
 
 
 @converts("VectorAssembler")
 def vector_assembler(stage: SavedStage, columns: Columns) -> list[Node]:
     sources = list(stage.param("inputCols"))
-    sizes = [None if columns[name].kind == "scalar" else columns.size(name, stage)
-             for name in sources]
+    sizes = [
+        None if columns[name].kind == "scalar" else columns.size(name, stage) for name in sources
+    ]
     categories = sum((columns[name].element_categories() for name in sources), ())
     total = sum(1 if size is None else size for size in sizes)
     columns[stage.param("outputCol")] = vector(total, categories)
     # MLeap drops handleInvalid (it always passes NaN through); we keep it as an extension
     # attribute, which MLeap ignores and our runtime honours, so serving follows Spark.
-    attributes = {"input_shapes": v.data_shapes(sizes),
-                  "handle_invalid": v.string(stage.param("handleInvalid", "error"))}
-    return [Node(
-        stage.uid, "vector_assembler", attributes,
-        inputs=[(f"input{i}", name) for i, name in enumerate(sources)],
-        outputs=[("output", stage.param("outputCol"))],
-    )]
+    attributes = {
+        "input_shapes": v.data_shapes(sizes),
+        "handle_invalid": v.string(stage.param("handleInvalid", "error")),
+    }
+    return [
+        Node(
+            stage.uid,
+            "vector_assembler",
+            attributes,
+            inputs=[(f"input{i}", name) for i, name in enumerate(sources)],
+            outputs=[("output", stage.param("outputCol"))],
+        )
+    ]
 
 
 def _same_size(stage: SavedStage, columns: Columns) -> int:
@@ -116,11 +128,18 @@ def min_max_scaler(stage: SavedStage, columns: Columns) -> list[Node]:
     row = stage.row()
     low, high = read_vector(row["originalMin"]), read_vector(row["originalMax"])
     columns[stage.param("outputCol")] = vector(len(low))
-    return [simple(stage, "min_max_scaler", {
-        "min": v.tensor(low), "max": v.tensor(high),
-        "minValue": v.double(stage.param("min", 0.0)),
-        "maxValue": v.double(stage.param("max", 1.0)),
-    })]
+    return [
+        simple(
+            stage,
+            "min_max_scaler",
+            {
+                "min": v.tensor(low),
+                "max": v.tensor(high),
+                "minValue": v.double(stage.param("min", 0.0)),
+                "maxValue": v.double(stage.param("max", 1.0)),
+            },
+        )
+    ]
 
 
 @converts("MaxAbsScalerModel")
@@ -138,10 +157,18 @@ def imputer(stage: SavedStage, columns: Columns) -> list[Node]:
 
     def build(_: int, source: str, target: str) -> Node:
         columns[target] = SCALAR
-        return Node(stage.uid, "imputer", {
-            "surrogate_value": v.double(surrogates[source]), "missing_value": v.double(missing),
-            "strategy": v.string(strategy), "nullable_input": v.boolean(True),
-        }, inputs=[("input", source)], outputs=[("output", target)])
+        return Node(
+            stage.uid,
+            "imputer",
+            {
+                "surrogate_value": v.double(surrogates[source]),
+                "missing_value": v.double(missing),
+                "strategy": v.string(strategy),
+                "nullable_input": v.boolean(True),
+            },
+            inputs=[("input", source)],
+            outputs=[("output", target)],
+        )
 
     return per_column(stage, build)
 
@@ -154,9 +181,13 @@ def bucketizer(stage: SavedStage, columns: Columns) -> list[Node]:
     def build(i: int, source: str, target: str) -> Node:
         columns[target] = SCALAR
         splits = [spark_double(split) for split in splits_array[i]]
-        return Node(stage.uid, "bucketizer",
-                    {"splits": v.doubles(splits), "handle_invalid": v.string(handle_invalid)},
-                    inputs=[("input", source)], outputs=[("output", target)])
+        return Node(
+            stage.uid,
+            "bucketizer",
+            {"splits": v.doubles(splits), "handle_invalid": v.string(handle_invalid)},
+            inputs=[("input", source)],
+            outputs=[("output", target)],
+        )
 
     return per_column(stage, build)
 
@@ -169,10 +200,16 @@ def binarizer(stage: SavedStage, columns: Columns) -> list[Node]:
         column = columns[source]
         size = columns.size(source, stage) if column.kind == "vector" else None
         columns[target] = SCALAR if size is None else vector(size)
-        return Node(stage.uid, "binarizer",
-                    {"threshold": v.double(spark_double(thresholds[i])),
-                     "input_shapes": {"data_shape": v.data_shape(size)}},
-                    inputs=[("input", source)], outputs=[("output", target)])
+        return Node(
+            stage.uid,
+            "binarizer",
+            {
+                "threshold": v.double(spark_double(thresholds[i])),
+                "input_shapes": {"data_shape": v.data_shape(size)},
+            },
+            inputs=[("input", source)],
+            outputs=[("output", target)],
+        )
 
     return per_column(stage, build)
 
@@ -180,8 +217,16 @@ def binarizer(stage: SavedStage, columns: Columns) -> list[Node]:
 @converts("Normalizer")
 def normalizer(stage: SavedStage, columns: Columns) -> list[Node]:
     size = _same_size(stage, columns)
-    return [simple(stage, "normalizer", {"p_norm": v.double(spark_double(stage.param("p", 2.0))),
-                                         "input_size": v.integer(size)})]
+    return [
+        simple(
+            stage,
+            "normalizer",
+            {
+                "p_norm": v.double(spark_double(stage.param("p", 2.0))),
+                "input_size": v.integer(size),
+            },
+        )
+    ]
 
 
 @converts("PCAModel")
@@ -210,16 +255,23 @@ def elementwise_product(stage: SavedStage, columns: Columns) -> list[Node]:
 @converts("Interaction")
 def interaction(stage: SavedStage, columns: Columns) -> list[Node]:
     sources = list(stage.param("inputCols"))
-    sizes = [None if columns[name].kind == "scalar" else columns.size(name, stage)
-             for name in sources]
+    sizes = [
+        None if columns[name].kind == "scalar" else columns.size(name, stage) for name in sources
+    ]
     specs = [columns[name].element_categories() for name in sources]
     attributes = {"num_inputs": v.integer(len(sources)), "input_shapes": v.data_shapes(sizes)}
     for i, spec in enumerate(specs):
         attributes[f"num_features{i}"] = v.integers(spec)
     columns[stage.param("outputCol")] = vector(int(np.prod([sum(spec) for spec in specs])))
-    return [Node(stage.uid, "interaction", attributes,
-                 inputs=[(f"input{i}", name) for i, name in enumerate(sources)],
-                 outputs=[("output", stage.param("outputCol"))])]
+    return [
+        Node(
+            stage.uid,
+            "interaction",
+            attributes,
+            inputs=[(f"input{i}", name) for i, name in enumerate(sources)],
+            outputs=[("output", stage.param("outputCol"))],
+        )
+    ]
 
 
 @converts("VectorSlicer")
@@ -232,10 +284,18 @@ def vector_slicer(stage: SavedStage, columns: Columns) -> list[Node]:
     indices = [int(i) for i in stage.param("indices", [])]
     size = columns[stage.param("inputCol")].size
     columns[stage.param("outputCol")] = vector(len(indices))
-    return [simple(stage, "vector_slicer", {
-        "indices": v.longs(indices), "names": v.strings([]), "named_indices": v.integers([]),
-        "input_size": v.integer(size or 0),
-    })]
+    return [
+        simple(
+            stage,
+            "vector_slicer",
+            {
+                "indices": v.longs(indices),
+                "names": v.strings([]),
+                "named_indices": v.integers([]),
+                "input_size": v.integer(size or 0),
+            },
+        )
+    ]
 
 
 @converts("VectorIndexerModel")
@@ -244,8 +304,11 @@ def vector_indexer(stage: SavedStage, columns: Columns) -> list[Node]:
     num_features = int(row["numFeatures"])
     handle_invalid = stage.param("handleInvalid", "error")
     maps = sorted((int(feature), sorted(pairs)) for feature, pairs in row["categoryMaps"])
-    attributes = {"keys": v.longs([feature for feature, _ in maps]),
-                  "num_features": v.long(num_features), "handle_invalid": v.string(handle_invalid)}
+    attributes = {
+        "keys": v.longs([feature for feature, _ in maps]),
+        "num_features": v.long(num_features),
+        "handle_invalid": v.string(handle_invalid),
+    }
     categories = [1] * num_features
     for feature, pairs in maps:
         attributes[f"key_{feature}_keys"] = v.doubles([value for value, _ in pairs])
@@ -253,4 +316,3 @@ def vector_indexer(stage: SavedStage, columns: Columns) -> list[Node]:
         categories[feature] = len(pairs)
     columns[stage.param("outputCol")] = vector(num_features, tuple(categories))
     return [simple(stage, "vector_indexer", attributes)]
-

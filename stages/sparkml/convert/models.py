@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inferline.containers.errors import ModelLoadError
+from inferline.containers.core.errors import ModelLoadError
 from inferline.stages.sparkml.convert import values as v
 from inferline.stages.sparkml.convert.graph import Columns, Node
 from inferline.stages.sparkml.convert.registry import converts, predictor
@@ -19,10 +19,17 @@ def _thresholds(stage: SavedStage, attributes: dict) -> dict:  # type: ignore[ty
 @converts("LinearRegressionModel")
 def linear_regression(stage: SavedStage, columns: Columns) -> list[Node]:
     row = stage.row()
-    return [predictor(stage, "linear_regression", {
-        "coefficients": v.tensor(read_vector(row["coefficients"])),
-        "intercept": v.double(row["intercept"]),
-    }, columns)]
+    return [
+        predictor(
+            stage,
+            "linear_regression",
+            {
+                "coefficients": v.tensor(read_vector(row["coefficients"])),
+                "intercept": v.double(row["intercept"]),
+            },
+            columns,
+        )
+    ]
 
 
 @converts("LogisticRegressionModel")
@@ -30,20 +37,28 @@ def logistic_regression(stage: SavedStage, columns: Columns) -> list[Node]:
     row = stage.row()
     if "coefficientMatrix" not in row:  # Spark 2.0 layout: binary only
         coefficients, intercepts, classes, multinomial = (
-            read_vector(row["coefficients"])[None, :], [row["intercept"]], 2, False)
+            read_vector(row["coefficients"])[None, :],
+            [row["intercept"]],
+            2,
+            False,
+        )
     else:
         coefficients = matrix(row["coefficientMatrix"])
         intercepts = list(read_vector(row["interceptVector"]))
         classes, multinomial = int(row["numClasses"]), bool(row["isMultinomial"])
     attributes: dict = {"num_classes": v.long(classes)}  # type: ignore[type-arg]
     if not multinomial:
-        attributes |= {"coefficients": v.tensor(coefficients[0]),
-                       "intercept": v.double(intercepts[0]),
-                       "threshold": v.double(stage.param("threshold", 0.5))}
+        attributes |= {
+            "coefficients": v.tensor(coefficients[0]),
+            "intercept": v.double(intercepts[0]),
+            "threshold": v.double(stage.param("threshold", 0.5)),
+        }
     else:
         # [classes, features], column-major like Spark's Matrix.toArray.
-        attributes |= {"coefficient_matrix": v.tensor(coefficients),
-                       "intercept_vector": v.tensor(intercepts)}
+        attributes |= {
+            "coefficient_matrix": v.tensor(coefficients),
+            "intercept_vector": v.tensor(intercepts),
+        }
         _thresholds(stage, attributes)
     return [predictor(stage, "logistic_regression", attributes, columns, num_classes=classes)]
 
@@ -51,12 +66,18 @@ def logistic_regression(stage: SavedStage, columns: Columns) -> list[Node]:
 @converts("LinearSVCModel")
 def linear_svc(stage: SavedStage, columns: Columns) -> list[Node]:
     row = stage.row()
-    node = predictor(stage, "linear_svc", {
-        "num_classes": v.long(2),
-        "coefficients": v.tensor(read_vector(row["coefficients"])),
-        "intercept": v.double(row["intercept"]),
-        "threshold": v.double(stage.param("threshold", 0.0)),
-    }, columns, num_classes=2)
+    node = predictor(
+        stage,
+        "linear_svc",
+        {
+            "num_classes": v.long(2),
+            "coefficients": v.tensor(read_vector(row["coefficients"])),
+            "intercept": v.double(row["intercept"]),
+            "threshold": v.double(stage.param("threshold", 0.0)),
+        },
+        columns,
+        num_classes=2,
+    )
     # Spark's LinearSVCModel has no probability column.
     node.outputs = [socket for socket in node.outputs if socket[0] != "probability"]
     return [node]
@@ -67,8 +88,10 @@ def naive_bayes(stage: SavedStage, columns: Columns) -> list[Node]:
     row = stage.row()
     theta = matrix(row["theta"])
     attributes = {
-        "num_features": v.long(theta.shape[1]), "num_classes": v.long(theta.shape[0]),
-        "pi": v.tensor(read_vector(row["pi"])), "theta": v.tensor(theta),
+        "num_features": v.long(theta.shape[1]),
+        "num_classes": v.long(theta.shape[0]),
+        "pi": v.tensor(read_vector(row["pi"])),
+        "theta": v.tensor(theta),
         "model_type": v.string(stage.param("modelType", "multinomial")),
     }
     if row.get("sigma") is not None:

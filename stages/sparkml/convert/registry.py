@@ -48,7 +48,9 @@ def multi_ports(stage: SavedStage) -> tuple[list[tuple[str, str]], list[tuple[st
 def simple(stage: SavedStage, op: str, attributes: dict) -> Node:  # type: ignore[type-arg]
     """A one-in one-out node on ``input``/``output``."""
     return Node(
-        stage.uid, op, attributes,
+        stage.uid,
+        op,
+        attributes,
         inputs=[("input", stage.param("inputCol"))],
         outputs=[("output", stage.param("outputCol"))],
     )
@@ -64,8 +66,13 @@ def per_column(stage: SavedStage, build: Callable[[int, str, str], Node]) -> lis
     return nodes
 
 
-def predictor(stage: SavedStage, op: str, attributes: dict, columns: Columns,  # type: ignore[type-arg]
-              num_classes: int | None = None) -> Node:
+def predictor(
+    stage: SavedStage,
+    op: str,
+    attributes: dict,
+    columns: Columns,  # type: ignore[type-arg]
+    num_classes: int | None = None,
+) -> Node:
     """A predictor node: ``features`` in; prediction, and for classifiers the raw
     prediction and probability columns that are set (Spark skips empty names)."""
     from inferline.stages.sparkml.convert.graph import SCALAR, vector
@@ -81,8 +88,13 @@ def predictor(stage: SavedStage, op: str, attributes: dict, columns: Columns,  #
     outputs.append(("prediction", stage.param("predictionCol")))
     columns[stage.param("predictionCol")] = SCALAR
     if stage.params.get("leafCol"):
-        from inferline.containers.errors import ModelLoadError
+        from inferline.containers.core.errors import ModelLoadError
 
         raise ModelLoadError(f"{stage}: leafCol is not supported by the bundle format; unset it")
-    return Node(stage.uid, op, attributes, inputs=[("features", stage.param("featuresCol"))],
-                outputs=outputs)
+    return Node(
+        stage.uid,
+        op,
+        attributes,
+        inputs=[("features", stage.param("featuresCol"))],
+        outputs=outputs,
+    )

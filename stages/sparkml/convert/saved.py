@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from inferline.containers.errors import ModelLoadError
+from inferline.containers.core.errors import ModelLoadError
 
 _UNSET = object()
 

@@ -18,12 +18,18 @@ def tokenizer(stage: SavedStage, columns: Columns) -> list[Node]:
 @converts("RegexTokenizer")
 def regex_tokenizer(stage: SavedStage, columns: Columns) -> list[Node]:
     columns[stage.param("outputCol")] = STRINGS
-    return [simple(stage, "regex_tokenizer", {
-        "regex": v.string(stage.param("pattern", "\\s+")),
-        "match_gaps": v.boolean(stage.param("gaps", True)),
-        "token_min_length": v.integer(stage.param("minTokenLength", 1)),
-        "lowercase_text": v.boolean(stage.param("toLowercase", True)),
-    })]
+    return [
+        simple(
+            stage,
+            "regex_tokenizer",
+            {
+                "regex": v.string(stage.param("pattern", "\\s+")),
+                "match_gaps": v.boolean(stage.param("gaps", True)),
+                "token_min_length": v.integer(stage.param("minTokenLength", 1)),
+                "lowercase_text": v.boolean(stage.param("toLowercase", True)),
+            },
+        )
+    ]
 
 
 @converts("StopWordsRemover")
@@ -31,10 +37,18 @@ def stopwords_remover(stage: SavedStage, columns: Columns) -> list[Node]:
     inputs, outputs = multi_ports(stage)
     for _, target in outputs:
         columns[target] = STRINGS
-    return [Node(stage.uid, "stopwords_remover", {
-        "stop_words": v.strings(stage.param("stopWords")),
-        "case_sensitive": v.boolean(stage.param("caseSensitive", False)),
-    }, inputs, outputs)]
+    return [
+        Node(
+            stage.uid,
+            "stopwords_remover",
+            {
+                "stop_words": v.strings(stage.param("stopWords")),
+                "case_sensitive": v.boolean(stage.param("caseSensitive", False)),
+            },
+            inputs,
+            outputs,
+        )
+    ]
 
 
 @converts("NGram")
@@ -49,20 +63,34 @@ def hashing_term_frequency(stage: SavedStage, columns: Columns) -> list[Node]:
     columns[stage.param("outputCol")] = vector(num_features)
     # Spark 3 switched HashingTF to standard murmur3 (version 2); Spark 2 models hash with v1.
     version = 2 if stage.spark_version >= (3, 0) else 1
-    return [simple(stage, "hashing_term_frequency", {
-        "num_features": v.long(num_features), "binary": v.boolean(stage.param("binary", False)),
-        "hashUnsafeBytesVersion": v.integer(version),
-    })]
+    return [
+        simple(
+            stage,
+            "hashing_term_frequency",
+            {
+                "num_features": v.long(num_features),
+                "binary": v.boolean(stage.param("binary", False)),
+                "hashUnsafeBytesVersion": v.integer(version),
+            },
+        )
+    ]
 
 
 @converts("CountVectorizerModel")
 def count_vectorizer(stage: SavedStage, columns: Columns) -> list[Node]:
     vocabulary = list(stage.row()["vocabulary"])
     columns[stage.param("outputCol")] = vector(len(vocabulary))
-    return [simple(stage, "count_vectorizer", {
-        "vocabulary": v.strings(vocabulary), "binary": v.boolean(stage.param("binary", False)),
-        "min_tf": v.double(stage.param("minTF", 1.0)),
-    })]
+    return [
+        simple(
+            stage,
+            "count_vectorizer",
+            {
+                "vocabulary": v.strings(vocabulary),
+                "binary": v.boolean(stage.param("binary", False)),
+                "min_tf": v.double(stage.param("minTF", 1.0)),
+            },
+        )
+    ]
 
 
 @converts("IDFModel")

@@ -28,8 +28,13 @@ def _split(split: Mapping[str, Any]) -> dict[str, Any]:
     # else its complement (so unseen values go right either way); store the same side.
     is_left = len(numbers) <= categories // 2
     stored = numbers if is_left else sorted(set(map(float, range(categories))) - set(numbers))
-    return {"type": "categorical", "featureIndex": feature, "isLeft": is_left,
-            "numCategories": categories, "categories": [float(c) for c in stored]}
+    return {
+        "type": "categorical",
+        "featureIndex": feature,
+        "isLeft": is_left,
+        "numCategories": categories,
+        "categories": [float(c) for c in stored],
+    }
 
 
 def tree_json(nodes: list[Mapping[str, Any]], classifier: bool) -> str:
@@ -69,8 +74,13 @@ def _thresholds(stage: SavedStage, attributes: dict[str, Any]) -> dict[str, Any]
 def decision_tree(stage: SavedStage, columns: Columns) -> list[Node]:
     classifier = stage.class_name == "DecisionTreeClassificationModel"
     attributes = _thresholds(stage, _sizes(stage, classifier))
-    node = predictor(stage, _tree_op(classifier), attributes, columns,
-                     num_classes=int(stage.metadata["numClasses"]) if classifier else None)
+    node = predictor(
+        stage,
+        _tree_op(classifier),
+        attributes,
+        columns,
+        num_classes=int(stage.metadata["numClasses"]) if classifier else None,
+    )
     node.files["tree.json"] = tree_json(stage.rows(), classifier)
     return [node]
 
@@ -94,15 +104,23 @@ def ensemble(stage: SavedStage, columns: Columns) -> list[Node]:
     attributes = _sizes(stage, classifier)
     if op == "gbt_classifier":
         attributes["num_classes"] = v.long(2)
-    attributes |= {"tree_weights": v.doubles([weights[i] for i in order]),
-                   "trees": v.strings([f"tree{i}" for i in range(len(order))])}
-    node = predictor(stage, op, _thresholds(stage, attributes), columns,
-                     num_classes=int(stage.metadata.get("numClasses", 2)) if classifier else None)
+    attributes |= {
+        "tree_weights": v.doubles([weights[i] for i in order]),
+        "trees": v.strings([f"tree{i}" for i in range(len(order))]),
+    }
+    node = predictor(
+        stage,
+        op,
+        _thresholds(stage, attributes),
+        columns,
+        num_classes=int(stage.metadata.get("numClasses", 2)) if classifier else None,
+    )
     tree_attributes = {"num_features": attributes["num_features"]}
     if class_counts:
         tree_attributes["num_classes"] = attributes["num_classes"]
     for position, tree_id in enumerate(order):
         node.files[f"tree{position}/model.json"] = json.dumps(
-            {"op": _tree_op(class_counts), "attributes": tree_attributes})
+            {"op": _tree_op(class_counts), "attributes": tree_attributes}
+        )
         node.files[f"tree{position}/tree.json"] = tree_json(nodes[tree_id], class_counts)
     return [node]

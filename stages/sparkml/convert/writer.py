@@ -34,8 +34,13 @@ def write_node(node: Node, folder: Path) -> None:
     if node.op == "pipeline":
         attributes["nodes"] = v.strings([child.name for child in node.children])
     _dump(folder / "model.json", {"op": node.op, "attributes": attributes})
-    _dump(folder / "node.json", {"name": node.name, "shape": {
-        "inputs": _sockets(node.inputs), "outputs": _sockets(node.outputs)}})
+    _dump(
+        folder / "node.json",
+        {
+            "name": node.name,
+            "shape": {"inputs": _sockets(node.inputs), "outputs": _sockets(node.outputs)},
+        },
+    )
     for relative, text in node.files.items():
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -47,12 +52,17 @@ def write_node(node: Node, folder: Path) -> None:
 def write_bundle(root: Node, bundle_dir: Path) -> None:
     """Write `root` as ``bundle_dir/bundle.json`` + ``bundle_dir/root/``."""
     bundle_dir.mkdir(parents=True, exist_ok=True)
-    _dump(bundle_dir / "bundle.json", {
-        "uid": str(uuid.uuid4()), "name": root.name, "format": "json",
-        "version": MLEAP_FORMAT_VERSION,
-        "timestamp": datetime.now().isoformat(timespec="milliseconds"),
-        "meta": {"writer": v.string("inferline")},
-    })
+    _dump(
+        bundle_dir / "bundle.json",
+        {
+            "uid": str(uuid.uuid4()),
+            "name": root.name,
+            "format": "json",
+            "version": MLEAP_FORMAT_VERSION,
+            "timestamp": datetime.now().isoformat(timespec="milliseconds"),
+            "meta": {"writer": v.string("inferline")},
+        },
+    )
     write_node(root, bundle_dir / "root")
 
 

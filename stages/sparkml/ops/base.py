@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from inferline.containers.errors import ModelLoadError
+from inferline.containers.core.errors import ModelLoadError
 from inferline.stages.sparkml.attributes import Attributes
 from inferline.stages.sparkml.columns import Column, Frame
 

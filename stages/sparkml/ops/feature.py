@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import scipy.fft
 
-from inferline.containers.errors import UnprocessableEntity
+from inferline.containers.core.errors import UnprocessableEntity
 from inferline.stages.sparkml.columns import (
     Column,
     Frame,

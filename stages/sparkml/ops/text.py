@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from inferline.containers.errors import UnprocessableEntity
+from inferline.containers.core.errors import UnprocessableEntity
 from inferline.stages.sparkml.columns import Column, Sparse, objects, rows_of
 from inferline.stages.sparkml.ops.base import ColumnOp, NodeSpec, register
 

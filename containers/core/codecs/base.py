@@ -7,7 +7,7 @@ from typing import Protocol
 
 import pandas as pd
 
-from inferline.containers.media import MediaType
+from inferline.containers.core.media import MediaType
 
 
 class Codec(Protocol):

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from inferline.containers.errors import ConfigurationError
+from inferline.containers.core.errors import DefinitionError
 
 MAX_CONTAINERS = 15
 MAX_ENV_ENTRY_BYTES = 1024
@@ -31,10 +31,6 @@ MODES = ("Serial", "Direct")
 # ContainerHostname and EndpointName/VariantName/ModelName patterns from the API reference.
 HOSTNAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
-
-
-class DefinitionError(ConfigurationError):
-    """A pipeline or endpoint file breaks one of SageMaker's rules; the key is named."""
 
 
 @dataclass(frozen=True)

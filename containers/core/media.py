@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header, parse_options_header
 
-from inferline.containers.errors import NotAcceptable
+from inferline.containers.core.errors import NotAcceptable
 
 ANY = "*/*"
 

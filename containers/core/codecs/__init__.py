@@ -14,14 +14,14 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from inferline.containers.codecs.base import Codec
-from inferline.containers.codecs.csv import CsvCodec
-from inferline.containers.codecs.json import JsonCodec
-from inferline.containers.codecs.jsonlines import JsonLinesCodec
-from inferline.containers.codecs.npy import NpyCodec
-from inferline.containers.errors import UnsupportedMediaType
-from inferline.containers.invocation import Answer, Invocation
-from inferline.containers.media import MediaType, negotiate
+from inferline.containers.core.codecs.base import Codec
+from inferline.containers.core.codecs.csv import CsvCodec
+from inferline.containers.core.codecs.json import JsonCodec
+from inferline.containers.core.codecs.jsonlines import JsonLinesCodec
+from inferline.containers.core.codecs.npy import NpyCodec
+from inferline.containers.core.errors import UnsupportedMediaType
+from inferline.containers.core.invocation import Answer, Invocation
+from inferline.containers.core.media import MediaType, negotiate
 
 CSV = "text/csv"
 JSON = "application/json"

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from inferline.containers.codecs.table import column_names, rows_of
-from inferline.containers.errors import BadRequest
+from inferline.containers.core.codecs.table import column_names, rows_of
+from inferline.containers.core.errors import BadRequest
 
 
 class NpyCodec:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from inferline.containers.errors import BadRequest, UnprocessableEntity
+from inferline.containers.core.errors import BadRequest, UnprocessableEntity
 
 
 def column_names(width: int, columns: Sequence[str] | None) -> list[str]:

@@ -22,9 +22,9 @@ from typing import Any
 
 import pandas as pd
 
-from inferline.containers.codecs.table import column_names, frame_from_rows, records_of
-from inferline.containers.errors import BadRequest, UnprocessableEntity
-from inferline.containers.media import MediaType
+from inferline.containers.core.codecs.table import column_names, frame_from_rows, records_of
+from inferline.containers.core.errors import BadRequest, UnprocessableEntity
+from inferline.containers.core.media import MediaType
 
 ROW_KEYS = ("instances", "inputs", "data", "predictions")
 

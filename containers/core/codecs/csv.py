@@ -9,9 +9,9 @@ from typing import Any
 
 import pandas as pd
 
-from inferline.containers.codecs.table import frame_from_text_rows, rows_of
-from inferline.containers.errors import BadRequest
-from inferline.containers.media import MediaType
+from inferline.containers.core.codecs.table import frame_from_text_rows, rows_of
+from inferline.containers.core.errors import BadRequest
+from inferline.containers.core.media import MediaType
 
 
 def read_rows(body: bytes) -> list[list[str]]:

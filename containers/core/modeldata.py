@@ -10,11 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from inferline.containers.errors import InferlineError
-
-
-class ModelDataError(InferlineError):
-    """A ModelDataUrl cannot be found or fetched; the message names it."""
+from inferline.containers.core.errors import ModelDataError
 
 
 def fetch(url: str, workdir: Path, hostname: str) -> Path:

@@ -11,7 +11,7 @@ import tarfile
 import tempfile
 from pathlib import Path, PurePosixPath
 
-from inferline.containers.errors import ModelLoadError
+from inferline.containers.core.errors import ModelLoadError
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 

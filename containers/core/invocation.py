@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, TypedDict
 
-from inferline.containers.media import MediaType
+from inferline.containers.core.media import MediaType
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,14 @@ from typing import Any
 
 import pandas as pd
 
-from inferline.containers.codecs.json import (
+from inferline.containers.core.codecs.json import (
     dumps,
     frame_from_document_rows,
     load,
     rows_from_document,
 )
-from inferline.containers.codecs.table import records_of
-from inferline.containers.media import MediaType
+from inferline.containers.core.codecs.table import records_of
+from inferline.containers.core.media import MediaType
 
 
 def documents(body: bytes) -> list[Any]:
