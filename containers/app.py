@@ -22,12 +22,10 @@ from inferline.containers.core.errors import (
 )
 from inferline.containers.core.invocation import Answer, ExecutionParameters, Invocation, Stage
 from inferline.containers.core.media import MediaType, is_unspecified, parse_accept
+from inferline.containers.core.protocol import CUSTOM_ATTRIBUTES, MAX_PAYLOAD_MB
 from inferline.containers.core.settings import Settings
 
 log = logging.getLogger("inferline.server")
-
-CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
-DEFAULT_MAX_PAYLOAD_MB = 6
 
 
 def create_app(stage: Stage, settings: Settings) -> Flask:
@@ -52,7 +50,7 @@ def create_app(stage: Stage, settings: Settings) -> Flask:
         defaults: ExecutionParameters = {
             "MaxConcurrentTransforms": settings.workers,
             "BatchStrategy": "MULTI_RECORD",
-            "MaxPayloadInMB": settings.max_payload_in_mb or DEFAULT_MAX_PAYLOAD_MB,
+            "MaxPayloadInMB": settings.max_payload_in_mb or MAX_PAYLOAD_MB,
         }
         return app.json.response(stage.execution_parameters(defaults))
 

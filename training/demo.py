@@ -27,7 +27,7 @@ from typing import Any
 
 import inferline.stages.sparkml.convert
 import inferline.training
-from inferline.containers.harness.endpoint import LATENCIES_HEADER
+from inferline.containers.core.protocol import CONTAINER_LATENCIES
 from inferline.containers.harness.local import LocalEndpoint
 from inferline.training import data, examples, outputs, samples
 from inferline.training.examples import EXAMPLES, Trained
@@ -105,7 +105,9 @@ def invoke(endpoint: LocalEndpoint, trained: Trained) -> list[Call]:
                 Accept=sample.accept,
             )
             body = response["Body"].read()
-            header = response["ResponseMetadata"]["HTTPHeaders"].get(LATENCIES_HEADER.lower(), "")
+            header = response["ResponseMetadata"]["HTTPHeaders"].get(
+                CONTAINER_LATENCIES.lower(), ""
+            )
             for host, _, micros in (item.partition("=") for item in header.split(",") if item):
                 timings.setdefault(host, []).append(int(micros) / 1000)
         answer = samples.parse(body, response["ContentType"])

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from inferline.containers.core.errors import ConfigurationError
+from inferline.containers.core.protocol import MAX_PAYLOAD_BYTES
 
 DEFAULT_MODEL_DIR = Path("/opt/ml/model")
 DEFAULT_PORT = 8080
-DEFAULT_MAX_REQUEST_BYTES = 6 * 1024 * 1024
+DEFAULT_MAX_REQUEST_BYTES = MAX_PAYLOAD_BYTES
 BATCH_STRATEGIES = ("MULTI_RECORD", "SINGLE_RECORD")
 
 

@@ -27,12 +27,15 @@ from urllib3.exceptions import TimeoutError as TimeoutError_
 
 from inferline.containers.core.definition import ModelSpec
 from inferline.containers.core.errors import InvocationTooLarge, ModelError, ValidationError
+from inferline.containers.core.protocol import (
+    CUSTOM_ATTRIBUTES,
+    INFERENCE_ID,
+    MAX_PAYLOAD_BYTES,
+)
 from inferline.containers.harness.runtime import Container
 
-MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's BodyBlob limit (botocore service model)
 DEFAULT_TIMEOUT_SECONDS = 60.0
 POOL_SIZE = 32
-CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
 MESSAGE_PREVIEW = 1024
 
 
@@ -191,7 +194,7 @@ class Chain:
         if request.custom_attributes is not None:
             headers[CUSTOM_ATTRIBUTES] = request.custom_attributes
         if request.inference_id is not None:
-            headers["X-Amzn-SageMaker-Inference-Id"] = request.inference_id
+            headers[INFERENCE_ID] = request.inference_id
         return headers
 
     def _call(

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inferline.containers.core import protocol
 from inferline.containers.harness import state as states
 
 if TYPE_CHECKING:
@@ -236,8 +237,8 @@ def run_invoke(args: argparse.Namespace) -> int:
         for name, value in (
             ("Content-Type", args.content_type),
             ("Accept", args.accept),
-            ("X-Amzn-SageMaker-Target-Variant", args.target_variant),
-            ("X-Amzn-SageMaker-Target-Container-Hostname", args.target_container),
+            (protocol.TARGET_VARIANT, args.target_variant),
+            (protocol.TARGET_CONTAINER, args.target_container),
         )
         if value
     }
@@ -256,8 +257,8 @@ def run_invoke(args: argparse.Namespace) -> int:
     if not response.data.endswith(b"\n"):
         sys.stdout.buffer.write(b"\n")
     sys.stdout.flush()
-    variant = response.headers.get("X-Amzn-Invoked-Production-Variant")
-    latencies = response.headers.get("X-Inferline-Container-Latencies", "")
+    variant = response.headers.get(protocol.INVOKED_VARIANT)
+    latencies = response.headers.get(protocol.CONTAINER_LATENCIES, "")
     timing = ", ".join(
         f"{host} {int(us) / 1000:.1f} ms"
         for host, _, us in (item.partition("=") for item in latencies.split(",") if item)

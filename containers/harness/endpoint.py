@@ -20,6 +20,7 @@ import time
 
 from flask import Flask, Response, request
 
+from inferline.containers.core import protocol
 from inferline.containers.core.definition import EndpointSpec
 from inferline.containers.core.errors import InvocationError, ModelError, ValidationError
 from inferline.containers.harness.chain import Chain, Request, Result
@@ -29,14 +30,13 @@ from inferline.containers.harness.metrics import Metrics
 from inferline.containers.harness.runtime import Runtime
 
 DRAIN_SECONDS = 60.0
-# InvokeEndpoint's request headers -> (Request field, max length); botocore's service model.
+# InvokeEndpoint's request headers -> the Request field each fills.
 HEADERS = {
-    "X-Amzn-SageMaker-Custom-Attributes": ("custom_attributes", 1024),
-    "X-Amzn-SageMaker-Target-Variant": ("target_variant", 63),
-    "X-Amzn-SageMaker-Target-Container-Hostname": ("target_container", 63),
-    "X-Amzn-SageMaker-Inference-Id": ("inference_id", 64),
+    protocol.CUSTOM_ATTRIBUTES: "custom_attributes",
+    protocol.TARGET_VARIANT: "target_variant",
+    protocol.TARGET_CONTAINER: "target_container",
+    protocol.INFERENCE_ID: "inference_id",
 }
-LATENCIES_HEADER = "X-Inferline-Container-Latencies"
 
 
 class Endpoint:
@@ -191,10 +191,10 @@ def _invoke(endpoint: Endpoint) -> Response:
     variant, result = endpoint.invoke(call, headers.get("target_variant"))
     response = Response(result.body, status=200)
     response.headers["Content-Type"] = result.content_type or "application/octet-stream"
-    response.headers["X-Amzn-Invoked-Production-Variant"] = variant
+    response.headers[protocol.INVOKED_VARIANT] = variant
     if result.custom_attributes is not None:
-        response.headers["X-Amzn-SageMaker-Custom-Attributes"] = result.custom_attributes
-    response.headers[LATENCIES_HEADER] = ",".join(
+        response.headers[protocol.CUSTOM_ATTRIBUTES] = result.custom_attributes
+    response.headers[protocol.CONTAINER_LATENCIES] = ",".join(
         f"{host}={us}" for host, us in result.latencies.items()
     )
     return response
@@ -203,7 +203,8 @@ def _invoke(endpoint: Endpoint) -> Response:
 def _sagemaker_headers() -> dict[str, str]:
     """The InvokeEndpoint headers, checked against the service model's limits."""
     values = {}
-    for header, (name, limit) in HEADERS.items():
+    for header, name in HEADERS.items():
+        limit = protocol.REQUEST_HEADER_LIMITS[header]
         value = request.headers.get(header)
         if value is None:
             continue
@@ -218,6 +219,5 @@ def _sagemaker_headers() -> dict[str, str]:
 def _error(status: int, error_type: str, payload: dict[str, object]) -> Response:
     response = Response(json.dumps(payload), status=status)
     response.headers["Content-Type"] = "application/json"
-    # botocore takes the error code from this header (RestJSONParser._inject_error_code).
-    response.headers["x-amzn-ErrorType"] = error_type
+    response.headers[protocol.ERROR_TYPE] = error_type
     return response
