@@ -16,7 +16,7 @@ import pytest
 
 from inferline.containers.core.errors import ModelLoadError, ServingError
 from inferline.stages.sparkml.bundle import Bundle, load_bundle
-from inferline.stages.sparkml.ops import feature, linear, text, tree
+from inferline.stages.sparkml.ops import bucketing, encoding, imputation, linear, text, tree
 from inferline.stages.sparkml.ops.pipeline import Pipeline
 from inferline.stages.sparkml.ops.predictor import Predictor
 
@@ -82,7 +82,7 @@ def sample_frame(bundle: Bundle) -> dict[str, np.ndarray]:
 
 
 def sample(op, port: str) -> np.ndarray:
-    if isinstance(op, feature.StringIndexer):
+    if isinstance(op, encoding.StringIndexer):
         labels = op.labels[int(port[5:] or 0)]
         return np.array([labels[i % len(labels)] for i in range(ROWS)], dtype=object)
     if isinstance(op, (text.Tokenizer, text.RegexTokenizer)):
@@ -90,12 +90,12 @@ def sample(op, port: str) -> np.ndarray:
             ["Debt consolidation loan", "Home  improvement", "car", "Other"] * (ROWS // 4),
             dtype=object,
         )
-    if isinstance(op, feature.Bucketizer):
+    if isinstance(op, bucketing.Bucketizer):
         finite = op.splits[np.isfinite(op.splits)]
         return np.linspace(finite.min(), finite.max(), ROWS)
-    if isinstance(op, (feature.OneHotEncoder, feature.ReverseStringIndexer)):
+    if isinstance(op, (encoding.OneHotEncoder, encoding.ReverseStringIndexer)):
         return np.arange(ROWS, dtype=np.float64) % 2
-    if isinstance(op, feature.Imputer):
+    if isinstance(op, imputation.Imputer):
         return np.array([1.0, np.nan, op.missing, 4.0])
     if isinstance(op, Predictor) and isinstance(op, tree.DecisionTreeRegression):
         return np.ones((ROWS, 2))
@@ -110,14 +110,14 @@ def check(bundle: Bundle) -> None:
     for name, column in out.items():
         assert column.shape[0] == ROWS, name
     for op in steps(bundle.root):
-        if isinstance(op, feature.StringIndexer):
+        if isinstance(op, encoding.StringIndexer):
             for k, _, target in op.pairs:
                 assert set(out[target].tolist()) <= set(range(len(op.labels[k]) + 1))
-        if isinstance(op, feature.OneHotEncoder):
+        if isinstance(op, encoding.OneHotEncoder):
             for k, _, target in op.pairs:
                 assert out[target].shape[1] == op.sizes[k]
                 assert (out[target].sum(axis=1) <= 1).all()
-        if isinstance(op, feature.ReverseStringIndexer):
+        if isinstance(op, encoding.ReverseStringIndexer):
             for _, _, target in op.pairs:
                 assert set(out[target].tolist()) <= set(op.labels)
         if isinstance(op, Predictor) and "probability" in op.outputs:

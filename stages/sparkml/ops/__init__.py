@@ -1,19 +1,28 @@
 """The op registry: every op family module registers its classes on import.
 
-One module per family: `pipeline`, `feature` (indexers, encoders, scalers), `text`,
-`math`, `linear`, `regression` (GLM, AFT, isotonic), `tree`, `neural`, `composite`
-(one-vs-rest), `cluster`. `OPS` maps MLeap op names to classes.
+One module per family: `pipeline`; the feature transformers `encoding` (indexers,
+one-hot, string maps), `assembly` (assembler, slicer), `scaling`, `imputation`,
+`bucketing` (bucketizer, binarizer), `expansion` (polynomial, interaction) and
+`projection` (PCA, DCT, LSH); `text`, `math`; the models `linear`, `regression` (GLM,
+AFT, isotonic), `tree`, `neural`, `composite` (one-vs-rest), `cluster`. `OPS` maps
+MLeap op names to classes.
 """
 
 from inferline.stages.sparkml.ops import (
+    assembly,
+    bucketing,
     cluster,
     composite,
-    feature,
+    encoding,
+    expansion,
+    imputation,
     linear,
     math,
     neural,
     pipeline,
+    projection,
     regression,
+    scaling,
     text,
     tree,
 )
@@ -23,14 +32,20 @@ __all__ = [
     "OPS",
     "NodeSpec",
     "Op",
+    "assembly",
+    "bucketing",
     "cluster",
     "composite",
-    "feature",
+    "encoding",
+    "expansion",
+    "imputation",
     "linear",
     "math",
     "neural",
     "pipeline",
+    "projection",
     "regression",
+    "scaling",
     "text",
     "tree",
 ]

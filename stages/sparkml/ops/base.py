@@ -82,6 +82,17 @@ def register(*names: str) -> Callable[[OpClass], OpClass]:
     return add
 
 
+HANDLE_INVALID = ("error", "skip", "keep")
+
+
+def handle_invalid(spec: NodeSpec, default: str = "error") -> str:
+    """The node's handle_invalid mode (Spark's handleInvalid), checked at load."""
+    mode = spec.attributes.string("handle_invalid", default) or default
+    if mode not in HANDLE_INVALID:
+        raise spec.error(f"handle_invalid must be one of {', '.join(HANDLE_INVALID)}, got {mode!r}")
+    return mode
+
+
 _NUMBERED = re.compile(r"^(input|output)(\d*)$")
 
 
