@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inferline.containers.core.errors import ModelLoadError, ServingError
+from inferline.containers.core.errors import ModelLoadError, ServingError, UnprocessableEntity
 from inferline.stages.sparkml.bundle import Bundle, load_bundle
 from inferline.stages.sparkml.ops import bucketing, encoding, imputation, linear, text, tree
 from inferline.stages.sparkml.ops.pipeline import Pipeline
@@ -131,21 +131,38 @@ def check(bundle: Bundle) -> None:
 
 
 JUNK = (np.nan, None, "", "unseen", -1.0, 1e300)
+TEXT = ("", "unseen")
 
 
 @pytest.mark.parametrize(
     "member", [m for m in PARITY if spec_name(m) not in REFUSED], ids=spec_name
 )
 def test_odd_values_transform_or_give_a_client_error(parity_dir: Path, member: str) -> None:
-    """Nulls, NaN, text in number columns, huge numbers: an answer or a ServingError
-    (400/422 when served), never another exception."""
+    """Nulls, NaN, text in number columns, huge numbers: an answer of ROWS rows, or a 422
+    UnprocessableEntity naming the column; never another exception.
+
+    Text in a number column and a null in a string column are always refused; finite
+    numbers (-1, 1e300) in a number column always answer.
+    """
     bundle = load_bundle(parity_dir / member)
     base = sample_frame(bundle)
     for name in base:
+        numeric = base[name].dtype.kind == "f"
         for junk in JUNK:
             column = base[name].astype(object)
             column[0] = junk
+            refused = (numeric and junk in TEXT) or (not numeric and junk is None)
+            answers = numeric and isinstance(junk, float) and np.isfinite(junk)
+            case = f"{name}={junk!r}"
             try:
-                bundle.transform({**base, name: column})
-            except ServingError:
-                pass
+                out = bundle.transform({**base, name: column})
+            except ServingError as error:
+                assert not answers, f"{case} refused: {error}"
+                assert type(error) is UnprocessableEntity, f"{case}: {type(error).__name__}"
+                assert error.status == 422
+                assert name in str(error), f"{case}: the message does not name the column"
+                continue
+            assert not refused, f"{case} was answered, not refused"
+            assert set(bundle.output_columns) <= set(out), case
+            for produced, values in out.items():
+                assert values.shape[0] == ROWS, f"{case}: {produced}"
