@@ -258,7 +258,7 @@ def test_package_model_writes_what_sagemaker_extracts(
 
 
 def test_cli_packages_a_single_saved_stage(
-    data: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    spark: Any, data: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A bare fitted stage (not a pipeline) becomes the bundle's root, as in the DBpedia
     example where the root is a Tokenizer."""
@@ -278,11 +278,12 @@ def test_cli_packages_a_single_saved_stage(
     assert "model.tar.gz" in capsys.readouterr().out
     bundle = load_bundle(tmp_path / "model.tar.gz")
     assert bundle.name == indexer.uid
-    out = bundle.transform({"sex": np.array(["M", "I", "F", "?"], dtype=object)})
-    labels = indexer.labelsArray[0]
-    np.testing.assert_array_equal(
-        out["sex_idx"], [labels.index("M"), labels.index("I"), labels.index("F"), len(labels)]
-    )
+    sexes = ["M", "I", "F", "?"]  # "?" is unseen: handleInvalid="keep" gives it its own index
+    out = bundle.transform({"sex": np.array(sexes, dtype=object)})
+    spark_rows = indexer.transform(spark.createDataFrame([(sex,) for sex in sexes], ["sex"]))
+    theirs = [row["sex_idx"] for row in spark_rows.collect()]
+    assert sorted(theirs) == [0.0, 1.0, 2.0, 3.0]  # three labels and the unseen one, all apart
+    np.testing.assert_array_equal(out["sex_idx"], theirs)
 
 
 def test_cli_refuses_a_folder_that_is_not_a_saved_model(
