@@ -17,6 +17,7 @@ from typing import ClassVar, Protocol
 import pandas as pd
 
 from inferline.containers.core.codecs import DEFAULT, JSON, CodecRegistry
+from inferline.containers.core.codecs.base import EMPTY_BODY
 from inferline.containers.core.errors import BadRequest
 from inferline.containers.core.invocation import Answer, ExecutionParameters, Invocation, Stage
 from inferline.containers.core.settings import Settings
@@ -45,7 +46,7 @@ class FrameStage(ABC):
 
     def invoke(self, invocation: Invocation) -> Answer:
         if not invocation.body.strip():
-            raise BadRequest("request body is empty; send at least one row")
+            raise BadRequest(EMPTY_BODY)
         frame = self.codecs.decode(invocation, self.input_columns)
         return self.codecs.encode(self.transform(frame), invocation.accept, self.default_accept)
 

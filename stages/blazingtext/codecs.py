@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from inferline.containers.core.codecs import CodecRegistry
+from inferline.containers.core.codecs import JSON, JSONLINES, CodecRegistry
 from inferline.containers.core.codecs.json import dumps, load
 from inferline.containers.core.codecs.jsonlines import documents
 from inferline.containers.core.codecs.table import records_of
@@ -32,9 +32,13 @@ __all__ = ["REGISTRY", "BlazingTextJsonCodec", "BlazingTextJsonLinesCodec"]
 
 DEFAULT_K = 1
 
+REGISTRY: CodecRegistry = CodecRegistry()
+"""Only these two: BlazingText reads no CSV, and its answers are not tables of columns."""
 
+
+@REGISTRY.register
 class BlazingTextJsonCodec:
-    mimetype = "application/json"
+    mimetype = JSON
 
     def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> pd.DataFrame:
         document = load(body)
@@ -57,8 +61,9 @@ class BlazingTextJsonCodec:
         return dumps(records_of(frame))
 
 
+@REGISTRY.register
 class BlazingTextJsonLinesCodec:
-    mimetype = "application/jsonlines"
+    mimetype = JSONLINES
 
     def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> pd.DataFrame:
         sources: list[str] = []
@@ -84,6 +89,3 @@ def _k(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise BadRequest(f"{where} must be a whole number of at least 1, got {json.dumps(value)}")
     return value
-
-
-REGISTRY = CodecRegistry([BlazingTextJsonCodec(), BlazingTextJsonLinesCodec()])

@@ -15,15 +15,11 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from inferline.containers.core.codecs import DEFAULT, JSON, CodecRegistry
+from inferline.containers.core.codecs import JSON, CodecRegistry
+from inferline.containers.core.codecs.dense import feature_matrix
 from inferline.containers.core.errors import ModelLoadError
 from inferline.stages.base import FrameStage
-from inferline.stages.linear_learner.codecs import (
-    DenseJsonCodec,
-    DenseJsonLinesCodec,
-    feature_matrix,
-)
-from inferline.stages.linear_learner.recordio import RecordIOProtobufCodec
+from inferline.stages.linear_learner.codecs import REGISTRY
 from inferline.stages.sklearn.stage import call
 
 
@@ -31,9 +27,7 @@ from inferline.stages.sklearn.stage import call
 class LinearLearnerStage(FrameStage):
     """Serve a fitted regressor or classifier (or a Pipeline ending in one)."""
 
-    codecs: ClassVar[CodecRegistry] = DEFAULT.with_codecs(
-        DenseJsonCodec(), DenseJsonLinesCodec(), RecordIOProtobufCodec()
-    )
+    codecs: ClassVar[CodecRegistry] = REGISTRY
     default_accept: ClassVar[str] = JSON
 
     estimator: Any

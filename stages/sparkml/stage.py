@@ -21,7 +21,6 @@ from inferline.containers.core.errors import (
     UnprocessableEntity,
 )
 from inferline.containers.core.invocation import Answer, ExecutionParameters, Invocation
-from inferline.containers.core.settings import Settings
 from inferline.stages.sparkml import wire
 from inferline.stages.sparkml.bundle import Bundle, load_bundle
 from inferline.stages.sparkml.columns import rows_of
@@ -45,10 +44,11 @@ class SparkMLStage:
             self._check(schema, ModelLoadError)
 
     @classmethod
-    def load(cls, model_dir: Path, settings: Settings) -> SparkMLStage:
-        """Load the bundle in `model_dir` (bundle.json + root/, or one bundle .zip)."""
+    def load(cls, model_dir: Path, schema_json: str | None = None) -> SparkMLStage:
+        """Load the bundle in `model_dir` (bundle.json + root/, or one bundle .zip);
+        `schema_json` is SAGEMAKER_SPARKML_SCHEMA's value, when set."""
         bundle = load_bundle(_bundle_path(model_dir))
-        schema = _default_schema(model_dir, settings)
+        schema = _default_schema(model_dir, schema_json)
         log.info(
             "loaded Spark ML bundle %s: reads %s, writes %s",
             bundle.name,
@@ -58,7 +58,7 @@ class SparkMLStage:
         return cls(bundle, schema)
 
     def invoke(self, invocation: Invocation) -> Answer:
-        request = wire.request_codec(invocation.content_type).decode(invocation.body)
+        request = wire.CODECS.decode(invocation)
         schema = self._schema_of(request.schema)
         rows = request.rows(schema)
         if not rows:
@@ -71,8 +71,9 @@ class SparkMLStage:
                 "handle_invalid='skip'; this stage answers one line per row, so it cannot "
                 "answer for them"
             )
-        body, content_type = wire.encode(output, schema.output, invocation.accept)
-        return Answer(body, content_type)
+        return wire.CODECS.encode(
+            wire.Output(output, schema.output), invocation.accept, wire.DEFAULT_ACCEPT
+        )
 
     def execution_parameters(self, defaults: ExecutionParameters) -> ExecutionParameters:
         # Unlike the AWS container (SINGLE_RECORD), every codec here takes many rows.
@@ -114,10 +115,10 @@ def _bundle_path(model_dir: Path) -> Path:
     )
 
 
-def _default_schema(model_dir: Path, settings: Settings) -> SparkSchema | None:
-    if settings.sparkml_schema:
+def _default_schema(model_dir: Path, schema_json: str | None) -> SparkSchema | None:
+    if schema_json:
         return SparkSchema.parse(
-            _json(settings.sparkml_schema, "SAGEMAKER_SPARKML_SCHEMA"),
+            _json(schema_json, "SAGEMAKER_SPARKML_SCHEMA"),
             "SAGEMAKER_SPARKML_SCHEMA",
             ConfigurationError,
         )

@@ -17,8 +17,9 @@ arrays, the bare value for scalars), ``application/jsonlines;data=text``
 (``{"source": "a b c"}``), and ``application/json`` (ours: ``{"predictions": [...]}``).
 
 These codecs work on rows, not pandas tables: a one-row request costs microseconds
-here, where a DataFrame round trip costs hundreds. So they have their own small
-registry rather than `containers.codecs.CodecRegistry`, which is typed on tables.
+here, where a DataFrame round trip costs hundreds. They register themselves in
+`CODECS`, a `Registry[Request, Output]`: the same registry (and the same 415 and 406
+answers) as the table stages', typed on rows.
 """
 
 from __future__ import annotations
@@ -28,19 +29,19 @@ import io
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from inferline.containers.core.errors import BadRequest, UnsupportedMediaType
-from inferline.containers.core.media import MediaType, negotiate
+from inferline.containers.core.codecs import CSV, JSON, JSONLINES, Registry
+from inferline.containers.core.codecs.base import EMPTY_BODY, text
+from inferline.containers.core.errors import BadRequest
+from inferline.containers.core.media import MediaType
 from inferline.stages.sparkml.columns import Column, Sparse
 from inferline.stages.sparkml.javatext import java_double, java_float
 from inferline.stages.sparkml.schema import ColumnSchema, SparkSchema
 
-CSV = "text/csv"
-JSON = "application/json"
-JSONLINES = "application/jsonlines"
+__all__ = ["CODECS", "DEFAULT_ACCEPT", "Output", "Request"]
 
 
 @dataclass(frozen=True)
@@ -59,43 +60,53 @@ class Request:
         return [row for payload in self.payloads for row in self.rows_of(payload, schema)]
 
 
-class RequestCodec(Protocol):
-    """Reads one Content-Type into a `Request`."""
+@dataclass(frozen=True)
+class Output:
+    """What a response encodes: the output column's values and its schema."""
 
-    mimetype: str
+    values: Column
+    schema: ColumnSchema
 
-    def decode(self, body: bytes) -> Request: ...
+
+CODECS: Registry[Request, Output] = Registry()
+DEFAULT_ACCEPT = MediaType(CSV)
+
+# Request decoders ignore the stage's `columns`: the schema names Spark ML's columns,
+# and it may only arrive with the request itself.
 
 
+@CODECS.register
 class CsvRequests:
     """text/csv: headerless, every non-blank line a row."""
 
     mimetype = CSV
 
-    def decode(self, body: bytes) -> Request:
-        text = _text(body, "CSV")
-        rows = [row for row in csv.reader(io.StringIO(text)) if row and any(f.strip() for f in row)]
+    def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> Request:
+        lines = io.StringIO(_text(body, "CSV"))
+        rows = [row for row in csv.reader(lines) if row and any(f.strip() for f in row)]
         if not rows:
             raise BadRequest("the CSV body has no rows")
         return Request(None, (rows,), lambda payload, schema: payload)
 
 
+@CODECS.register
 class JsonRequests:
     """application/json: ``{"data": ...}``, optionally with ``"schema"``."""
 
     mimetype = JSON
 
-    def decode(self, body: bytes) -> Request:
+    def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> Request:
         document = _document(_text(body, "JSON"), "JSON body")
         return Request(document.get("schema"), (document["data"],), _data_rows)
 
 
+@CODECS.register
 class JsonLinesRequests:
     """application/jsonlines: one JSON request document per line."""
 
     mimetype = JSONLINES
 
-    def decode(self, body: bytes) -> Request:
+    def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> Request:
         lines = [line for line in _text(body, "JSON Lines").splitlines() if line.strip()]
         if not lines:
             raise BadRequest("the JSON Lines body has no lines")
@@ -105,30 +116,11 @@ class JsonLinesRequests:
         return Request(documents[0].get("schema"), tuple(d["data"] for d in documents), _data_rows)
 
 
-REQUEST_CODECS: dict[str, RequestCodec] = {
-    codec.mimetype: codec for codec in (CsvRequests(), JsonRequests(), JsonLinesRequests())
-}
-
-
-def request_codec(media: MediaType) -> RequestCodec:
-    """The request codec for a Content-Type, or 415 naming the supported ones."""
-    codec = REQUEST_CODECS.get(media.mimetype)
-    if codec is None:
-        raise UnsupportedMediaType(
-            f"cannot read Content-Type {media.mimetype or '(none)'!r}; "
-            f"send one of {', '.join(REQUEST_CODECS)}"
-        )
-    return codec
-
-
 def _text(body: bytes, what: str) -> str:
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise BadRequest(f"the {what} body is not UTF-8: {error}") from None
-    if not text.strip():
-        raise BadRequest("request body is empty; send at least one row")
-    return text
+    decoded = text(body, what)
+    if not decoded.strip():
+        raise BadRequest(EMPTY_BODY)
+    return decoded
 
 
 def _document(text: str, what: str) -> dict[str, Any]:
@@ -163,14 +155,6 @@ def _is_row(data: list[Any], columns: Sequence[ColumnSchema]) -> bool:
 # Responses
 
 
-class ResponseCodec(Protocol):
-    """Writes the output column's rows for one Accept type."""
-
-    mimetype: str
-
-    def encode(self, values: Column, output: ColumnSchema, media: MediaType) -> bytes: ...
-
-
 def _cells(values: Column, output: ColumnSchema) -> list[list[str]] | list[str]:
     """Each row as Java would print it: a list of texts (vector/array) or one text."""
     if isinstance(values, Sparse):
@@ -201,25 +185,28 @@ def _text_of(value: Any, kind: str = "double") -> str:
     return java_float(value) if kind == "float" else java_double(value)
 
 
+@CODECS.register
 class CsvResponses:
     """text/csv: one line per row; vectors comma-joined."""
 
     mimetype = CSV
 
-    def encode(self, values: Column, output: ColumnSchema, media: MediaType) -> bytes:
+    def encode(self, value: Output, media: MediaType) -> bytes:
         # Joined without quoting, as the AWS container does (byte-compatible): a token
         # holding a comma is ambiguous there too; text outputs should use data=text.
-        cells = _cells(values, output)
+        cells = _cells(value.values, value.schema)
         return "\n".join(c if isinstance(c, str) else ",".join(c) for c in cells).encode()
 
 
+@CODECS.register
 class JsonLinesResponses:
     """application/jsonlines: ``{"features": [...]}``, or ``{"source": "..."}`` with data=text."""
 
     mimetype = JSONLINES
 
-    def encode(self, values: Column, output: ColumnSchema, media: MediaType) -> bytes:
-        cells = _cells(values, output)
+    def encode(self, value: Output, media: MediaType) -> bytes:
+        output = value.schema
+        cells = _cells(value.values, output)
         as_text = media.param("data") == "text"
         lines = []
         for cell in cells:
@@ -260,13 +247,15 @@ def _is_number(text: str) -> bool:
     return True
 
 
+@CODECS.register
 class JsonResponses:
     """Ours, not AWS's: ``{"predictions": [row, ...]}``, a row a value or a list."""
 
     mimetype = JSON
 
-    def encode(self, values: Column, output: ColumnSchema, media: MediaType) -> bytes:
-        cells = _cells(values, output)
+    def encode(self, value: Output, media: MediaType) -> bytes:
+        output = value.schema
+        cells = _cells(value.values, output)
         rows = [
             _json_value(c, output)
             if isinstance(c, str)
@@ -274,15 +263,3 @@ class JsonResponses:
             for c in cells
         ]
         return ('{"predictions":[' + ",".join(rows) + "]}").encode()
-
-
-RESPONSE_CODECS: dict[str, ResponseCodec] = {
-    codec.mimetype: codec for codec in (CsvResponses(), JsonLinesResponses(), JsonResponses())
-}
-DEFAULT_ACCEPT = MediaType(CSV)
-
-
-def encode(values: Column, output: ColumnSchema, accept: Sequence[MediaType]) -> tuple[bytes, str]:
-    """The response body and its bare Content-Type for the best accepted type."""
-    media = negotiate(accept, RESPONSE_CODECS, DEFAULT_ACCEPT)
-    return RESPONSE_CODECS[media.mimetype].encode(values, output, media), media.mimetype

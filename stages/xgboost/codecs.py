@@ -3,8 +3,9 @@
 Requests: ``text/csv`` (headerless features, no label), ``text/libsvm`` (also
 ``text/x-libsvm``: ``[label] index:value ...`` per line; absent indices are missing
 values, as in an XGBoost sparse matrix), ``application/x-recordio-protobuf`` (see
-`inferline.stages.linear_learner.recordio`), and the JSON shapes of the Linear Learner stage
-(``{"instances": [{"features": [...]}]}``, plain rows; JSON Lines one record per line).
+`inferline.containers.core.codecs.recordio`), and SageMaker's dense-record JSON, as the
+Linear Learner stage reads it (`inferline.containers.core.codecs.dense`:
+``{"instances": [{"features": [...]}]}``, plain rows; JSON Lines one record per line).
 
 Responses (one "score" per row; a vector for multi:softprob): ``text/csv`` as the AWS
 container writes it, each number as Python's ``str`` of the float32 prediction
@@ -27,28 +28,31 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from inferline.containers.core.codecs import DEFAULT, JSON, JSONLINES, CodecRegistry
+from inferline.containers.core.codecs import CSV, CodecRegistry
+from inferline.containers.core.codecs.base import text
 from inferline.containers.core.codecs.csv import CsvCodec
+from inferline.containers.core.codecs.dense import DenseJsonCodec, DenseJsonLinesCodec
+from inferline.containers.core.codecs.json import JsonCodec
+from inferline.containers.core.codecs.jsonlines import JsonLinesCodec
+from inferline.containers.core.codecs.recordio import RecordIOProtobufCodec
 from inferline.containers.core.codecs.table import column_names
-from inferline.containers.core.errors import BadRequest, NotAcceptable, UnprocessableEntity
+from inferline.containers.core.errors import BadRequest, UnprocessableEntity
 from inferline.containers.core.media import MediaType
-from inferline.stages.linear_learner.codecs import DenseJsonCodec, DenseJsonLinesCodec
-from inferline.stages.linear_learner.recordio import RecordIOProtobufCodec
 
-__all__ = ["LibSvmCodec", "PredictionCsvCodec", "requests", "responses"]
+LIBSVM = "text/libsvm"
+X_LIBSVM = "text/x-libsvm"
+
+__all__ = ["LIBSVM", "X_LIBSVM", "LibSvmCodec", "PredictionCsvCodec", "requests", "responses"]
 
 
 class LibSvmCodec:
-    """text/libsvm: sparse rows; reads only (answers are CSV or JSON)."""
+    """text/libsvm: sparse rows; a decoder only (answers are CSV or JSON)."""
 
-    def __init__(self, mimetype: str = "text/libsvm") -> None:
+    def __init__(self, mimetype: str = LIBSVM) -> None:
         self.mimetype = mimetype
 
     def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> pd.DataFrame:
-        try:
-            lines = [line.split() for line in body.decode("utf-8").splitlines() if line.strip()]
-        except UnicodeDecodeError as error:
-            raise BadRequest(f"LibSVM body is not UTF-8 (byte {error.start})") from None
+        lines = [line.split() for line in text(body, "LibSVM").splitlines() if line.strip()]
         entries = [_entries(tokens, number) for number, tokens in enumerate(lines, start=1)]
         width = (
             len(columns)
@@ -65,9 +69,6 @@ class LibSvmCodec:
                     )
                 matrix[row, index] = value
         return pd.DataFrame(matrix, columns=column_names(width, columns))
-
-    def encode(self, frame: pd.DataFrame, media: MediaType) -> bytes:
-        raise NotAcceptable("answers are text/csv, application/json or application/jsonlines")
 
 
 def _entries(tokens: list[str], number: int) -> dict[int, float]:
@@ -93,7 +94,7 @@ class PredictionCsvCodec(CsvCodec):
     """text/csv: reads headerless rows; writes predictions as the AWS container does."""
 
     batch: bool = False
-    mimetype = "text/csv"
+    mimetype = CSV
 
     def encode(self, frame: pd.DataFrame, media: MediaType) -> bytes:
         scores = frame["score"].tolist()
@@ -111,8 +112,8 @@ def requests() -> CodecRegistry:
     return CodecRegistry(
         [
             PredictionCsvCodec(),
-            LibSvmCodec("text/libsvm"),
-            LibSvmCodec("text/x-libsvm"),
+            LibSvmCodec(LIBSVM),
+            LibSvmCodec(X_LIBSVM),
             RecordIOProtobufCodec(),
             DenseJsonCodec(),
             DenseJsonLinesCodec(),
@@ -122,10 +123,4 @@ def requests() -> CodecRegistry:
 
 def responses(batch: bool) -> CodecRegistry:
     """The response formats; `batch` chooses the CSV layout."""
-    return CodecRegistry(
-        [
-            PredictionCsvCodec(batch),
-            DEFAULT.codec_for(MediaType(JSON)),
-            DEFAULT.codec_for(MediaType(JSONLINES)),
-        ]
-    )
+    return CodecRegistry([PredictionCsvCodec(batch), JsonCodec(), JsonLinesCodec()])

@@ -16,9 +16,9 @@ import pandas as pd
 import xgboost
 
 from inferline.containers.core.codecs import CSV, CodecRegistry
+from inferline.containers.core.codecs.dense import feature_matrix
 from inferline.containers.core.errors import UnprocessableEntity
 from inferline.containers.core.invocation import Answer, ExecutionParameters, Invocation
-from inferline.stages.linear_learner.codecs import feature_matrix
 from inferline.stages.xgboost import codecs
 
 

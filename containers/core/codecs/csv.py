@@ -9,15 +9,15 @@ from typing import Any
 
 import pandas as pd
 
-from inferline.containers.core.codecs.table import frame_from_text_rows, rows_of
+from inferline.containers.core.codecs.base import CSV, text
+from inferline.containers.core.codecs.table import DEFAULT, frame_from_text_rows, rows_of
 from inferline.containers.core.errors import BadRequest
 from inferline.containers.core.media import MediaType
 
 
 def read_rows(body: bytes) -> list[list[str]]:
     """CSV rows of strings; blank lines are skipped, spaces after commas dropped."""
-    text = _text(body)
-    reader = csv.reader(io.StringIO(text), skipinitialspace=True, strict=True)
+    reader = csv.reader(io.StringIO(text(body, "CSV")), skipinitialspace=True, strict=True)
     try:
         rows = [row for row in reader if row]
     except csv.Error as error:
@@ -33,15 +33,9 @@ def write_rows(rows: list[list[Any]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-def _text(body: bytes) -> str:
-    try:
-        return body.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise BadRequest(f"CSV body is not UTF-8 (byte {error.start})") from None
-
-
+@DEFAULT.register
 class CsvCodec:
-    mimetype = "text/csv"
+    mimetype = CSV
 
     def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> pd.DataFrame:
         return frame_from_text_rows(read_rows(body), columns)

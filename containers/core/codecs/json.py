@@ -22,7 +22,13 @@ from typing import Any
 
 import pandas as pd
 
-from inferline.containers.core.codecs.table import column_names, frame_from_rows, records_of
+from inferline.containers.core.codecs.base import JSON
+from inferline.containers.core.codecs.table import (
+    DEFAULT,
+    column_names,
+    frame_from_rows,
+    records_of,
+)
 from inferline.containers.core.errors import BadRequest, UnprocessableEntity
 from inferline.containers.core.media import MediaType
 
@@ -86,8 +92,9 @@ def _as_rows(value: Any) -> list[Any]:
     return value
 
 
+@DEFAULT.register
 class JsonCodec:
-    mimetype = "application/json"
+    mimetype = JSON
 
     def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> pd.DataFrame:
         rows, named = rows_from_document(load(body))

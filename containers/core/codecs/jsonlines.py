@@ -7,13 +7,14 @@ from typing import Any
 
 import pandas as pd
 
+from inferline.containers.core.codecs.base import JSONLINES
 from inferline.containers.core.codecs.json import (
     dumps,
     frame_from_document_rows,
     load,
     rows_from_document,
 )
-from inferline.containers.core.codecs.table import records_of
+from inferline.containers.core.codecs.table import DEFAULT, records_of
 from inferline.containers.core.media import MediaType
 
 
@@ -26,8 +27,9 @@ def documents(body: bytes) -> list[Any]:
     ]
 
 
+@DEFAULT.register
 class JsonLinesCodec:
-    mimetype = "application/jsonlines"
+    mimetype = JSONLINES
 
     def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> pd.DataFrame:
         rows: list[Any] = []

@@ -8,14 +8,17 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from inferline.containers.core.codecs.table import column_names, rows_of
+from inferline.containers.core.codecs.base import NPY
+from inferline.containers.core.codecs.table import DEFAULT, column_names, rows_of
 from inferline.containers.core.errors import BadRequest
+from inferline.containers.core.media import MediaType
 
 
+@DEFAULT.register
 class NpyCodec:
-    mimetype = "application/x-npy"
+    mimetype = NPY
 
-    def decode(self, body: bytes, media: object, columns: Sequence[str] | None) -> pd.DataFrame:
+    def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> pd.DataFrame:
         try:
             array = np.load(io.BytesIO(body), allow_pickle=False)
         except (ValueError, OSError, EOFError) as error:
@@ -29,7 +32,7 @@ class NpyCodec:
         names = column_names(array.shape[1], columns)
         return pd.DataFrame({name: array[:, index] for index, name in enumerate(names)})
 
-    def encode(self, frame: pd.DataFrame, media: object) -> bytes:
+    def encode(self, frame: pd.DataFrame, media: MediaType) -> bytes:
         rows = rows_of(frame)
         try:
             array = np.asarray(rows, dtype=np.float64)

@@ -11,7 +11,7 @@ Float64 or Int32 tensor: dense, or sparse with `keys` and a `shape`. In a respon
 
 The protobuf wire format is read and written directly (four wire types suffice), so
 neither the xgboost nor the sklearn image needs a protobuf runtime or generated code.
-The xgboost stage reads this format too.
+The linear-learner stage reads and writes this format; the xgboost stage reads it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pandas as pd
 
+from inferline.containers.core.codecs.base import RECORDIO_PROTOBUF
 from inferline.containers.core.codecs.table import column_names
 from inferline.containers.core.errors import BadRequest, NotAcceptable, UnprocessableEntity
 from inferline.containers.core.media import MediaType
@@ -185,7 +186,7 @@ def _width(row: tuple[np.ndarray, list[int], list[int]]) -> int:
 class RecordIOProtobufCodec:
     """Reads rows (absent sparse keys are missing values); writes one labelled Record per row."""
 
-    mimetype = "application/x-recordio-protobuf"
+    mimetype = RECORDIO_PROTOBUF
 
     def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> pd.DataFrame:
         rows: list[tuple[np.ndarray, list[int], list[int]]] = []

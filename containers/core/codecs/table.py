@@ -4,18 +4,29 @@ A decoded body is always a 2-D table (one CSV row is 1 x n, never 1-D). Headerle
 rows take their column names from the stage; numbers become numbers, strings stay
 strings, empty fields become missing values. Encoding flattens vector cells, so a
 row of ``[0.5, array([1., 0.])]`` is written as three values.
+
+`DEFAULT` is the table registry: the csv, json, jsonlines and npy codecs register
+themselves in it, and stages layer their own over it (`DEFAULT.with_codecs`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 
+from inferline.containers.core.codecs.base import Codec
+from inferline.containers.core.codecs.registry import Registry
 from inferline.containers.core.errors import BadRequest, UnprocessableEntity
+
+TableCodec: TypeAlias = Codec[pd.DataFrame]
+CodecRegistry: TypeAlias = Registry[pd.DataFrame, pd.DataFrame]
+"""A registry of table codecs: bodies decode to DataFrames, DataFrames encode to bodies."""
+
+DEFAULT: CodecRegistry = Registry()
 
 
 def column_names(width: int, columns: Sequence[str] | None) -> list[str]:
