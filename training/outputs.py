@@ -14,19 +14,19 @@ harness resolves relative ModelDataUrls against the file's folder, so DIR can mo
 
 from __future__ import annotations
 
-import gzip
 import json
-import tarfile
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from inferline.containers.core import archive as model_archive
+
 PIPELINE = "pipeline.json"
 ENDPOINT = "endpoint.json"
 METRICS = "metrics.json"
-ARCHIVE = "model.tar.gz"
+ARCHIVE = model_archive.ARCHIVE_NAME
 VARIANT = "AllTraffic"
 
 SKLEARN_IMAGE = "inferline-sklearn"
@@ -50,35 +50,15 @@ class Container:
 def archive(out: Path, container: Container, write: Callable[[Path], Any]) -> Path:
     """Build the container's model.tar.gz: `write(model_dir)` fills a scratch directory.
 
-    Entries are sorted and carry no timestamps or owners, so the same model gives
-    the same bytes.
+    `containers.core.archive.write` packs it reproducibly: the same model gives the
+    same bytes.
     """
     target = out / container.model_data
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="inferline-model-") as scratch:
         model_dir = Path(scratch)
         write(model_dir)
-        pack(model_dir, target)
-    return target
-
-
-def pack(model_dir: Path, target: Path) -> Path:
-    """A model.tar.gz holding `model_dir`'s contents at its root, as SageMaker expects."""
-
-    def clean(info: tarfile.TarInfo) -> tarfile.TarInfo:
-        info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
-        return info
-
-    # The gzip header would otherwise carry the archive's name and the time of writing.
-    with target.open("wb") as raw, gzip.GzipFile("", "wb", fileobj=raw, mtime=0) as gz:
-        with tarfile.open(fileobj=gz, mode="w") as tar:
-            for path in sorted(model_dir.rglob("*")):
-                tar.add(
-                    path,
-                    arcname=path.relative_to(model_dir).as_posix(),
-                    recursive=False,
-                    filter=clean,
-                )
+        model_archive.write(model_dir, target)
     return target
 
 

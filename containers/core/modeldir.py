@@ -1,23 +1,20 @@
 """The model directory a container serves: a directory, or a model.tar.gz to extract.
 
 SageMaker extracts ModelDataUrl into /opt/ml/model before the container starts; for
-local runs a model.tar.gz may be given instead, and is extracted here with the same
-care: no absolute paths, no `..`, no links out of the directory, no devices.
+local runs a model.tar.gz may be given instead, and `archive.extract` unpacks it with
+the same care (no absolute paths, no `..`, no links out, no devices).
 """
 
 from __future__ import annotations
 
-import tarfile
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+from inferline.containers.core.archive import extract, is_archive
 from inferline.containers.core.errors import ModelLoadError
 
-ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
-
-
-def is_archive(path: Path) -> bool:
-    return path.is_file() and path.name.endswith(ARCHIVE_SUFFIXES)
+# `extract` and `is_archive` stay importable from here for existing callers.
+__all__ = ["extract", "is_archive", "resolve"]
 
 
 def resolve(path: Path, extract_to: Path | None = None) -> Path:
@@ -35,24 +32,3 @@ def resolve(path: Path, extract_to: Path | None = None) -> Path:
     target = extract_to or Path(tempfile.mkdtemp(prefix="inferline-model-"))
     extract(path, target)
     return target
-
-
-def extract(archive: Path, target: Path) -> None:
-    """Extract `archive` into `target`, refusing any member that could escape it."""
-    try:
-        with tarfile.open(archive) as tar:
-            for member in tar.getmembers():
-                _check(member, archive)
-            tar.extractall(target, filter="data")
-    except (tarfile.TarError, OSError, EOFError) as error:
-        raise ModelLoadError(f"cannot extract {archive}: {error}") from None
-
-
-def _check(member: tarfile.TarInfo, archive: Path) -> None:
-    name = PurePosixPath(member.name)
-    if name.is_absolute() or ".." in name.parts:
-        raise ModelLoadError(f"{archive} holds an unsafe path {member.name!r}; refusing to extract")
-    if member.isdev() or member.isfifo():
-        raise ModelLoadError(
-            f"{archive} holds a device or pipe {member.name!r}; refusing to extract"
-        )

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from inferline.containers.core import modeldir
+from inferline.containers.core import archive
 from inferline.containers.core.errors import ModelLoadError, UnprocessableEntity
 from inferline.stages.sparkml.attributes import Attributes
 from inferline.stages.sparkml.columns import Frame, rows_of, to_api, to_runtime
@@ -28,7 +28,10 @@ from inferline.stages.sparkml.ops import OPS, Op
 from inferline.stages.sparkml.ops.base import NodeSpec
 from inferline.stages.sparkml.ops.pipeline import Pipeline
 
-__all__ = ["Bundle", "load_bundle"]
+__all__ = ["BUNDLE_FILE", "Bundle", "load_bundle"]
+
+# The file that marks a Bundle.ML folder: its name, format and version (root/ beside it).
+BUNDLE_FILE = "bundle.json"
 
 
 class Bundle:
@@ -68,16 +71,16 @@ class Bundle:
 
 
 def load_bundle(path: str | Path) -> Bundle:
-    """Load a bundle from a directory (bundle.json + root/), a .zip or a model.tar.gz.
+    """Load a bundle from a directory (BUNDLE_FILE + root/), a .zip or a model.tar.gz.
 
     Raises:
         ModelLoadError: not a bundle, protobuf format, malformed JSON, or an op this
             runtime does not implement ("unsupported op <name>").
     """
     path = Path(path)
-    if path.is_file() and path.name.endswith((".tar.gz", ".tgz", ".tar")):
+    if archive.is_archive(path):
         with tempfile.TemporaryDirectory(prefix="inferline-bundle-") as scratch:
-            modeldir.extract(path, Path(scratch))
+            archive.extract(path, Path(scratch))
             return _load(_DirectoryFiles(_bundle_dir(Path(scratch), path)))
     if path.is_file():
         return _load(_ZipFiles.open(path))
@@ -87,7 +90,7 @@ def load_bundle(path: str | Path) -> Bundle:
 
 
 def _load(files: _Files) -> Bundle:
-    info = files.json("bundle.json")
+    info = files.json(BUNDLE_FILE)
     if str(info.get("format", "json")).lower() != "json":
         raise ModelLoadError(
             f"bundle format {info.get('format')!r} is not supported; only JSON bundles load "
@@ -191,12 +194,12 @@ class _ZipFiles(_Files):
             with zipfile.ZipFile(path) as archive:
                 names = [n for n in archive.namelist() if not n.endswith("/")]
                 markers = sorted(
-                    (n for n in names if PurePosixPath(n).name == "bundle.json"),
+                    (n for n in names if PurePosixPath(n).name == BUNDLE_FILE),
                     key=lambda n: n.count("/"),
                 )
                 if not markers:
-                    raise ModelLoadError(f"{path} holds no bundle.json; is it an MLeap bundle?")
-                prefix = markers[0][: -len("bundle.json")]
+                    raise ModelLoadError(f"{path} holds no {BUNDLE_FILE}; is it an MLeap bundle?")
+                prefix = markers[0][: -len(BUNDLE_FILE)]
                 return cls(
                     {n[len(prefix) :]: archive.read(n) for n in names if n.startswith(prefix)}
                 )
@@ -211,10 +214,10 @@ class _ZipFiles(_Files):
 
 
 def _bundle_dir(directory: Path, given: Path) -> Path:
-    """`directory`, or its only subfolder holding bundle.json (a re-tarred folder)."""
-    if (directory / "bundle.json").is_file():
+    """`directory`, or its only subfolder holding BUNDLE_FILE (a re-tarred folder)."""
+    if (directory / BUNDLE_FILE).is_file():
         return directory
-    nested = [p.parent for p in directory.glob("*/bundle.json")]
+    nested = [p.parent for p in directory.glob(f"*/{BUNDLE_FILE}")]
     if len(nested) == 1:
         return nested[0]
-    raise ModelLoadError(f"{given} holds no bundle.json; is it an MLeap bundle?")
+    raise ModelLoadError(f"{given} holds no {BUNDLE_FILE}; is it an MLeap bundle?")

@@ -57,14 +57,18 @@ def test_answers_parse_by_content_type_and_match_up_to_float32() -> None:
 
 
 def test_archives_are_byte_for_byte_reproducible(tmp_path: Path) -> None:
-    model_dir = tmp_path / "model"
-    (model_dir / "code").mkdir(parents=True)
-    (model_dir / "code" / "inference.py").write_text("x = 1\n")
-    (model_dir / "model.joblib").write_bytes(b"123")
-    first = outputs.pack(model_dir, tmp_path / "a.tar.gz").read_bytes()
-    (model_dir / "model.joblib").touch()
-    assert outputs.pack(model_dir, tmp_path / "b.tar.gz").read_bytes() == first
-    with tarfile.open(tmp_path / "a.tar.gz") as tar:
+    container = outputs.Container("featurizer", outputs.SKLEARN_IMAGE)
+
+    def write(model_dir: Path) -> None:
+        (model_dir / "code").mkdir()
+        (model_dir / "code" / "inference.py").write_text("x = 1\n")
+        (model_dir / "model.joblib").write_bytes(b"123")
+
+    first = outputs.archive(tmp_path / "a", container, write)
+    assert first == tmp_path / "a" / "featurizer" / "model.tar.gz"
+    second = outputs.archive(tmp_path / "b", container, write)
+    assert second.read_bytes() == first.read_bytes()
+    with tarfile.open(first) as tar:
         assert tar.getnames() == ["code", "code/inference.py", "model.joblib"]
 
 

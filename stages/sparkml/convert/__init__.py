@@ -17,12 +17,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from inferline.containers.core import archive
 from inferline.containers.core.errors import ModelLoadError
 from inferline.stages.sparkml.convert import features, models, text, trees  # noqa: F401 (registers)
 from inferline.stages.sparkml.convert.graph import Columns, Node
 from inferline.stages.sparkml.convert.registry import CONVERTERS
 from inferline.stages.sparkml.convert.saved import SavedStage, pipeline_stages, read_stage
-from inferline.stages.sparkml.convert.writer import pack, write_bundle
+from inferline.stages.sparkml.convert.writer import write_bundle
 
 __all__ = ["CONVERTERS", "convert", "package", "package_model", "to_nodes"]
 
@@ -63,7 +64,7 @@ def convert(
     bundle_dir: str | Path,
     vector_sizes: Mapping[str, int] | None = None,
 ) -> Path:
-    """Write the bundle (bundle.json + root/) for a saved Spark model into `bundle_dir`.
+    """Write the bundle (BUNDLE_FILE + root/) for a saved Spark model into `bundle_dir`.
 
     `vector_sizes` gives the sizes of vector *input* columns, which a saved model does
     not record (columns produced by its own stages are sized automatically).
@@ -76,11 +77,14 @@ def convert(
 def package(
     spark_model_dir: str | Path, tar_path: str | Path, vector_sizes: Mapping[str, int] | None = None
 ) -> Path:
-    """Convert a saved Spark model into a SageMaker-ready model.tar.gz."""
+    """Convert a saved Spark model into a SageMaker-ready model.tar.gz.
+
+    The bundle folder (a fresh scratch folder) becomes the archive's top level.
+    """
     tar_path = Path(tar_path)
     with tempfile.TemporaryDirectory(prefix="inferline-bundle-") as scratch:
         bundle_dir = convert(spark_model_dir, Path(scratch) / "bundle", vector_sizes)
-        pack(bundle_dir, tar_path)
+        archive.write(bundle_dir, tar_path)
     return tar_path
 
 

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from inferline.containers.core.errors import ConfigurationError
+from inferline.stages.sparkml.bundle import BUNDLE_FILE
 
 
 def _package_subparsers(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:  # type: ignore[type-arg]
@@ -30,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="convert a saved Spark ML model into an MLeap bundle (no JVM needed)",
         description="Read a Spark ML PipelineModel (or one fitted stage) saved with "
         "model.write().save(DIR) and write an MLeap Bundle.ML, JSON format, with "
-        "bundle.json and root/ at the top of the archive, as SageMaker's SparkML "
+        f"{BUNDLE_FILE} and root/ at the top of the archive, as SageMaker's SparkML "
         "serving container expects.",
     )
     sparkml.add_argument("model_dir", type=Path, metavar="SPARK_MODEL_DIR")

@@ -1,18 +1,19 @@
-"""Writing nodes as a Bundle.ML directory (JSON format) and packing it for SageMaker.
+"""Writing nodes as a Bundle.ML directory (JSON format): BUNDLE_FILE + ``root/``.
 
 SageMaker extracts model.tar.gz into /opt/ml/model and the SparkML container loads that
-directory as the bundle, so ``bundle.json`` and ``root/`` sit at the top of the archive.
+directory as the bundle, so the bundle directory is packed as the archive's top level
+(with `containers.core.archive.write`).
 """
 
 from __future__ import annotations
 
 import json
-import tarfile
 import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from inferline.stages.sparkml.bundle import BUNDLE_FILE
 from inferline.stages.sparkml.convert import values as v
 from inferline.stages.sparkml.convert.graph import Node
 
@@ -50,10 +51,10 @@ def write_node(node: Node, folder: Path) -> None:
 
 
 def write_bundle(root: Node, bundle_dir: Path) -> None:
-    """Write `root` as ``bundle_dir/bundle.json`` + ``bundle_dir/root/``."""
+    """Write `root` as ``bundle_dir/BUNDLE_FILE`` + ``bundle_dir/root/``."""
     bundle_dir.mkdir(parents=True, exist_ok=True)
     _dump(
-        bundle_dir / "bundle.json",
+        bundle_dir / BUNDLE_FILE,
         {
             "uid": str(uuid.uuid4()),
             "name": root.name,
@@ -64,11 +65,3 @@ def write_bundle(root: Node, bundle_dir: Path) -> None:
         },
     )
     write_node(root, bundle_dir / "root")
-
-
-def pack(bundle_dir: Path, tar_path: Path) -> None:
-    """A model.tar.gz holding bundle.json and root/ at its top level."""
-    tar_path.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(tar_path, "w:gz") as archive:
-        for name in ("bundle.json", "root"):
-            archive.add(bundle_dir / name, arcname=name)

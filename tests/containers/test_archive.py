@@ -1,0 +1,145 @@
+"""The model archive: reproducible writes, round trips, and extraction that cannot escape."""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from inferline.containers.core import archive, modeldir
+from inferline.containers.core.errors import ModelLoadError
+
+
+def _model(directory: Path) -> Path:
+    (directory / "code").mkdir(parents=True)
+    (directory / "code" / "inference.py").write_text("x = 1\n")
+    (directory / "code" / "run.sh").write_text("#!/bin/sh\n")
+    (directory / "code" / "run.sh").chmod(0o700)
+    (directory / "model.joblib").write_bytes(b"\x00\x01binary")
+    (directory / "empty").mkdir()
+    return directory
+
+
+def test_the_same_files_give_the_same_bytes(tmp_path: Path) -> None:
+    first = archive.write(_model(tmp_path / "one"), tmp_path / "a" / "model.tar.gz")
+    # Other times, other modes from another umask, another archive name: same bytes.
+    second_dir = _model(tmp_path / "two")
+    os.utime(second_dir / "model.joblib", (1_000_000, 1_000_000))
+    (second_dir / "code" / "inference.py").chmod(0o600)
+    second = archive.write(second_dir, tmp_path / "b" / "other-name.tar.gz")
+    assert first.read_bytes() == second.read_bytes()
+    # Same bytes again after rewriting over the first archive.
+    again = archive.write(tmp_path / "one", first).read_bytes()
+    assert again == second.read_bytes()
+
+
+def test_members_are_sorted_and_carry_no_time_owner_or_umask(tmp_path: Path) -> None:
+    target = archive.write(_model(tmp_path / "model"), tmp_path / "model.tar.gz")
+    raw = target.read_bytes()
+    assert raw[4:8] == b"\x00\x00\x00\x00"  # gzip MTIME field
+    assert raw[3] & 0x08 == 0  # no FNAME field: the archive's name is not recorded
+    with tarfile.open(target) as tar:
+        members = tar.getmembers()
+    assert [m.name for m in members] == [
+        "code",
+        "code/inference.py",
+        "code/run.sh",
+        "empty",
+        "model.joblib",
+    ]
+    assert {(m.mtime, m.uid, m.gid, m.uname, m.gname) for m in members} == {(0, 0, 0, "", "")}
+    modes = {m.name: m.mode for m in members}
+    assert modes == {
+        "code": 0o755,
+        "code/inference.py": 0o644,
+        "code/run.sh": 0o755,
+        "empty": 0o755,
+        "model.joblib": 0o644,
+    }
+
+
+def test_round_trip_gives_back_every_file(tmp_path: Path) -> None:
+    source = _model(tmp_path / "model")
+    target = archive.write(source, tmp_path / "model.tar.gz")
+    out = tmp_path / "out"
+    archive.extract(target, out)
+    files = sorted(p.relative_to(source).as_posix() for p in source.rglob("*"))
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == files
+    for name in files:
+        if (source / name).is_file():
+            assert (out / name).read_bytes() == (source / name).read_bytes()
+    assert (out / "empty").is_dir()
+    assert modeldir.resolve(target, tmp_path / "resolved") == tmp_path / "resolved"
+    assert (tmp_path / "resolved" / "model.joblib").read_bytes() == b"\x00\x01binary"
+    assert modeldir.resolve(source) == source
+
+
+def test_write_refuses_a_symlink(tmp_path: Path) -> None:
+    source = _model(tmp_path / "model")
+    (source / "link").symlink_to(source / "model.joblib")
+    with pytest.raises(ValueError, match="link.*regular file"):
+        archive.write(source, tmp_path / "model.tar.gz")
+
+
+def _tar_with(tmp_path: Path, add: Callable[[tarfile.TarFile], None]) -> Path:
+    path = tmp_path / "bad.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        ok = tarfile.TarInfo("ok.txt")
+        ok.size = 2
+        tar.addfile(ok, io.BytesIO(b"ok"))
+        add(tar)
+    return path
+
+
+def _member(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = kind, link
+    return info
+
+
+@pytest.mark.parametrize(
+    ("member", "message"),
+    [
+        (_member("../escape.txt"), "unsafe path '../escape.txt'"),
+        (_member("/tmp/inferline-absolute.txt"), "unsafe path"),
+        (_member("a/../../escape.txt"), "unsafe path"),
+        (_member("up", tarfile.SYMTYPE, "../outside"), "link 'up' -> '../outside'"),
+        (_member("sub/up", tarfile.SYMTYPE, "../../outside"), "pointing out"),
+        (_member("abs", tarfile.SYMTYPE, "/etc/passwd"), "pointing out"),
+        (_member("hard", tarfile.LNKTYPE, "../outside"), "pointing out"),
+        (_member("fifo", tarfile.FIFOTYPE), "device or pipe 'fifo'"),
+        (_member("dev", tarfile.CHRTYPE), "device or pipe 'dev'"),
+    ],
+)
+def test_extract_refuses_members_that_could_escape(
+    tmp_path: Path, member: tarfile.TarInfo, message: str
+) -> None:
+    path = _tar_with(tmp_path, lambda tar: tar.addfile(member))
+    target = tmp_path / "target"
+    with pytest.raises(ModelLoadError, match=message.replace("(", r"\(")):
+        archive.extract(path, target)
+    assert not (target / "ok.txt").exists()  # checked before anything is written
+    assert not (tmp_path / "escape.txt").exists()
+
+
+def test_extract_keeps_links_that_stay_inside(tmp_path: Path) -> None:
+    inside = _member("sub/same", tarfile.SYMTYPE, "../ok.txt")
+    path = _tar_with(tmp_path, lambda tar: tar.addfile(inside))
+    archive.extract(path, tmp_path / "target")
+    assert (tmp_path / "target" / "sub" / "same").read_bytes() == b"ok"
+
+
+def test_a_broken_archive_is_a_model_load_error(tmp_path: Path) -> None:
+    path = tmp_path / "model.tar.gz"
+    path.write_bytes(b"\x1f\x8b not really gzip")
+    with pytest.raises(ModelLoadError, match="cannot extract"):
+        archive.extract(path, tmp_path / "target")
+    (tmp_path / "model.zip").touch()
+    with pytest.raises(ModelLoadError, match="neither a directory nor"):
+        modeldir.resolve(tmp_path / "model.zip")
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        modeldir.resolve(tmp_path / "missing")
