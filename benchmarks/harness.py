@@ -32,8 +32,9 @@ from sklearn.preprocessing import StandardScaler
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from inferline.containers.core import definition  # noqa: E402
+from inferline.containers.core import definition, protocol  # noqa: E402
 from inferline.containers.harness import LocalEndpoint  # noqa: E402
+from inferline.containers.harness.client import parse_latencies  # noqa: E402
 
 HEADERS = {"Content-Type": "text/csv", "Accept": "text/csv"}
 CHAIN_LENGTHS = (1, 2, 4, 8)
@@ -95,8 +96,8 @@ def through_harness(endpoint: LocalEndpoint, count: int) -> tuple[float, float, 
         started = time.perf_counter_ns()
         response = session.post(url, data=b"1", headers=HEADERS)
         total = (time.perf_counter_ns() - started) / 1000
-        timings = response.headers["X-Inferline-Container-Latencies"].split(",")
-        overheads.append(total - sum(int(item.partition("=")[2]) for item in timings))
+        latencies = parse_latencies(response.headers[protocol.CONTAINER_LATENCIES])
+        overheads.append(total - sum(latencies.values()))
 
     median = median_us(call, count)
     summary = endpoint.metrics.overhead_latency.labels(endpoint.name, "AllTraffic")

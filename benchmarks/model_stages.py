@@ -28,7 +28,20 @@ sys.path.insert(0, str(ROOT))
 
 from inferline.containers.core.invocation import Invocation, Stage  # noqa: E402
 from inferline.containers.core.media import MediaType  # noqa: E402
-from tests.model_stages.conftest import abalone_numbers, dbpedia  # noqa: E402
+from inferline.training import data  # noqa: E402
+
+
+def abalone_numbers(rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first `rows` abalones: the 7 measurements, and the ring count."""
+    frame = data.abalone().head(rows)
+    features = frame[list(data.ABALONE_FEATURES[1:])].to_numpy(dtype=np.float64)
+    return features, frame[data.ABALONE_LABEL].to_numpy(dtype=np.float64)
+
+
+def dbpedia(rows_per_class: int) -> tuple[list[str], list[str]]:
+    """Abstracts and class names: the first `rows_per_class` training rows of each class."""
+    frame = data.dbpedia("train").groupby("label", sort=False).head(rows_per_class)
+    return frame["abstract"].tolist(), frame["label"].tolist()
 
 
 def stages() -> dict[str, tuple[Stage, Callable[[int], Invocation]]]:
@@ -43,7 +56,7 @@ def stages() -> dict[str, tuple[Stage, Callable[[int], Invocation]]]:
     from inferline.stages.blazingtext import BlazingTextStage
     from inferline.stages.linear_learner import LinearLearnerStage
 
-    features, rings, _ = abalone_numbers(4000)
+    features, rings = abalone_numbers(4000)
     booster = xgboost.train({"max_depth": 6}, xgboost.DMatrix(features, rings), 100)
     texts, labels = dbpedia(60)
     classifier = make_pipeline(TfidfVectorizer(sublinear_tf=True), LogisticRegression())

@@ -28,11 +28,30 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from inferline.containers.harness import lifecycle, ports  # noqa: E402
 from inferline.stages.sklearn import artifact  # noqa: E402
-from tests import abalone  # noqa: E402
-from tests.servers import ServerProcess  # noqa: E402
+from inferline.training import data  # noqa: E402
+from inferline.training.sklearn_abalone_featurizer import featurizer  # noqa: E402
 
 HEADERS = {"Content-Type": "text/csv", "Accept": "text/csv"}
+SAMPLE = "M, 0.44, 0.365, 0.125, 0.516, 0.2155, 0.114, 0.155"
+READY_SECONDS = 60.0
+
+
+def serve(model_dir: Path, log: Path, env: dict[str, str]) -> lifecycle.ServerProcess:
+    """`inferline serve` on a free loopback port, once its /ping answers 200."""
+    port = ports.allocate().port
+    command = [sys.executable, "-m", "inferline.containers", "serve", "--model-dir",
+               str(model_dir), "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    server = lifecycle.start(
+        command, url=f"http://127.0.0.1:{port}", log_path=log, env={**os.environ, **env}
+    )
+    try:
+        server.wait_ready(READY_SECONDS)
+    except BaseException:
+        server.stop()
+        raise
+    return server
 
 
 def median_us(samples: list[float]) -> float:
@@ -49,7 +68,7 @@ def measure(url: str, requests_count: int, big_body: str) -> dict[str, float]:
     session = requests.Session()
 
     def post_one() -> None:
-        session.post(url + "/invocations", data=abalone.SAMPLE, headers=HEADERS).raise_for_status()
+        session.post(url + "/invocations", data=SAMPLE, headers=HEADERS).raise_for_status()
 
     for _ in range(20):
         post_one()
@@ -57,7 +76,7 @@ def measure(url: str, requests_count: int, big_body: str) -> dict[str, float]:
     fresh = [
         timed(
             lambda: requests.post(
-                url + "/invocations", data=abalone.SAMPLE, headers=HEADERS
+                url + "/invocations", data=SAMPLE, headers=HEADERS
             ).raise_for_status()
         )
         for _ in range(requests_count // 2)
@@ -100,17 +119,19 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="inferline-bench-"))
-    artifact.save(abalone.featurizer(), work / "model")
-    big_body = (
-        abalone.frame()[abalone.FEATURES]
-        .sample(10_000, replace=True, random_state=0)
-        .to_csv(header=False, index=False)
+    features = data.abalone()[list(data.ABALONE_FEATURES)]
+    artifact.save(featurizer().fit(features), work / "model")
+    big_body = features.sample(10_000, replace=True, random_state=0).to_csv(
+        header=False, index=False
     )
     results: dict[str, dict[str, float]] = {}
     for worker_class in ("gthread", "sync"):
         env = {"INFERLINE_WORKER_CLASS": worker_class, "SAGEMAKER_MODEL_SERVER_WORKERS": "2"}
-        with ServerProcess.start(work / "model", work / f"{worker_class}.log", env=env) as server:
+        server = serve(work / "model", work / f"{worker_class}.log", env)
+        try:
             results[worker_class] = measure(server.url, args.requests, big_body)
+        finally:
+            server.stop()
     python = platform.python_version()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {_cpu_model()}, Python {python}")
     print("| measure (median) | gthread | sync | sync / gthread |")

@@ -30,61 +30,89 @@ sys.path.insert(0, str(ROOT))
 
 from inferline.containers.core.invocation import Invocation  # noqa: E402
 from inferline.containers.core.media import MediaType  # noqa: E402
-from inferline.containers.core.settings import Settings  # noqa: E402
 from inferline.stages.sparkml.bundle import load_bundle  # noqa: E402
+from inferline.stages.sparkml.convert import values as v  # noqa: E402
+from inferline.stages.sparkml.convert.graph import Node  # noqa: E402
+from inferline.stages.sparkml.convert.writer import write_bundle  # noqa: E402
 from inferline.stages.sparkml.stage import SparkMLStage  # noqa: E402
-from tests.sparkml import bundles, examples  # noqa: E402
 
+# The car-evaluation dataset's columns and their values, as the example indexes them.
+CAR_COLUMNS = {
+    "buying": ["low", "med", "high", "vhigh"],
+    "maint": ["low", "med", "high", "vhigh"],
+    "doors": ["2", "3", "4", "5more"],
+    "persons": ["2", "4", "more"],
+    "lug_boot": ["small", "med", "big"],
+    "safety": ["low", "med", "high"],
+}
+WIDTH = sum(len(levels) - 1 for levels in CAR_COLUMNS.values())  # one-hot, last dropped: 15
+SCHEMA = {
+    "input": [{"name": name, "type": "string"} for name in CAR_COLUMNS],
+    "output": {"name": "probability", "type": "double", "struct": "vector"},
+}
 ROW = ["low", "low", "5more", "more", "big", "high"]
 
 
 def fifteen_op_bundle(directory: Path) -> Path:
+    """The car preprocessor (6 StringIndexer, 6 OneHotEncoder, VectorAssembler), then a
+    StandardScaler and a 4-class LogisticRegression, written by the converter's writer."""
     rng = np.random.default_rng(0)
-    items = _car_nodes()
-    items.append(
-        bundles.node(
-            "standard_scaler",
-            {
-                "std": bundles.tensor(rng.uniform(0.5, 2, 15)),
-                "mean": bundles.tensor(rng.uniform(0, 1, 15)),
-            },
-            {"input": "features"},
-            {"output": "scaled"},
-        )
-    )
-    items.append(
-        bundles.node(
-            "logistic_regression",
-            {
-                "num_classes": bundles.long(4),
-                "coefficient_matrix": bundles.tensor(rng.normal(size=(4, 15))),
-                "intercept_vector": bundles.tensor(rng.normal(size=4)),
-            },
-            {"features": "scaled"},
-            {"raw_prediction": "raw", "probability": "probability", "prediction": "prediction"},
-        )
-    )
-    return bundles.write_bundle(directory, items)
-
-
-def _car_nodes() -> list[bundles.Node]:
-    scratch = Path(tempfile.mkdtemp())
-    examples.car_preprocessor(scratch)
-    root = scratch / "root"
-    names = json.loads((root / "model.json").read_text())["attributes"]["nodes"]["string"]
-    items = []
-    for name in names:
-        model = json.loads((root / f"{name}.node" / "model.json").read_text())
-        shape = json.loads((root / f"{name}.node" / "node.json").read_text())["shape"]
-        items.append(
-            bundles.node(
-                model["op"],
-                model["attributes"],
-                {s["port"]: s["name"] for s in shape["inputs"]},
-                {s["port"]: s["name"] for s in shape["outputs"]},
+    indexers, encoders = [], []
+    for name, levels in CAR_COLUMNS.items():
+        indexers.append(
+            Node(
+                f"string_indexer_{name}",
+                "string_indexer",
+                {
+                    "labels_length": v.integer(1),
+                    "labels_array_0": v.strings(levels),
+                    "handle_invalid": v.string("error"),
+                },
+                [("input", name)],
+                [("output", f"indexed_{name}")],
             )
         )
-    return items
+        encoders.append(
+            Node(
+                f"one_hot_encoder_{name}",
+                "one_hot_encoder",
+                {
+                    "category_sizes": v.integers([len(levels)]),
+                    "drop_last": v.boolean(True),
+                    "handle_invalid": v.string("error"),
+                },
+                [("input", f"indexed_{name}")],
+                [("output", f"{name}_vec")],
+            )
+        )
+    assembler = Node(
+        "vector_assembler",
+        "vector_assembler",
+        {"input_shapes": v.data_shapes(len(levels) - 1 for levels in CAR_COLUMNS.values())},
+        [(f"input{i}", f"{name}_vec") for i, name in enumerate(CAR_COLUMNS)],
+        [("output", "features")],
+    )
+    scaler = Node(
+        "standard_scaler",
+        "standard_scaler",
+        {"std": v.tensor(rng.uniform(0.5, 2, WIDTH)), "mean": v.tensor(rng.uniform(0, 1, WIDTH))},
+        [("input", "features")],
+        [("output", "scaled")],
+    )
+    classifier = Node(
+        "logistic_regression",
+        "logistic_regression",
+        {
+            "num_classes": v.long(4),
+            "coefficient_matrix": v.tensor(rng.normal(size=(4, WIDTH))),
+            "intercept_vector": v.tensor(rng.normal(size=4)),
+        },
+        [("features", "scaled")],
+        [("raw_prediction", "raw"), ("probability", "probability"), ("prediction", "prediction")],
+    )
+    children = [*indexers, *encoders, assembler, scaler, classifier]
+    write_bundle(Node("pipeline_car", "pipeline", children=children), directory)
+    return directory
 
 
 def measure(function: Callable[[], object], number: int, repeat: int) -> tuple[float, float]:
@@ -105,11 +133,7 @@ def main() -> None:
     args = parser.parse_args()
     directory = fifteen_op_bundle(Path(tempfile.mkdtemp()) / "bundle")
     bundle = load_bundle(directory)
-    schema = {
-        "input": examples.CAR_SCHEMA["input"],
-        "output": {"name": "probability", "type": "double", "struct": "vector"},
-    }
-    stage = SparkMLStage.load(directory, Settings(sparkml_schema=json.dumps(schema)))
+    stage = SparkMLStage.load(directory, json.dumps(SCHEMA))
     one = stage.schema.frame([ROW])
     many = stage.schema.frame([ROW] * 1000)
     invocation = Invocation(body=",".join(ROW).encode(), content_type=MediaType("text/csv"))

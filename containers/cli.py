@@ -15,7 +15,7 @@ from inferline.containers.core.errors import InferlineError
 
 COMMAND_MODULES = (
     "inferline.containers.commands",
-    "inferline.containers.harness.commands",
+    "inferline.containers.harness.cli",
     "inferline.containers.images.command",
     "inferline.containers.export",
     "inferline.stages.sparkml.convert.commands",

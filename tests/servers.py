@@ -2,24 +2,23 @@
 
 with ServerProcess.start(model_dir, tmp_path / "server.log") as server:
     requests.post(server.url + "/invocations", ...)
+
+Starting, readiness and stopping are the harness's own `lifecycle` helper.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-import requests
-
-from inferline.containers.harness import ports
+from inferline.containers.harness import lifecycle, ports
 
 READY_SECONDS = 60.0
+STOP_SECONDS = 30.0
 
 
 def free_port() -> int:
@@ -35,13 +34,20 @@ def serve_command(model_dir: Path, *args: str) -> list[str]:
 
 @dataclass
 class ServerProcess:
-    process: subprocess.Popen[bytes]
+    server: lifecycle.ServerProcess
     port: int
-    log: Path
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        return self.server.process
+
+    @property
+    def log(self) -> Path:
+        return self.server.log_path
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.server.url
 
     @classmethod
     def start(
@@ -58,43 +64,24 @@ class ServerProcess:
         environ = {**os.environ, "SAGEMAKER_MODEL_SERVER_WORKERS": "1", **(env or {})}
         if port_by_env:
             environ["SAGEMAKER_BIND_TO_PORT"] = str(port)
-        with log.open("wb") as handle:  # the child keeps its own descriptor
-            process = subprocess.Popen(
-                command, stdout=handle, stderr=subprocess.STDOUT, env=environ
-            )
-        server = cls(process, port, log)
-        server.wait_ready()
-        return server
+        server = lifecycle.start(command, url=f"http://127.0.0.1:{port}", log_path=log, env=environ)
+        running = cls(server, port)
+        running.wait_ready()
+        return running
 
     def wait_ready(self, seconds: float = READY_SECONDS) -> None:
-        """Poll /ping until 200; fail with the log if the process exits or time runs out."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"server exited with {self.process.returncode}:\n{self.output()}"
-                )
-            try:
-                if requests.get(self.url + "/ping", timeout=2).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"server not ready after {seconds} s:\n{self.output()}")
+        """Poll /ping until 200; stop it and fail with its log if it exits or time runs out."""
+        try:
+            self.server.wait_ready(seconds)
+        except BaseException:
+            self.stop()
+            raise
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
-    def stop(self, timeout: float = 30.0) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+    def stop(self, timeout: float = STOP_SECONDS) -> int:
+        return self.server.stop(timeout)
 
     def __enter__(self) -> ServerProcess:
         return self

@@ -16,7 +16,7 @@ import importlib
 from typing import Any
 
 # Names resolve on first use: `inferline --help` and the serving images import
-# harness.commands, and must not need the harness extra (urllib3, prometheus_client).
+# harness.cli, and must not need the harness extra (urllib3, prometheus_client).
 _EXPORTS = {
     "DefinitionError": "core.errors",
     "EndpointSpec": "core.definition",
@@ -26,7 +26,8 @@ _EXPORTS = {
     "InvocationTooLarge": "core.errors",
     "ModelError": "core.errors",
     "ValidationError": "core.errors",
-    "Answer": "harness.local",
+    "Answer": "harness.client",
+    "EndpointClient": "harness.client",
     "LocalEndpoint": "harness.local",
     "Container": "harness.runtime",
     "Launch": "harness.runtime",
@@ -45,6 +46,7 @@ __all__ = [
     "Answer",
     "Container",
     "DefinitionError",
+    "EndpointClient",
     "EndpointSpec",
     "InvocationError",
     "Launch",

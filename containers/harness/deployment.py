@@ -1,8 +1,9 @@
 """A deployment: every container of an endpoint's variants, started, healthy and routed.
 
 `Deployment.start` does what CreateEndpoint does: fetch each container's model data,
-give each its ports, start them all at once, then poll every /ping (2 s per ping)
-until all answer 200, or fail with the containers that did not and their log tails.
+give each its ports, start them all at once, then poll every /ping (2 s per ping,
+`lifecycle.wait_ready`) until all answer 200, or fail with the containers that did
+not and their log tails.
 A container that crashes while serving is restarted in the background.
 """
 
@@ -17,21 +18,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import urllib3
-
 from inferline.containers.core import modeldata
 from inferline.containers.core.definition import EndpointSpec, ModelSpec
-from inferline.containers.core.errors import InferlineError, StartupError, ValidationError
-from inferline.containers.harness import ports
-from inferline.containers.harness.chain import DEFAULT_TIMEOUT_SECONDS, Chain
+from inferline.containers.core.errors import InferlineError, ValidationError
+from inferline.containers.harness import lifecycle, ports
+from inferline.containers.harness.hops import HttpChain
 from inferline.containers.harness.runtime import Container, Launch, Runtime
+from inferline.containers.pipeline.chain import DEFAULT_TIMEOUT_SECONDS
 
 log = logging.getLogger("inferline.harness")
 
-PING_TIMEOUT_SECONDS = 2.0  # SageMaker's timeout for one /ping
 READY_SECONDS = 240.0  # SageMaker gives containers 4 minutes to pass the health check
-POLL_SECONDS = 0.1
-LOG_TAIL_LINES = 20
 
 
 @dataclass(frozen=True)
@@ -45,10 +42,10 @@ class Options:
 
 @dataclass
 class Deployment:
-    """The running containers of one endpoint spec, one `Chain` per variant."""
+    """The running containers of one endpoint spec, one `HttpChain` per variant."""
 
     spec: EndpointSpec
-    chains: dict[str, Chain]
+    chains: dict[str, HttpChain]
     held_ports: set[int]
     """The loopback ports its containers hold, released when it stops."""
     _in_flight: int = 0
@@ -90,7 +87,7 @@ class Deployment:
         used = taken - before
         deployment = cls(spec, {}, used)
         deployment.chains = {
-            variant.name: Chain(
+            variant.name: HttpChain(
                 variant.model,
                 groups[variant.name],
                 endpoint=spec.name,
@@ -105,7 +102,7 @@ class Deployment:
     def containers(self) -> list[Container]:
         return [container for chain in self.chains.values() for container in chain.containers]
 
-    def choose(self, target_variant: str | None) -> tuple[str, Chain]:
+    def choose(self, target_variant: str | None) -> tuple[str, HttpChain]:
         """The variant to serve a request: the pinned one, else random by weight."""
         if target_variant is not None:
             if target_variant not in self.chains:
@@ -200,47 +197,12 @@ def _launches(
 
 
 def wait_healthy(containers: list[Container], seconds: float) -> None:
-    """Poll every container's /ping until all answer 200.
+    """Poll every container's /ping until all answer 200 (SageMaker's 2 s per ping).
 
     Raises:
         StartupError: a container exited, or did not answer in time; all such are listed.
     """
-    deadline = time.monotonic() + seconds
-    pending = list(containers)  # by identity: variants may reuse hostnames
-    pool = urllib3.PoolManager(retries=False)
-    failed: list[tuple[Container, str]] = []
-    while pending and time.monotonic() < deadline:
-        for container in list(pending):
-            if not container.alive():
-                failed.append((container, "exited"))
-                pending.remove(container)
-            elif _pings(pool, container.url):
-                pending.remove(container)
-        if pending:
-            time.sleep(POLL_SECONDS)
-    failed += [(container, f"no 200 from /ping within {seconds:g} s") for container in pending]
-    if failed:
-        report = "\n".join(
-            f"- {c.hostname} ({c.log_path.name}): {why}\n{_tail(c.log_path)}" for c, why in failed
-        )
-        raise StartupError(
-            f"{len(failed)} container(s) did not pass the ping health check:\n{report}"
-        )
-
-
-def _pings(pool: urllib3.PoolManager, url: str) -> bool:
-    try:
-        return pool.request("GET", url + "/ping", timeout=PING_TIMEOUT_SECONDS).status == 200
-    except urllib3.exceptions.HTTPError:
-        return False
-
-
-def _tail(path: Path) -> str:
-    try:
-        lines = path.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
-    except OSError:
-        return "    (no log)"
-    return "\n".join("    " + line for line in lines) or "    (empty log)"
+    lifecycle.wait_ready(containers, seconds, noun="container")
 
 
 def _stop_all(containers: list[Container]) -> None:

@@ -4,7 +4,8 @@
 ``docker run IMAGE serve``: host networking, its own SAGEMAKER_BIND_TO_PORT (and safe
 port range), its Environment, and its model data extracted to a host folder mounted
 read-only at /opt/ml/model. Health is the harness's /ping polling; the log is
-``docker logs --follow``; stopping is ``docker stop`` with SageMaker's 30 s between
+``docker logs --follow`` (copied by `lifecycle.copy_lines`, as the process
+runtime's output is); stopping is ``docker stop`` with SageMaker's 30 s between
 SIGTERM and SIGKILL::
 
     runtime = DockerRuntime()
@@ -22,11 +23,11 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from inferline.containers.core import modeldir
 from inferline.containers.core.definition import ContainerSpec
 from inferline.containers.core.errors import ConfigurationError
+from inferline.containers.harness import lifecycle
 from inferline.containers.harness.runtime import Launch, Launched, image_kind
 from inferline.containers.images import engine
 
@@ -72,6 +73,7 @@ class DockerContainer(Launched):
     _model_dir: Path | None = field(default=None, repr=False)
     _waiter: subprocess.Popen[str] | None = field(default=None, repr=False)
     _log_thread: threading.Thread | None = field(default=None, repr=False)
+    _log_follower: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -94,7 +96,16 @@ class DockerContainer(Launched):
                 stderr=subprocess.DEVNULL,
                 text=True,
             )
-            self._log_thread = _follow_logs(self._name, self.log_path, self.hostname)
+            self._log_follower = subprocess.Popen(
+                [engine.DOCKER, "logs", "--follow", self._name],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+            assert self._log_follower.stdout is not None
+            self._log_thread = lifecycle.copy_lines(
+                self._log_follower.stdout, self.log_path, self.hostname
+            )
 
     def _run_arguments(self) -> list[str]:
         # Host networking: the container binds its own port on loopback, as the process
@@ -138,6 +149,7 @@ class DockerContainer(Launched):
         with self._lock:
             waiter, self._waiter = self._waiter, None
             log_thread, self._log_thread = self._log_thread, None
+            follower, self._log_follower = self._log_follower, None
         if waiter is None:
             return
         subprocess.run(
@@ -149,36 +161,12 @@ class DockerContainer(Launched):
         self.exit_code = int(output.strip()) if output.strip().lstrip("-").isdigit() else None
         if log_thread is not None:
             log_thread.join(LOG_JOIN_SECONDS)
+        if follower is not None:
+            try:
+                follower.wait(LOG_JOIN_SECONDS)  # `docker logs --follow` ends with the container
+            except subprocess.TimeoutExpired:
+                follower.kill()
+                follower.wait()
         subprocess.run(
             [engine.DOCKER, "rm", "--force", self._name], capture_output=True, check=False
         )
-
-
-def _follow_logs(name: str, log_path: Path, hostname: str) -> threading.Thread:
-    """Copy `docker logs --follow` to the log file, each line prefixed with the hostname."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [engine.DOCKER, "logs", "--follow", name],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    assert process.stdout is not None
-    thread = threading.Thread(
-        target=_copy_lines,
-        args=(process, process.stdout, log_path, hostname),
-        name=f"docker-logs-{hostname}",
-        daemon=True,
-    )
-    thread.start()
-    return thread
-
-
-def _copy_lines(
-    process: subprocess.Popen[bytes], stream: IO[bytes], log_path: Path, hostname: str
-) -> None:
-    prefix = f"{hostname} | ".encode()
-    with stream, log_path.open("ab", buffering=0) as log:
-        for line in stream:
-            log.write(prefix + line)
-    process.wait()

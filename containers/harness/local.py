@@ -5,13 +5,15 @@
     with LocalEndpoint.from_file("pipeline.json") as endpoint:
         answer = endpoint.invoke(b"1.0,2.0", content_type="text/csv", accept="text/csv")
         answer.body, answer.content_type, answer.latencies   # {"container-1": µs, ...}
+        endpoint.client().invoke(b"1.0,2.0", content_type="text/csv")   # over HTTP
         boto3.client("sagemaker-runtime", endpoint_url=endpoint.url, ...)   # works too
 
 The HTTP server is werkzeug's threaded WSGI server, running in a thread of this
-process: a thread per connection with HTTP/1.1 keep-alive is all a local endpoint
-needs, and one process keeps the router, the metrics and the crash restarts in shared
-memory (gunicorn would fork workers that each see only part of them). `invoke` here
-calls the same core as the HTTP route, without the HTTP.
+process: a thread per connection, each closed after its answer (werkzeug's server
+does not keep connections alive), is all a local endpoint needs, and one process
+keeps the router, the metrics and the crash restarts in shared memory (gunicorn
+would fork workers that each see only part of them). `invoke` here calls the same
+core as the HTTP route, without the HTTP; `client()` goes through the HTTP route.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -27,22 +28,17 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from inferline.containers.core import definition
 from inferline.containers.core.definition import EndpointSpec
-from inferline.containers.harness.chain import DEFAULT_TIMEOUT_SECONDS, Request
+from inferline.containers.harness.client import Answer, EndpointClient
 from inferline.containers.harness.deployment import READY_SECONDS, Options
 from inferline.containers.harness.endpoint import Endpoint, create_app
 from inferline.containers.harness.metrics import Metrics
 from inferline.containers.harness.runtime import runtime_for
+from inferline.containers.pipeline.chain import DEFAULT_TIMEOUT_SECONDS, Request
 
+__all__ = ["Answer", "LocalEndpoint"]
 
-@dataclass(frozen=True)
-class Answer:
-    """An endpoint's answer: the last container's body and content type, and timings (µs)."""
-
-    body: bytes
-    content_type: str | None
-    variant: str
-    latencies: dict[str, int] = field(default_factory=dict)
-    custom_attributes: str | None = None
+# The client waits past the invocation timeout, so the endpoint's own 424 arrives.
+CLIENT_MARGIN_SECONDS = 60.0
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -148,6 +144,12 @@ class LocalEndpoint:
         variant, result = self.endpoint.invoke(request, target_variant)
         return Answer(
             result.body, result.content_type, variant, result.latencies, result.custom_attributes
+        )
+
+    def client(self) -> EndpointClient:
+        """An HTTP client of this endpoint's InvokeEndpoint route (close it when done)."""
+        return EndpointClient(
+            self.url, self.name, timeout=self.options.timeout + CLIENT_MARGIN_SECONDS
         )
 
     def update(self, spec: EndpointSpec | Path | str) -> None:

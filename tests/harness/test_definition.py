@@ -10,7 +10,8 @@ import yaml
 
 from inferline.containers.core import definition
 from inferline.containers.core.definition import DefinitionError
-from inferline.containers.harness.runtime import ProcessRuntime, image_kind
+from inferline.containers.harness.process import ProcessRuntime
+from inferline.containers.harness.runtime import image_kind
 
 
 def model(count: int, **container: Any) -> dict[str, Any]:

@@ -1,0 +1,171 @@
+"""A harness as a long-running process: serve until a signal, detach, update, stop by pid.
+
+`serve` runs an endpoint in the foreground until SIGINT/SIGTERM; SIGHUP switches it to
+the definition `request_update` left in ``update.json`` (else re-reads its own).
+`detach` runs `inferline up` in a session of its own and returns once its state file
+says it serves. ``./.inferline/<name>/state.json`` (`harness.state`) is how the other
+commands find a running harness: its pid, URL, definition, logs and update generation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from inferline.containers.core.errors import StateError
+from inferline.containers.harness import state as states
+
+if TYPE_CHECKING:
+    from inferline.containers.core.definition import EndpointSpec
+    from inferline.containers.harness.local import LocalEndpoint
+
+STOP_SECONDS = 60.0
+POLL_SECONDS = 0.1
+HARNESS_LOG = "harness.log"
+
+
+def serve(
+    spec: EndpointSpec,
+    folder: Path,
+    definition: Path,
+    *,
+    port: int,
+    host: str,
+    runtime: str,
+    timeout: float,
+) -> int:
+    """Start the endpoint, record its state, and serve until SIGINT or SIGTERM."""
+    from inferline.containers.harness.local import LocalEndpoint
+
+    # Until serving, SIGTERM unwinds like Ctrl-C does, so started containers are stopped.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    endpoint = LocalEndpoint(
+        spec, port=port, host=host, runtime=runtime, workdir=folder.resolve(), timeout=timeout
+    )
+    state = states.State(spec.name, os.getpid(), "", str(definition.resolve()))
+    try:
+        endpoint.start()
+        signals: queue.SimpleQueue[int] = queue.SimpleQueue()  # put() is signal-handler safe
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(number, lambda received, frame: signals.put(received))
+        state.url = endpoint.url
+        _describe(endpoint, state)
+        while signals.get() == signal.SIGHUP:
+            _reload(endpoint, state, folder)
+        return 0
+    finally:
+        (folder / states.STATE_FILE).unlink(missing_ok=True)
+        endpoint.close()
+
+
+def _exit_on_signal(number: int, frame: object) -> None:
+    raise SystemExit(128 + number)
+
+
+def _reload(endpoint: LocalEndpoint, state: states.State, folder: Path) -> None:
+    """SIGHUP: switch to the definition `inferline update` left, else re-read the current one."""
+    from inferline.containers.core import definition
+    from inferline.containers.core.errors import InferlineError
+
+    pending = folder / states.UPDATE_FILE
+    path = Path(state.definition)
+    if pending.exists():
+        path = Path(json.loads(pending.read_text())["definition"])
+        pending.unlink()
+    try:
+        endpoint.update(definition.load(path, endpoint.name))
+        state.definition, state.update_error = str(path), None
+        print(f"endpoint {endpoint.name} now serves {path}", flush=True)
+    except InferlineError as error:
+        state.update_error = str(error)
+        print(
+            f"update failed, still serving the previous one: {error}", file=sys.stderr, flush=True
+        )
+    state.generation += 1
+    _describe(endpoint, state, quiet=True)
+
+
+def _describe(endpoint: LocalEndpoint, state: states.State, quiet: bool = False) -> None:
+    """Record the live containers' logs in the state file; print where to call."""
+    state.logs = {c.hostname: str(c.log_path) for c in endpoint.endpoint.deployment.containers}
+    state.save(endpoint.workdir)
+    if quiet:
+        return
+    print(
+        f"endpoint {endpoint.name} is up: "
+        f"POST {endpoint.url}/endpoints/{endpoint.name}/invocations",
+        flush=True,
+    )
+    for hostname, log in state.logs.items():
+        print(f"  {hostname}: log {log}", flush=True)
+
+
+def detach(command: Sequence[str], name: str, folder: Path) -> int:
+    """Run `command` (an `inferline up` in the foreground) in the background, output to
+    ``harness.log``; return once its state file names its URL, or print its log if it exits."""
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / HARNESS_LOG
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # outlives this shell and its Ctrl-C
+        )
+    while process.poll() is None:
+        try:
+            state: states.State | None = states.State.read(folder)
+        except StateError:
+            state = None
+        if state is not None and state.pid == process.pid and state.url:
+            print(
+                f"endpoint {name} is up at {state.url} (pid {process.pid}); "
+                f"logs: inferline logs --name {name}"
+            )
+            return 0
+        time.sleep(POLL_SECONDS)
+    print(f"inferline up failed:\n{log.read_text(errors='replace')}", file=sys.stderr)
+    return 1
+
+
+def request_update(folder: Path, state: states.State, definition: Path) -> str | None:
+    """Leave `definition` in ``update.json``, SIGHUP the harness, wait for its answer.
+
+    Returns None once the harness serves it, else why not (the old one still serves).
+
+    Raises:
+        StateError: the harness exited before it answered.
+    """
+    (folder / states.UPDATE_FILE).write_text(json.dumps({"definition": str(definition.resolve())}))
+    os.kill(state.pid, signal.SIGHUP)
+    while states.is_running(state.pid):
+        current = states.State.read(folder)
+        if current.generation > state.generation:
+            return current.update_error
+        time.sleep(POLL_SECONDS)
+    raise StateError(f"the harness of {state.name} exited during the update")
+
+
+def stop(folder: Path, state: states.State, seconds: float = STOP_SECONDS) -> bool:
+    """SIGTERM the harness (it drains and stops its containers); True once it exited.
+
+    No SIGKILL: that would leave its containers, each in a session of its own, running.
+    """
+    if states.is_running(state.pid):
+        os.kill(state.pid, signal.SIGTERM)
+    deadline = time.monotonic() + seconds
+    while states.is_running(state.pid) and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+    if states.is_running(state.pid):
+        return False
+    (folder / states.STATE_FILE).unlink(missing_ok=True)
+    return True

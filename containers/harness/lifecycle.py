@@ -1,0 +1,219 @@
+"""A model server's lifecycle: start it, wait until /ping answers 200, stop it, read its log.
+
+One helper for every place that runs a server: the process runtime's containers, the
+docker runtime's log files, a deployment's health check, the tests and benchmarks::
+
+    server = lifecycle.start(command, url="http://127.0.0.1:8080", log_path=log, env=env)
+    lifecycle.wait_ready([server], seconds=60)   # StartupError, with the log tail, if not
+    server.log_tail()
+    server.stop()                                # SIGTERM, grace, SIGKILL of the group
+
+A server runs in its own session (its own process group), so a Ctrl-C meant for its
+parent does not reach it, and stopping the group also stops workers a crashed master
+left behind (they would hold the port).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Protocol
+
+import urllib3
+
+from inferline.containers.core.errors import StartupError
+
+PING_TIMEOUT_SECONDS = 2.0  # SageMaker's timeout for one /ping
+POLL_SECONDS = 0.05
+STOP_SECONDS = 20.0
+LOG_TAIL_LINES = 20
+LOG_JOIN_SECONDS = 5.0
+
+
+class Pingable(Protocol):
+    """Anything whose readiness is a 200 from GET <url>/ping while it runs."""
+
+    @property
+    def hostname(self) -> str:
+        """The name errors show."""
+        ...
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def log_path(self) -> Path: ...
+
+    def alive(self) -> bool: ...
+
+
+@dataclass
+class ServerProcess:
+    """A started server process, its log file and (when its lines are prefixed) the copier."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log_path: Path
+    hostname: str = "server"
+    _copier: threading.Thread | None = field(default=None, repr=False)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def wait_ready(self, seconds: float) -> None:
+        """Wait until /ping answers 200; `StartupError` with the log tail if it never does."""
+        wait_ready([self], seconds, noun="server")
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        return log_tail(self.log_path, lines)
+
+    def stop(self, grace: float = STOP_SECONDS) -> int:
+        """Stop the server and its process group; its exit code (negative: killed by a signal)."""
+        code = stop(self.process, grace)
+        if self._copier is not None:
+            self._copier.join(LOG_JOIN_SECONDS)  # the log is complete once the pipe closes
+        return code
+
+
+def start(
+    command: Sequence[str],
+    *,
+    url: str,
+    log_path: Path,
+    env: Mapping[str, str] | None = None,
+    hostname: str = "server",
+    prefix_lines: bool = False,
+) -> ServerProcess:
+    """Start `command` in its own session, its output appended to `log_path`.
+
+    With `prefix_lines`, each line of output is written as ``<hostname> | <line>`` (so
+    the logs of a pipeline's containers can be read together); otherwise the process
+    writes the file itself. Returns at once: readiness is `wait_ready`'s.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    environment = dict(env) if env is not None else None
+    if not prefix_lines:
+        with log_path.open("ab") as log:  # the child keeps its own descriptor
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=environment,
+                start_new_session=True,
+            )
+        return ServerProcess(process, url, log_path, hostname)
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=environment,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    copier = copy_lines(process.stdout, log_path, hostname)
+    return ServerProcess(process, url, log_path, hostname, copier)
+
+
+def copy_lines(stream: IO[bytes], log_path: Path, hostname: str) -> threading.Thread:
+    """Copy `stream` to the end of `log_path` in a thread, each line prefixed with hostname."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+
+    def copy() -> None:
+        prefix = f"{hostname} | ".encode()
+        with stream, log_path.open("ab", buffering=0) as log:
+            for line in stream:
+                log.write(prefix + line)
+
+    thread = threading.Thread(target=copy, name=f"log-{hostname}", daemon=True)
+    thread.start()
+    return thread
+
+
+def wait_ready(
+    servers: Sequence[Pingable],
+    seconds: float,
+    *,
+    noun: str = "container",
+    ping_timeout: float = PING_TIMEOUT_SECONDS,
+) -> None:
+    """Poll every server's /ping until all answer 200, failing fast for those that exit.
+
+    Raises:
+        StartupError: a server exited, or did not answer in time; each is listed with
+            its log tail.
+    """
+    deadline = time.monotonic() + seconds
+    pending = list(servers)  # by identity: a pipeline's variants may reuse hostnames
+    failed: list[tuple[Pingable, str]] = []
+    pool = urllib3.PoolManager(retries=False, timeout=ping_timeout)
+    try:
+        while pending and time.monotonic() < deadline:
+            for server in list(pending):
+                if not server.alive():
+                    failed.append((server, "exited"))
+                    pending.remove(server)
+                elif pings(pool, server.url):
+                    pending.remove(server)
+            if pending:
+                time.sleep(POLL_SECONDS)
+    finally:
+        pool.clear()
+    failed += [(server, f"no 200 from /ping within {seconds:g} s") for server in pending]
+    if failed:
+        report = "\n".join(
+            f"- {s.hostname} ({s.log_path.name}): {why}\n{indented(log_tail(s.log_path))}"
+            for s, why in failed
+        )
+        raise StartupError(f"{len(failed)} {noun}(s) did not pass the ping health check:\n{report}")
+
+
+def pings(pool: urllib3.PoolManager, url: str) -> bool:
+    """True if GET <url>/ping answers 200 now."""
+    try:
+        return pool.request("GET", url + "/ping").status == 200
+    except urllib3.exceptions.HTTPError:
+        return False
+
+
+def stop(process: subprocess.Popen[bytes], grace: float = STOP_SECONDS) -> int:
+    """SIGTERM, up to `grace` seconds to exit, then SIGKILL of its whole process group.
+
+    The group is killed even after a graceful exit: workers a crashed master left
+    behind would otherwise keep the port. Returns the exit code; idempotent.
+    """
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is gone (PermissionError: macOS, for a group of zombies)
+    return process.wait()
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The last `lines` lines of a log file, or why there are none."""
+    try:
+        tail = path.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return "(no log)"
+    return "\n".join(tail) or "(empty log)"
+
+
+def indented(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
