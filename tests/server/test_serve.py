@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import signal
 import subprocess
 import tarfile
@@ -157,18 +158,64 @@ def test_a_model_tar_gz_is_extracted_and_served(tmp_path: Path) -> None:
         assert post(server, abalone.SAMPLE).status_code == 200
 
 
-@pytest.mark.parametrize("member", ["../escape.txt", "/tmp/inferline-absolute.txt"])
+def _archive(path: Path, *members: tarfile.TarInfo) -> Path:
+    """A model.tar.gz of `members`, each file holding b"pwned"."""
+    with tarfile.open(path, "w:gz") as tar:
+        for info in members:
+            data = b"pwned" if info.isfile() else b""
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _member(name: str, kind: bytes = tarfile.REGTYPE, target: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = kind, target
+    return info
+
+
+def _written(root: Path, *names: str) -> list[Path]:
+    """Files called one of `names` anywhere under root: inside and outside the extraction."""
+    return [path for path in root.rglob("*") if path.name in names]
+
+
+@pytest.mark.parametrize("member", ["../escape.txt", "../../escape.txt", "absolute"])
 def test_an_archive_that_escapes_is_a_clear_startup_error(tmp_path: Path, member: str) -> None:
-    archive = tmp_path / "evil.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        data = b"pwned"
-        info = tarfile.TarInfo(member)
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    result = _run_serve(archive)
+    # `serve` extracts into a fresh directory under TMPDIR: tmp_path/tmp/inferline-model-*,
+    # so "../" lands in tmp_path/tmp and "../../" in tmp_path, were either written.
+    name = str(tmp_path / "absolute.txt") if member == "absolute" else member
+    archive = _archive(tmp_path / "evil.tar.gz", _member("model.joblib"), _member(name))
+    result = _run_serve(archive, tmp_path / "tmp")
     assert result.returncode == 2
-    assert "unsafe path" in result.stderr
-    assert not (tmp_path.parent / "escape.txt").exists()
+    assert f"unsafe path {name!r}" in result.stderr
+    extraction = list((tmp_path / "tmp").glob("inferline-model-*"))
+    assert len(extraction) == 1, "serve did not extract where this test looks"
+    assert _written(tmp_path, "escape.txt", "absolute.txt") == []
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        _member("out", tarfile.SYMTYPE, "/etc/passwd"),
+        _member("sub/out", tarfile.SYMTYPE, "../../escape.txt"),
+        _member("out", tarfile.LNKTYPE, "/etc/passwd"),
+        _member("tty", tarfile.CHRTYPE),
+        _member("disk", tarfile.BLKTYPE),
+        _member("pipe", tarfile.FIFOTYPE),
+    ],
+    ids=["symlink-absolute", "symlink-up", "hardlink-out", "char-device", "block-device", "fifo"],
+)
+def test_links_out_devices_and_fifos_are_refused_on_extraction(
+    tmp_path: Path, member: tarfile.TarInfo
+) -> None:
+    archive = _archive(tmp_path / "model.tar.gz", _member("model.joblib"), member)
+    result = _run_serve(archive, tmp_path / "tmp")
+    assert result.returncode == 2, result.stderr
+    assert str(archive) in result.stderr and repr(member.name) in result.stderr
+    assert "refusing to extract" in result.stderr
+    (extraction,) = (tmp_path / "tmp").glob("inferline-model-*")
+    assert list(extraction.iterdir()) == []  # every member is checked before any is written
+    assert _written(tmp_path, "escape.txt", "passwd") == []
 
 
 def test_a_corrupt_archive_is_a_clear_startup_error(tmp_path: Path) -> None:
@@ -179,6 +226,16 @@ def test_a_corrupt_archive_is_a_clear_startup_error(tmp_path: Path) -> None:
     assert "cannot extract" in result.stderr
 
 
-def _run_serve(model: Path) -> subprocess.CompletedProcess[str]:
+# The shell's own serving variables: a developer's must not change what serve does here.
+PRIVATE = ("SAGEMAKER_", "SM_", "INFERLINE_")
+
+
+def _run_serve(model: Path, tmpdir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`serve` to its exit, without the shell's own serving variables; archives extract
+    under `tmpdir` when given (TMPDIR)."""
     command = serve_command(model, "--port", str(free_port()))
-    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(PRIVATE)}
+    if tmpdir is not None:
+        tmpdir.mkdir(exist_ok=True)
+        environ["TMPDIR"] = str(tmpdir)
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, env=environ)
