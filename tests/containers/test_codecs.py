@@ -1,19 +1,39 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from inferline.containers.core.codecs import DEFAULT, CodecRegistry
+from inferline.containers.core.codecs import (
+    CSV,
+    DEFAULT,
+    JSON,
+    JSONLINES,
+    NPY,
+    Codec,
+    CodecRegistry,
+    Registry,
+)
 from inferline.containers.core.codecs.csv import CsvCodec
 from inferline.containers.core.codecs.json import JsonCodec
 from inferline.containers.core.codecs.jsonlines import JsonLinesCodec
 from inferline.containers.core.codecs.npy import NpyCodec
-from inferline.containers.core.errors import BadRequest, UnprocessableEntity, UnsupportedMediaType
+from inferline.containers.core.errors import (
+    BadRequest,
+    NotAcceptable,
+    UnprocessableEntity,
+    UnsupportedMediaType,
+)
 from inferline.containers.core.invocation import Invocation
 from inferline.containers.core.media import MediaType
+from inferline.stages.linear_learner import codecs as linear_learner_codecs
+from inferline.stages.sparkml import wire
+from inferline.stages.sparkml.schema import ColumnSchema
+from inferline.stages.xgboost import codecs as xgboost_codecs
 
 NAMES = ["sex", "length", "rings"]
 
@@ -163,3 +183,102 @@ def test_registries_layer_without_changing_the_default() -> None:
     layered: CodecRegistry = DEFAULT.with_codecs(Upper())
     assert layered.encode(FRAME, (MediaType("text/csv"),), "text/csv").body.startswith(b"A,")
     assert DEFAULT.encode(FRAME, (MediaType("text/csv"),), "text/csv").body.startswith(b"a,")
+
+
+# The one registry: codecs registering themselves, and the 415/406 answers of every kind.
+
+
+class Upside:
+    """A decoder-only table codec with a no-argument constructor."""
+
+    mimetype = "text/x-upside"
+
+    def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> pd.DataFrame:
+        return pd.DataFrame({"text": [body.decode()[::-1]]})
+
+
+def test_a_codec_class_registers_itself_and_reads_its_type() -> None:
+    registry: CodecRegistry = CodecRegistry()
+    assert registry.register(Upside) is Upside  # the class decorator leaves the class alone
+    assert registry.readable == ["text/x-upside"]
+    assert registry.writable == []  # it does not encode, so it is never offered
+    frame = registry.decode(Invocation(b"abc", MediaType.parse("TEXT/X-Upside; charset=utf-8")))
+    assert frame["text"].tolist() == ["cba"]
+
+
+def test_registering_replaces_the_codec_for_a_type_and_layers_copy() -> None:
+    registry: CodecRegistry = CodecRegistry([CsvCodec()])
+    layered = registry.with_codecs(JsonCodec())
+
+    @registry.register
+    class Shouting(CsvCodec):
+        def encode(self, frame: pd.DataFrame, media: MediaType) -> bytes:
+            return super().encode(frame, media).upper()
+
+    assert registry.encode(FRAME, (), "text/csv").body.startswith(b"A,")
+    assert layered.encode(FRAME, (), "text/csv").body.startswith(b"a,")  # copied before
+    assert layered.readable == ["text/csv", "application/json"]
+    assert registry.readable == ["text/csv"]
+
+
+def test_what_is_not_a_codec_is_refused_by_name() -> None:
+    with pytest.raises(TypeError, match="int is not a codec"):
+        CodecRegistry().register(3)
+
+
+def test_table_codecs_are_registered_in_the_default_registry() -> None:
+    assert DEFAULT.readable == [CSV, JSON, JSONLINES, NPY]
+    assert DEFAULT.writable == [CSV, JSON, JSONLINES, NPY]
+    assert all(isinstance(DEFAULT.decoder_for(MediaType(t)), Codec) for t in DEFAULT.readable)
+
+
+REGISTRIES: dict[str, Registry[Any, Any]] = {
+    "table": DEFAULT,
+    "spark ml rows": wire.CODECS,
+    "xgboost requests": xgboost_codecs.requests(),
+    "linear learner": linear_learner_codecs.REGISTRY,
+}
+
+
+@pytest.mark.parametrize("kind", REGISTRIES)
+def test_every_kind_answers_the_same_415(kind: str) -> None:
+    registry = REGISTRIES[kind]
+    with pytest.raises(UnsupportedMediaType) as raised:
+        registry.decode(Invocation(b"x", MediaType.parse("image/png")))
+    assert str(raised.value) == (
+        f"cannot read Content-Type 'image/png'; send one of {', '.join(registry.readable)}"
+    )
+    with pytest.raises(UnsupportedMediaType, match=r"cannot read Content-Type '\(none\)'"):
+        registry.decode(Invocation(b"x", MediaType.parse("")))
+
+
+def test_table_and_row_registries_answer_the_same_406() -> None:
+    spark_output = wire.Output(np.array([1.0]), ColumnSchema("prediction", "double"))
+    messages = []
+    for registry, value in ((DEFAULT, FRAME), (wire.CODECS, spark_output)):
+        with pytest.raises(NotAcceptable) as raised:
+            registry.encode(value, (MediaType("image/png"),), CSV)
+        messages.append(str(raised.value))
+    assert messages == [
+        "cannot produce Accept 'image/png'; this stage produces "
+        "application/json, application/jsonlines, application/x-npy, text/csv",
+        "cannot produce Accept 'image/png'; this stage produces "
+        "application/json, application/jsonlines, text/csv",
+    ]
+
+
+def test_the_row_registry_answers_without_pandas_and_keeps_accept_parameters() -> None:
+    output = wire.Output(np.array([[1.0, 2.5]]), ColumnSchema("features", "double", "vector"))
+    as_text = (MediaType.parse("application/jsonlines;data=text"),)
+    answer = wire.CODECS.encode(output, as_text, wire.DEFAULT_ACCEPT)
+    assert (answer.body, answer.content_type) == (b'{"source":"1.0 2.5"}', JSONLINES)
+    assert wire.CODECS.encode(output, (), wire.DEFAULT_ACCEPT).body == b"1.0,2.5"
+    request = wire.CODECS.decode(Invocation(b"1.5,x\n", MediaType(CSV)))
+    assert isinstance(request, wire.Request) and request.payloads == ([["1.5", "x"]],)
+
+
+def test_text_bodies_that_are_not_utf8_are_400_naming_the_format() -> None:
+    with pytest.raises(BadRequest, match=r"^CSV body is not UTF-8 \(byte 1\)$"):
+        decode("text/csv", b"a\xff,1,2")
+    with pytest.raises(BadRequest, match=r"^CSV body is not UTF-8 \(byte 1\)$"):
+        wire.CODECS.decode(Invocation(b"a\xff", MediaType(CSV)))

@@ -314,3 +314,20 @@ def test_abalone_featurizer_mixes_one_hot_and_numbers(tmp_path):
         ).data
         == b'{"features":[0.0,1.0,0.5,1.0E-5]}'
     )
+
+
+def test_media_type_errors_are_the_table_stages_own(car):
+    """The Spark ML wire codecs sit in the shared registry: same 415 and 406 messages."""
+    unreadable = post(car, CAR_ROW, "text/plain")
+    assert (unreadable.status_code, unreadable.json["error"]) == (415, "UnsupportedMediaType")
+    assert unreadable.json["message"] == (
+        "cannot read Content-Type 'text/plain'; "
+        "send one of text/csv, application/json, application/jsonlines"
+    )
+    unwritable = post(car, CAR_ROW, accept="application/x-npy")
+    assert (unwritable.status_code, unwritable.json["error"]) == (406, "NotAcceptable")
+    assert unwritable.json["message"] == (
+        "cannot produce Accept 'application/x-npy'; "
+        "this stage produces application/json, application/jsonlines, text/csv"
+    )
+    assert post(car, CAR_ROW).data.decode() == CAR_FEATURES
