@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from inferline import stages
 from inferline.containers.core.settings import Settings
 
 
@@ -20,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.add_argument("--host", help="address to bind (default 0.0.0.0; 127.0.0.1 for local use)")
     serve.add_argument(
         "--stage",
-        help="stage kind: sklearn, sparkml, xgboost, linear-learner, blazingtext "
+        help=f"stage kind: {', '.join(stages.names())} "
         "(default: INFERLINE_STAGE, else detected from the model directory)",
     )
     serve.add_argument(

@@ -1,11 +1,15 @@
 """The serving settings: one frozen object, built once from the environment.
 
 This module is the only reader of environment variables in inferline. Each field
-names its variable in its metadata, so `docs/environment.md` and the settings stay
-in step (a test compares them)::
+names its variable in its metadata (`variable`), so `docs/environment.md` and the
+settings stay in step (a test compares them)::
 
     settings = Settings.from_env(os.environ)
     settings.port  # SAGEMAKER_BIND_TO_PORT, else 8080
+
+A stage kind's own variables (INFERLINE_SKLEARN_METHOD, SAGEMAKER_SPARKML_SCHEMA) are
+fields of the kind's settings dataclass in `stages/<kind>/kind.py`, declared the same
+way and read with the same parsers and errors: ``read(SklearnSettings, settings.environ)``.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from inferline.containers.core.errors import ConfigurationError
 from inferline.containers.core.protocol import MAX_PAYLOAD_BYTES
@@ -25,8 +29,39 @@ DEFAULT_MAX_REQUEST_BYTES = MAX_PAYLOAD_BYTES
 BATCH_STRATEGIES = ("MULTI_RECORD", "SINGLE_RECORD")
 
 
-def _env(name: str, parse: Callable[[str, str], Any] | None = None) -> dict[str, Any]:
+T = TypeVar("T")
+Parser = Callable[[str, str], Any]
+
+
+def variable(name: str, parse: Parser) -> dict[str, Any]:
+    """The metadata of a settings field read from the environment variable `name`.
+
+    `parse(name, raw)` turns the raw text into the field's value, raising a
+    ConfigurationError that names the variable when it cannot.
+    """
     return {"env": name, "parse": parse}
+
+
+def read(cls: type[T], environ: Mapping[str, str], /, **overrides: Any) -> T:
+    """An instance of the settings dataclass `cls`, its variables read from `environ`.
+
+    Keyword overrides that are not None win (command-line flags).
+
+    Raises:
+        ConfigurationError: a variable does not parse; the message names it.
+    """
+    values: dict[str, Any] = {}
+    for spec in fields(cls):  # type: ignore[arg-type]  # settings classes are dataclasses
+        name = spec.metadata.get("env")
+        if name is not None and name in environ:
+            values[spec.name] = spec.metadata["parse"](name, environ[name])
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    return cls(**values)
+
+
+def variables_of(cls: type[Any]) -> dict[str, str]:
+    """Every variable the settings dataclass `cls` reads, mapped to its field name."""
+    return {spec.metadata["env"]: spec.name for spec in fields(cls) if "env" in spec.metadata}
 
 
 def _int(name: str, raw: str) -> int:
@@ -98,7 +133,7 @@ def _path(name: str, raw: str) -> Path:
     return Path(raw)
 
 
-def _text(name: str, raw: str) -> str | None:
+def text(name: str, raw: str) -> str | None:
     return raw.strip() or None
 
 
@@ -110,69 +145,69 @@ def _cpu_count() -> int:
 class Settings:
     """Everything a serving container reads from its environment."""
 
-    model_dir: Path = field(default=DEFAULT_MODEL_DIR, metadata=_env("SM_MODEL_DIR", _path))
+    model_dir: Path = field(default=DEFAULT_MODEL_DIR, metadata=variable("SM_MODEL_DIR", _path))
     """Model directory, or a model.tar.gz to extract first."""
-    port: int = field(default=DEFAULT_PORT, metadata=_env("SAGEMAKER_BIND_TO_PORT", _port))
+    port: int = field(default=DEFAULT_PORT, metadata=variable("SAGEMAKER_BIND_TO_PORT", _port))
     """Port to listen on; SageMaker sets it for every container of a pipeline."""
-    host: str = field(default="0.0.0.0", metadata=_env("INFERLINE_BIND_HOST", _text))
+    host: str = field(default="0.0.0.0", metadata=variable("INFERLINE_BIND_HOST", text))
     """Address to listen on; 0.0.0.0 inside containers, 127.0.0.1 for local runs."""
     safe_port_range: tuple[int, int] | None = field(
-        default=None, metadata=_env("SAGEMAKER_SAFE_PORT_RANGE", _port_range)
+        default=None, metadata=variable("SAGEMAKER_SAFE_PORT_RANGE", _port_range)
     )
     """Inclusive range for any second port a container needs."""
-    program: str | None = field(default=None, metadata=_env("SAGEMAKER_PROGRAM", _text))
+    program: str | None = field(default=None, metadata=variable("SAGEMAKER_PROGRAM", text))
     """The user's inference script (e.g. inference.py)."""
     submit_directory: Path | None = field(
-        default=None, metadata=_env("SAGEMAKER_SUBMIT_DIRECTORY", _path)
+        default=None, metadata=variable("SAGEMAKER_SUBMIT_DIRECTORY", _path)
     )
     """Where the inference script lives when not in <model_dir>/code."""
     workers: int = field(
-        default_factory=_cpu_count, metadata=_env("SAGEMAKER_MODEL_SERVER_WORKERS", _positive_int)
+        default_factory=_cpu_count,
+        metadata=variable("SAGEMAKER_MODEL_SERVER_WORKERS", _positive_int),
     )
     """Gunicorn worker processes."""
     worker_class: str = field(
-        default="gthread", metadata=_env("INFERLINE_WORKER_CLASS", _worker_class)
+        default="gthread", metadata=variable("INFERLINE_WORKER_CLASS", _worker_class)
     )
     """Gunicorn worker class: gthread (keep-alive, pings beside inferences) or sync."""
-    threads: int = field(default=4, metadata=_env("INFERLINE_WORKER_THREADS", _positive_int))
+    threads: int = field(default=4, metadata=variable("INFERLINE_WORKER_THREADS", _positive_int))
     """Threads per worker (gthread): keep-alive hops and pings served beside inferences."""
-    timeout: int = field(default=60, metadata=_env("SAGEMAKER_MODEL_SERVER_TIMEOUT", _positive_int))
+    timeout: int = field(
+        default=60, metadata=variable("SAGEMAKER_MODEL_SERVER_TIMEOUT", _positive_int)
+    )
     """Seconds a request may take before its worker is restarted."""
     default_accept: str | None = field(
-        default=None, metadata=_env("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", _text)
+        default=None, metadata=variable("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", text)
     )
     """Accept used when a request sends none or */*; else the stage's own default."""
-    log_level: int = field(default=20, metadata=_env("SAGEMAKER_CONTAINER_LOG_LEVEL", _log_level))
+    log_level: int = field(
+        default=20, metadata=variable("SAGEMAKER_CONTAINER_LOG_LEVEL", _log_level)
+    )
     """Python log level of the server (20 = INFO)."""
-    batch: bool = field(default=False, metadata=_env("SAGEMAKER_BATCH", _bool))
+    batch: bool = field(default=False, metadata=variable("SAGEMAKER_BATCH", _bool))
     """True inside a batch transform job."""
     batch_strategy: str | None = field(
-        default=None, metadata=_env("SAGEMAKER_BATCH_STRATEGY", _batch_strategy)
+        default=None, metadata=variable("SAGEMAKER_BATCH_STRATEGY", _batch_strategy)
     )
     """MULTI_RECORD or SINGLE_RECORD, when the batch job sets it."""
     max_concurrent_transforms: int | None = field(
-        default=None, metadata=_env("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", _positive_int)
+        default=None, metadata=variable("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", _positive_int)
     )
     """Concurrent /invocations a batch job sends, when it sets it."""
     max_payload_in_mb: int | None = field(
-        default=None, metadata=_env("SAGEMAKER_MAX_PAYLOAD_IN_MB", _positive_int)
+        default=None, metadata=variable("SAGEMAKER_MAX_PAYLOAD_IN_MB", _positive_int)
     )
     """Largest batch payload, when the batch job sets it; raises the request limit to match."""
     max_request_bytes: int = field(
         default=DEFAULT_MAX_REQUEST_BYTES,
-        metadata=_env("SAGEMAKER_MAX_REQUEST_SIZE", _positive_int),
+        metadata=variable("SAGEMAKER_MAX_REQUEST_SIZE", _positive_int),
     )
     """Largest request body in bytes (6 MB, as InvokeEndpoint)."""
-    stage: str | None = field(default=None, metadata=_env("INFERLINE_STAGE", _text))
+    stage: str | None = field(default=None, metadata=variable("INFERLINE_STAGE", text))
     """Stage kind (sklearn, sparkml, ...); detected from the model directory when unset."""
-    sklearn_method: str | None = field(
-        default=None, metadata=_env("INFERLINE_SKLEARN_METHOD", _text)
-    )
-    """Estimator method the sklearn stage calls (transform, predict, predict_proba, ...)."""
-    sparkml_schema: str | None = field(
-        default=None, metadata=_env("SAGEMAKER_SPARKML_SCHEMA", _text)
-    )
-    """SparkML input/output schema (JSON), as the AWS SparkML container reads it."""
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """The environment these were read from, where a stage kind reads its own variables
+    (left out of repr: an environment may hold credentials)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -181,14 +216,8 @@ class Settings:
         Raises:
             ConfigurationError: a variable does not parse; the message names it.
         """
-        environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for spec in fields(cls):
-            name, parse = spec.metadata["env"], spec.metadata["parse"]
-            if name in environ:
-                values[spec.name] = parse(name, environ[name])
-        values.update({key: value for key, value in overrides.items() if value is not None})
-        return cls(**values)
+        environ = dict(os.environ if environ is None else environ)
+        return read(cls, environ, environ=environ, **overrides)
 
     @property
     def request_limit(self) -> int:
@@ -198,5 +227,8 @@ class Settings:
 
 
 def environment_variables() -> dict[str, str]:
-    """Every variable the settings read, mapped to its field name."""
-    return {spec.metadata["env"]: spec.name for spec in fields(Settings)}
+    """Every variable the serving settings read, mapped to its field name.
+
+    Each stage kind's own variables: `inferline.stages.environment_variables()`.
+    """
+    return variables_of(Settings)

@@ -7,14 +7,20 @@ runtime dependencies of its stages and nothing else::
     image = IMAGES["sklearn"]
     image.tag         # "inferline-sklearn:latest"
     image.dockerfile  # "sklearn.Dockerfile"
+    image.stages      # ("blazingtext", "linear-learner", "sklearn")
+
+There is no list of stages here: each stage kind names the image it ships in and the
+extra it needs (`inferline.stages.Kind`), and the catalogue gathers them. So a kind
+registered later lands in its image's stage list without an edit here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from inferline.containers.core.errors import ConfigurationError
+from inferline.stages import Kind, kinds
 
 ALL = "all"
 
@@ -45,16 +51,20 @@ class Image:
         return self.stages[0] if len(self.stages) == 1 else None
 
 
-IMAGES: dict[str, Image] = {
-    image.name: image
-    for image in (
-        # linear-learner and blazingtext are scikit-learn-backed: they need nothing more.
-        Image("sklearn", ("sklearn",), ("sklearn", "linear-learner", "blazingtext")),
-        # MLeap bundles run on numpy and scipy: no JVM, no pyspark.
-        Image("sparkml", ("sparkml",), ("sparkml",)),
-        Image("xgboost", ("xgboost",), ("xgboost",)),
-    )
-}
+def catalogue(registered: Mapping[str, Kind]) -> dict[str, Image]:
+    """One image per image name the kinds declare, sorted by name; each serves its kinds
+    (in detection order) and installs their extras."""
+    images: dict[str, Image] = {}
+    for name in sorted({kind.image for kind in registered.values()}):
+        members = [kind for kind in registered.values() if kind.image == name]
+        extras = dict.fromkeys(kind.extra for kind in members if kind.extra)
+        images[name] = Image(name, tuple(extras), tuple(kind.name for kind in members))
+    return images
+
+
+# sklearn, sparkml and xgboost today; linear-learner and blazingtext declare the sklearn
+# image, as their models are scikit-learn's.
+IMAGES: dict[str, Image] = catalogue(kinds())
 
 
 def select(names: Iterable[str]) -> list[Image]:

@@ -1,7 +1,8 @@
 """The Spark ML stage: MLeap bundles served with the AWS SparkML container's contract.
 
 Pure Python and numpy: no JVM, no pyspark, no MLeap jars. `bundle.load_bundle` reads
-and runs a Bundle.ML; `stage.SparkMLStage` speaks SageMaker's SparkML wire format.
+and runs a Bundle.ML; `stage.SparkMLStage` speaks SageMaker's SparkML wire format;
+`kind.py` declares the kind (and its SAGEMAKER_SPARKML_SCHEMA).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ __all__ = ["load"]
 
 def load(model_dir: Path, settings: Settings) -> Stage:
     """The bundle in `model_dir` with the schema of SAGEMAKER_SPARKML_SCHEMA or schema.json."""
+    from inferline.stages.sparkml.kind import KIND
     from inferline.stages.sparkml.stage import SparkMLStage
 
-    return SparkMLStage.load(model_dir, settings)
+    return SparkMLStage.load(model_dir, KIND.options(settings).schema)

@@ -24,14 +24,12 @@ from inferline.containers.core import archive
 from inferline.containers.core.errors import ModelLoadError, UnprocessableEntity
 from inferline.stages.sparkml.attributes import Attributes
 from inferline.stages.sparkml.columns import Frame, rows_of, to_api, to_runtime
+from inferline.stages.sparkml.kind import BUNDLE_FILE
 from inferline.stages.sparkml.ops import OPS, Op
 from inferline.stages.sparkml.ops.base import NodeSpec
 from inferline.stages.sparkml.ops.pipeline import Pipeline
 
 __all__ = ["BUNDLE_FILE", "Bundle", "load_bundle"]
-
-# The file that marks a Bundle.ML folder: its name, format and version (root/ beside it).
-BUNDLE_FILE = "bundle.json"
 
 
 class Bundle:

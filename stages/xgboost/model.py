@@ -15,8 +15,7 @@ from typing import Literal
 import xgboost
 
 from inferline.containers.core.errors import ModelLoadError
-
-MODEL_FILE = "xgboost-model"
+from inferline.stages.xgboost.kind import MODEL_FILE
 
 __all__ = ["MODEL_FILE", "load_booster", "save"]
 

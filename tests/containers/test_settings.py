@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from inferline import stages
 from inferline.containers.core.errors import ConfigurationError
 from inferline.containers.core.settings import Settings, environment_variables
 
@@ -74,5 +75,41 @@ def test_bad_values_name_the_variable(name: str, value: str) -> None:
 
 
 def test_environment_doc_lists_exactly_the_settings_variables() -> None:
+    """The serving settings' variables and every registered kind's own ones, no more."""
     documented = set(re.findall(r"^\| `([A-Z_]+)` \|", DOC.read_text(), flags=re.MULTILINE))
-    assert documented == set(environment_variables())
+    assert documented == set(environment_variables()) | set(stages.environment_variables())
+    kinds_section = DOC.read_text().partition("## Stage kinds' own variables")[2]
+    for name, owner in stages.environment_variables().items():
+        kind = owner.partition(".")[0]
+        assert re.search(rf"^\| `{name}` \| [^|]+ \| {re.escape(kind)}: ", kinds_section, re.M), (
+            f"{name} belongs in the kinds' table, its meaning starting with '{kind}:'"
+        )
+
+
+def test_the_kinds_variables_are_their_own() -> None:
+    """A kind reads only variables the serving settings do not, and no two kinds share one."""
+    serving = set(environment_variables())
+    seen: dict[str, str] = {}
+    for kind in stages.kinds().values():
+        for name in kind.variables:
+            assert name not in serving, f"{kind.name} redeclares {name}"
+            assert name not in seen, f"{kind.name} and {seen[name]} both read {name}"
+            seen[name] = kind.name
+    assert {"INFERLINE_SKLEARN_METHOD", "SAGEMAKER_SPARKML_SCHEMA"} <= set(seen)
+
+
+def test_a_kinds_variables_are_read_from_the_settings_environment() -> None:
+    settings = Settings.from_env({"INFERLINE_SKLEARN_METHOD": " predict_proba "})
+    assert stages.kind_named("sklearn").options(settings).method == "predict_proba"
+    assert stages.kind_named("sklearn").options(Settings()).method is None
+    schema = '{"input": [], "output": {"name": "x", "type": "double"}}'
+    sparkml = stages.kind_named("sparkml").options(
+        Settings.from_env({"SAGEMAKER_SPARKML_SCHEMA": schema})
+    )
+    assert sparkml.schema == schema
+
+
+def test_the_settings_repr_leaves_the_environment_out() -> None:
+    settings = Settings.from_env({"AWS_SECRET_ACCESS_KEY": "hush"})
+    assert settings.environ["AWS_SECRET_ACCESS_KEY"] == "hush"
+    assert "hush" not in repr(settings)

@@ -39,11 +39,11 @@ def test_predictors_predict_and_the_method_can_be_chosen(tmp_path: Path) -> None
     model = LogisticRegression().fit(X, [0, 0, 1, 1])
     artifact.save(model, tmp_path)
     assert load(None, tmp_path, Settings()).method == "predict"  # type: ignore[attr-defined]
-    proba = load(None, tmp_path, Settings(sklearn_method="predict_proba"))
+    proba = load(None, tmp_path, Settings.from_env({"INFERLINE_SKLEARN_METHOD": "predict_proba"}))
     body = invoke_csv(proba, "3.0,0.0", accept=JSON)
     assert body.startswith(b'{"predictions":[{"0":') and b'"1":' in body
     with pytest.raises(ConfigurationError, match="no such method"):
-        load(None, tmp_path, Settings(sklearn_method="explode"))
+        load(None, tmp_path, Settings.from_env({"INFERLINE_SKLEARN_METHOD": "explode"}))
 
 
 def test_estimators_fitted_on_arrays_take_positional_columns(tmp_path: Path) -> None:

@@ -192,16 +192,18 @@ def test_execution_parameters_are_multi_record(car):
 
 def test_bad_configuration_fails_at_load(tmp_path, car_dir):
     with pytest.raises(ConfigurationError, match="SAGEMAKER_SPARKML_SCHEMA"):
-        load("sparkml", car_dir, Settings(sparkml_schema="{oops"))
+        load("sparkml", car_dir, Settings.from_env({"SAGEMAKER_SPARKML_SCHEMA": "{oops"}))
     missing = {
         "input": [{"name": "buying", "type": "string"}],
         "output": examples.CAR_SCHEMA["output"],
     }
+    schema = {"SAGEMAKER_SPARKML_SCHEMA": json.dumps(missing)}
     with pytest.raises(ModelLoadError, match="'maint'"):
-        load("sparkml", car_dir, Settings(sparkml_schema=json.dumps(missing)))
+        load("sparkml", car_dir, Settings.from_env(schema))
     bad_output = {**examples.CAR_SCHEMA, "output": {"name": "nope", "type": "double"}}
+    schema = {"SAGEMAKER_SPARKML_SCHEMA": json.dumps(bad_output)}
     with pytest.raises(ModelLoadError, match="'nope'"):
-        load("sparkml", car_dir, Settings(sparkml_schema=json.dumps(bad_output)))
+        load("sparkml", car_dir, Settings.from_env(schema))
 
 
 def test_real_server_serves_a_model_tar_gz(tmp_path, car_dir):
