@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "inferline.containers.harness.cli",
     "inferline.containers.images.command",
     "inferline.containers.export",
+    "inferline.containers.batch.commands",
     "inferline.stages.sparkml.convert.commands",
     "inferline.training.commands",
 )

@@ -1,0 +1,339 @@
+"""Run a batch transform job: every file split, batched, invoked and assembled in order.
+
+Files are read one after another; each file's batches go to a pool of
+MaxConcurrentTransforms threads (that many requests in flight, as SageMaker sends
+them), and the next file's batches start while the last ones of the previous file
+are still answered. Batches of one file are never mixed with another's. A failed
+batch (after ModelClientConfig's retries) fails its file: its remaining batches are
+not sent, its partial output is removed, and the job goes on with the other files.
+
+Retries: a batch is sent again (up to InvocationsMaxRetries times) only when the
+container failed on its side (5xx, a crash, a timeout); a 4xx says the data is
+wrong, and sending the same bytes again would get the same answer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import tempfile
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from inferline.containers.batch import dataprocessing
+from inferline.containers.batch.batching import Batch, RecordTooLarge, batches
+from inferline.containers.batch.dataprocessing import Processor, RecordError
+from inferline.containers.batch.engine import Engine, start_engine, started
+from inferline.containers.batch.job import Settings, TransformJob, container_environment, resolve
+from inferline.containers.batch.output import Destination, Manifest, OrderedWriter, assembler
+from inferline.containers.batch.progress import Progress, Tally
+from inferline.containers.batch.records import SplitError, split
+from inferline.containers.batch.sources import InputFile, list_inputs, open_input
+from inferline.containers.core import definition
+from inferline.containers.core.definition import ModelSpec
+from inferline.containers.core.errors import ConfigurationError, InvocationError, ModelError
+from inferline.containers.pipeline import Request
+
+log = logging.getLogger("inferline.batch")
+
+RETRY_PAUSE_SECONDS = 1.0  # doubled per retry: a crashed container is restarted meanwhile
+MAX_RETRY_PAUSE_SECONDS = 8.0
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why one input file has no output."""
+
+    name: str
+    message: str
+    first: int | None = None
+    last: int | None = None
+
+    def describe(self) -> str:
+        where = f" (records {self.first}-{self.last})" if self.first is not None else ""
+        return f"{self.name}{where}: {self.message}"
+
+
+@dataclass
+class Summary:
+    """What a job did; `ok` when every file has its output."""
+
+    tally: Tally
+    settings: Settings | None
+    failures: list[Failure] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def lines(self) -> list[str]:
+        tally = self.tally
+        lines = [
+            f"transform {'complete' if self.ok else 'FAILED'}: {tally.files_done} file(s) written, "
+            f"{tally.files_skipped} already complete, {tally.files_failed} failed; "
+            f"{tally.records} records, {tally.input_bytes / (1024 * 1024):.1f} MB in "
+            f"{tally.requests} requests, {tally.seconds:.1f} s ({tally.rate():.0f} records/s)"
+        ]
+        if self.settings is not None:
+            lines.append(f"settings: {self.settings.log_line()}")
+        if tally.latencies:
+            lines.append("latency per container:")
+            lines += tally.latency_lines()
+        lines += [f"failed: {failure.describe()}" for failure in self.failures]
+        return lines
+
+
+def load_model(pipeline: Path) -> ModelSpec:
+    """The one model a transform job runs (a CreateModel file, or an endpoint with one variant)."""
+    spec = definition.load(pipeline)
+    if len(spec.variants) != 1:
+        raise ConfigurationError(
+            f"{pipeline} has {len(spec.variants)} variants; a transform job runs one model"
+        )
+    model = spec.variants[0].model
+    if model.is_direct:
+        raise ConfigurationError(
+            f"model {model.name} is Direct (multi-container); a transform job needs a "
+            "Serial pipeline"
+        )
+    return model
+
+
+def with_batch_environment(model: ModelSpec, job: TransformJob) -> ModelSpec:
+    """The model with the batch job's variables added to every container's Environment."""
+    extra = container_environment(job)
+    containers = tuple(
+        dataclasses.replace(container, environment={**container.environment, **extra})
+        for container in model.containers
+    )
+    return dataclasses.replace(model, containers=containers)
+
+
+def run(
+    job: TransformJob,
+    pipeline: Path,
+    *,
+    runtime: str = "process",
+    workdir: Path | None = None,
+    terminal: bool | None = None,
+) -> Summary:
+    """Run `job` with the model in `pipeline`; files already complete are skipped.
+
+    Raises:
+        ConfigurationError: bad input or output locations, or settings SageMaker refuses.
+        StartupError, ModelLoadError: the pipeline did not come up.
+    """
+    model = with_batch_environment(load_model(pipeline), job)
+    inputs = list_inputs(job.input_uri, job.data_type)
+    with tempfile.TemporaryDirectory(prefix="inferline-transform-") as scratch:
+        root = workdir or Path(scratch)
+        destination = Destination(job.output_uri, root)
+        manifest = Manifest(destination, job.fingerprint(pipeline.read_bytes()))
+        tally = Tally(files_total=len(inputs))
+        todo = [item for item in inputs if not manifest.is_complete(item.name)]
+        tally.files_skipped = len(inputs) - len(todo)
+        summary = Summary(tally, None)
+        if tally.files_skipped:
+            log.info(
+                "%d of %d files are already complete (manifest)", tally.files_skipped, len(inputs)
+            )
+        if not todo:
+            return summary
+        with started(start_engine(model, runtime, root, timeout=job.timeout_seconds)) as engine:
+            summary.settings = resolve(job, engine.execution_parameters())
+            log.info("[inferline batch]: %s", summary.settings.log_line())
+            engine.allow_payload(summary.settings.max_payload_bytes)
+            tally.started = time.monotonic()  # the rate counts transforming, not starting
+            total = None if job.compression == "Gzip" else sum(item.size for item in todo)
+            progress = Progress(tally, total, terminal=terminal)
+            try:
+                Transform(job, summary, engine, destination, manifest, progress, root).run(todo)
+            finally:
+                progress.close()
+        summary.failures.sort(key=lambda failure: failure.name)
+        return summary
+
+
+class FileRun:
+    """One input file in flight: its writer, its outstanding batches, its fate."""
+
+    def __init__(self, item: InputFile, writer: OrderedWriter) -> None:
+        self.item = item
+        self.writer = writer
+        self.lock = threading.Lock()
+        self.submitted = 0
+        self.finished = 0
+        self.records = 0
+        self.all_submitted = False
+        self.failure: Failure | None = None
+        self.closed = False
+
+    @property
+    def failed(self) -> bool:
+        return self.failure is not None
+
+
+class Transform:
+    """The job's loop over files and batches (see the module docstring)."""
+
+    def __init__(
+        self,
+        job: TransformJob,
+        summary: Summary,
+        engine: Engine,
+        destination: Destination,
+        manifest: Manifest,
+        progress: Progress,
+        workdir: Path,
+    ) -> None:
+        self.job = job
+        self.summary = summary
+        self.settings = summary.settings
+        assert self.settings is not None
+        self.engine = engine
+        self.destination = destination
+        self.manifest = manifest
+        self.progress = progress
+        self.workdir = workdir
+        self.processor = Processor(job)
+        self.assemble = assembler(job.assemble_with)
+        self.accept_type = dataprocessing.base_type(job.accept)
+        concurrent = self.settings.max_concurrent
+        self.slots = threading.BoundedSemaphore(concurrent * 2)
+        self.pool = ThreadPoolExecutor(max_workers=concurrent, thread_name_prefix="inferline-batch")
+        self.futures: list[Future[None]] = []
+
+    def run(self, files: list[InputFile]) -> None:
+        try:
+            for item in files:
+                self._submit_file(item)
+        finally:
+            self.pool.shutdown(wait=True)
+        for future in self.futures:
+            future.result()  # a bug in a worker surfaces here, not silently
+
+    def _submit_file(self, item: InputFile) -> None:
+        assert self.settings is not None
+        state = FileRun(item, OrderedWriter(self.destination.partial(item.name)))
+        multi = self.settings.strategy == "MultiRecord" and self.job.split_type != "None"
+        try:
+            with open_input(item, self.job.compression, self.workdir) as stream:
+                records = split(stream, self.job.split_type, keep_padding=multi)
+                for batch in batches(
+                    records,
+                    multi_record=multi,
+                    max_bytes=self.settings.max_payload_bytes,
+                    separator=b"" if self.job.split_type == "RecordIO" else b"\n",
+                    prepare=self.processor.prepare,
+                    keep_records=self.processor.per_record_output,
+                ):
+                    if state.failed:
+                        break
+                    self.slots.acquire()
+                    with state.lock:
+                        state.submitted += 1
+                    self.futures.append(self.pool.submit(self._batch, state, batch))
+        except (
+            RecordTooLarge,
+            SplitError,
+            RecordError,
+            OSError,
+            EOFError,
+            UnicodeDecodeError,
+        ) as error:
+            self._fail(state, Failure(item.name, f"{type(error).__name__}: {error}"))
+        with state.lock:
+            state.all_submitted = True
+        self._settle(state)
+
+    def _batch(self, state: FileRun, batch: Batch) -> None:
+        try:
+            if not state.failed:
+                self._deliver(state, batch)
+        finally:
+            with state.lock:
+                state.finished += 1
+            self.slots.release()
+            self._settle(state)
+
+    def _deliver(self, state: FileRun, batch: Batch) -> None:
+        try:
+            data = self._answer(batch)
+        except (InvocationError, RecordError) as error:
+            message = error.message if isinstance(error, InvocationError) else str(error)
+            self._fail(state, Failure(state.item.name, message, batch.first, batch.last))
+            return
+        except Exception as error:  # a stage's bug in-process: fail the file, name it
+            log.exception("batch of %s failed", state.item.name)
+            message = f"{type(error).__name__}: {error}"
+            self._fail(state, Failure(state.item.name, message, batch.first, batch.last))
+            return
+        with state.lock:
+            if state.failed:
+                return
+            state.writer.put(batch.index, data)
+            state.records += batch.count
+        self.progress.advance(batch.input_bytes)
+
+    def _answer(self, batch: Batch) -> bytes:
+        """Invoke (with retries) and turn the answer into the bytes written for the batch."""
+        request = Request(batch.payload, self.job.content_type, self.job.accept)
+        attempts = 1 + self.job.max_retries
+        for attempt in range(attempts):
+            try:
+                result = self.engine.invoke(request)
+                break
+            except ModelError as error:
+                if error.original_status < 500 or attempt == attempts - 1:
+                    raise
+                pause = min(RETRY_PAUSE_SECONDS * 2**attempt, MAX_RETRY_PAUSE_SECONDS)
+                log.warning(
+                    "records %d-%d: %s; retrying in %.0f s",
+                    batch.first,
+                    batch.last,
+                    error.message,
+                    pause,
+                )
+                time.sleep(pause)
+        self.summary.tally.add_request(batch.count, batch.input_bytes, result.latencies)
+        if not self.processor.per_record_output:
+            return self.assemble([result.body])
+        media = dataprocessing.base_type(result.content_type) or self.accept_type
+        answers = dataprocessing.split_output(result.body, batch.count, media)
+        return self.assemble(
+            [
+                self.processor.finish(record, answer)
+                for record, answer in zip(batch.records, answers, strict=True)
+            ]
+        )
+
+    def _fail(self, state: FileRun, failure: Failure) -> None:
+        with state.lock:
+            if state.failure is None:
+                state.failure = failure
+
+    def _settle(self, state: FileRun) -> None:
+        """Publish or discard the file once none of its batches is outstanding (once)."""
+        with state.lock:
+            if state.closed or not state.all_submitted or state.finished < state.submitted:
+                return
+            state.closed = True
+        tally = self.summary.tally
+        if state.failure is not None:
+            state.writer.discard()
+            log.error("%s: no output: %s", state.item.location, state.failure.describe())
+            with tally.lock:
+                tally.files_failed += 1
+                self.summary.failures.append(state.failure)
+        else:
+            digest = state.writer.close()
+            self.destination.commit(state.item.name, state.writer.path)
+            self.manifest.mark_complete(state.item.name, state.records, state.writer.size, digest)
+            with tally.lock:
+                tally.files_done += 1
+                self.summary.outputs.append(self.destination.location(state.item.name))
+        self.progress.file_finished()
