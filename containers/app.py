@@ -1,18 +1,24 @@
 """The Flask app of a serving container: SageMaker's HTTP contract over a loaded stage.
 
-The views only translate HTTP into an `Invocation` and an `Answer` back; the stage
-does the work and knows nothing of Flask. Every error, ours or Werkzeug's, is
+The views only hand the body and headers to the HTTP-free `ContainerHandler` (which
+the in-process pipeline runner uses too) and send its `Reply` back; the stage does
+the work and knows nothing of Flask. Every error, ours or Werkzeug's, is
 answered as JSON ``{"error", "message"}``; tracebacks go to the log, never to clients.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from inferline.containers.core.container import (
+    ContainerHandler,
+    Reply,
+    error_reply,
+    too_large_message,
+)
 from inferline.containers.core.errors import (
     MethodNotAllowed,
     NotFound,
@@ -20,9 +26,7 @@ from inferline.containers.core.errors import (
     ServingError,
     error_for_status,
 )
-from inferline.containers.core.invocation import Answer, ExecutionParameters, Invocation, Stage
-from inferline.containers.core.media import MediaType, is_unspecified, parse_accept
-from inferline.containers.core.protocol import CUSTOM_ATTRIBUTES, MAX_PAYLOAD_MB
+from inferline.containers.core.invocation import Stage
 from inferline.containers.core.settings import Settings
 
 log = logging.getLogger("inferline.server")
@@ -32,7 +36,7 @@ def create_app(stage: Stage, settings: Settings) -> Flask:
     """A WSGI app answering /ping, /invocations and /execution-parameters for `stage`."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.request_limit
-    default_accept = (MediaType.parse(settings.default_accept),) if settings.default_accept else ()
+    handler = ContainerHandler(stage, settings)
 
     @app.get("/ping")
     def ping() -> Response:
@@ -42,66 +46,33 @@ def create_app(stage: Stage, settings: Settings) -> Flask:
 
     @app.post("/invocations")
     def invocations() -> Response:
-        answer = stage.invoke(_invocation(settings, default_accept))
-        return _response(answer)
+        return _response(handler.invoke(request.get_data(cache=False), request.headers))
 
     @app.get("/execution-parameters")
     def execution_parameters() -> Response:
-        defaults: ExecutionParameters = {
-            "MaxConcurrentTransforms": settings.workers,
-            "BatchStrategy": "MULTI_RECORD",
-            "MaxPayloadInMB": settings.max_payload_in_mb or MAX_PAYLOAD_MB,
-        }
-        return app.json.response(stage.execution_parameters(defaults))
-
-    @app.errorhandler(ServingError)
-    def serving_error(error: ServingError) -> Response:
-        if type(error) is ServingError:
-            log.error("stage failed: %s", error.message)
-        return _error_response(error)
+        return app.json.response(handler.execution_parameters())
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
-        return _error_response(_from_werkzeug(error))
+        return _response(error_reply(_from_werkzeug(error)))
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> Response:
         log.exception("unexpected error in %s %s", request.method, request.path)
         fault = ServingError(
-            f"the stage failed on this request ({type(error).__name__}); "
+            f"the server failed on this request ({type(error).__name__}); "
             "the container log has the details"
         )
-        return _error_response(fault)
+        return _response(error_reply(fault))
 
     return app
 
 
-def _invocation(settings: Settings, default_accept: tuple[MediaType, ...]) -> Invocation:
-    body = request.get_data(cache=False)
-    accept = parse_accept(request.headers.get("Accept"))
-    if is_unspecified(accept) and default_accept:
-        accept = default_accept
-    return Invocation(
-        body=body,
-        content_type=MediaType.parse(request.headers.get("Content-Type", "")),
-        accept=accept,
-        custom_attributes=request.headers.get(CUSTOM_ATTRIBUTES),
-        batch=settings.batch,
-    )
-
-
-def _response(answer: Answer) -> Response:
-    response = Response(answer.body, status=answer.status, headers=answer.headers)
+def _response(reply: Reply) -> Response:
+    response = Response(reply.body, status=reply.status, headers=reply.headers)
     # Set the header directly: Flask's mimetype= would append "; charset=utf-8" to
     # text/* types, which breaks the next container of a pipeline (examples#3235).
-    response.headers["Content-Type"] = answer.content_type
-    return response
-
-
-def _error_response(error: ServingError) -> Response:
-    response = Response(status=int(error.status))
-    response.set_data(json.dumps(error.to_json()).encode())
-    response.headers["Content-Type"] = "application/json"
+    response.headers["Content-Type"] = reply.content_type
     return response
 
 
@@ -115,8 +86,5 @@ def _from_werkzeug(error: HTTPException) -> ServingError:
     if status == 405:
         return MethodNotAllowed(f"{request.method} is not allowed on {request.path}")
     if status == 413:
-        limit = request.max_content_length or 0
-        return PayloadTooLarge(
-            f"request body is over the limit of {limit} bytes; split it into smaller requests"
-        )
+        return PayloadTooLarge(too_large_message(request.max_content_length or 0))
     return error_for_status(status)(error.description or error.name)

@@ -23,11 +23,12 @@ from flask import Flask, Response, request
 from inferline.containers.core import protocol
 from inferline.containers.core.definition import EndpointSpec
 from inferline.containers.core.errors import InvocationError, ModelError, ValidationError
-from inferline.containers.harness.chain import Chain, Request, Result
 from inferline.containers.harness.deployment import Deployment, Options
+from inferline.containers.harness.hops import HttpChain
 from inferline.containers.harness.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from inferline.containers.harness.metrics import Metrics
 from inferline.containers.harness.runtime import Runtime
+from inferline.containers.pipeline.chain import Request, Result
 
 DRAIN_SECONDS = 60.0
 # InvokeEndpoint's request headers -> the Request field each fills.
@@ -84,7 +85,7 @@ class Endpoint:
                     variant, chain = deployment.choose(target_variant)
                     return variant, self._run(chain, variant, request, started)
 
-    def _run(self, chain: Chain, variant: str, request: Request, started: int) -> Result:
+    def _run(self, chain: HttpChain, variant: str, request: Request, started: int) -> Result:
         try:
             result = chain.invoke(request)
         except ModelError as error:

@@ -16,6 +16,7 @@ registered later lands in its image's stage list without an edit here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -80,3 +81,13 @@ def select(names: Iterable[str]) -> list[Image]:
             f"unknown image {', '.join(sorted(unknown))}; choose from {', '.join(IMAGES)} or all"
         )
     return [image for name, image in IMAGES.items() if ALL in wanted or name in wanted]
+
+
+# An inferline image in any registry, with any tag or digest: ECR/inferline-xgboost:1.0.
+IMAGE_NAME = re.compile(r"(?:.*/)?inferline-(?P<name>[a-z0-9-]+?)(?::[^/]*)?(?:@.*)?$")
+
+
+def for_image(image: str) -> Image | None:
+    """The catalogue entry an image name refers to, or None for another vendor's image."""
+    match = IMAGE_NAME.fullmatch(image)
+    return IMAGES.get(match.group("name")) if match else None
