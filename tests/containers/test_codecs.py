@@ -255,7 +255,11 @@ def test_every_kind_answers_the_same_415(kind: str) -> None:
 def test_table_and_row_registries_answer_the_same_406() -> None:
     spark_output = wire.Output(np.array([1.0]), ColumnSchema("prediction", "double"))
     messages = []
-    for registry, value in ((DEFAULT, FRAME), (wire.CODECS, spark_output)):
+    outputs: list[tuple[Registry[Any, Any], object]] = [
+        (DEFAULT, FRAME),
+        (wire.CODECS, spark_output),
+    ]
+    for registry, value in outputs:
         with pytest.raises(NotAcceptable) as raised:
             registry.encode(value, (MediaType("image/png"),), CSV)
         messages.append(str(raised.value))

@@ -39,7 +39,11 @@ def load(body: bytes, what: str = "JSON body") -> Any:
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        where = f" at line {error.lineno} column {error.colno}" if hasattr(error, "lineno") else ""
+        where = (
+            f" at line {error.lineno} column {error.colno}"
+            if isinstance(error, json.JSONDecodeError)
+            else ""
+        )
         raise BadRequest(f"malformed {what}{where}: {error}") from None
 
 

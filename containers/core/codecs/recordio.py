@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,11 @@ from inferline.containers.core.media import MediaType
 MAGIC = 0xCED7230A
 FEATURES_KEY = "values"
 # Value's oneof field numbers (record.proto) -> the element type of its packed values.
-TENSOR_TYPES = {2: np.dtype("<f4"), 3: np.dtype("<f8"), 7: None}  # None: int32 varints
+TENSOR_TYPES: dict[int, np.dtype[Any] | None] = {
+    2: np.dtype("<f4"),
+    3: np.dtype("<f8"),
+    7: None,  # int32 varints
+}
 
 __all__ = ["RecordIOProtobufCodec", "frame_record", "label_record", "payloads"]
 
