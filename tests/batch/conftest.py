@@ -3,7 +3,8 @@
 The inference script (the sklearn image's user-script contract) answers one value
 per record, so every test knows the exact output bytes. On cue it fails: a row with
 ``bad`` is a 400 from input_fn; a row with ``crash-once`` kills its worker the first
-time (a 5xx the job retries); a row ``env,NAME`` answers the container's NAME.
+time (a 5xx the job retries); a row ``env,NAME`` answers the container's NAME;
+``slow,SECONDS,N`` answers ``slept N`` after SECONDS (to stop a job halfway).
 EXECUTION_PARAMETERS (JSON) in its Environment becomes its /execution-parameters.
 """
 
@@ -19,6 +20,7 @@ import pytest
 SCRIPT = textwrap.dedent("""
     import json
     import os
+    import time
     from pathlib import Path
 
 
@@ -54,6 +56,9 @@ SCRIPT = textwrap.dedent("""
                 answers.append(os.environ.get(row[1], "unset"))
             elif row and row[0] == "crash-once":
                 answers.append("recovered")
+            elif row and row[0] == "slow":
+                time.sleep(float(row[1]))
+                answers.append(f"slept {row[2]}")
             else:
                 answers.append(repr(sum(float(value) for value in row if value not in ("", None))))
         return answers
