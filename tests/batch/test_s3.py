@@ -1,0 +1,79 @@
+"""s3:// input and output through boto3, against moto's S3 server on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from inferline.containers.batch.job import TransformJob, request_from_options
+from inferline.containers.batch.output import MANIFEST
+from inferline.containers.batch.runner import run
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        for name, setting in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}",
+        }.items():
+            monkeypatch.setenv(name, setting)
+        client = boto3.client("s3")
+        client.create_bucket(Bucket="data")
+        yield client
+    finally:
+        server.stop()
+
+
+def test_an_s3_prefix_in_and_out_with_multipart_for_large_outputs(
+    s3: Any, pipeline_file: Path, tmp_path: Path
+) -> None:
+    s3.put_object(Bucket="data", Key="batch/small.csv", Body=b"1,2\n3,4\n")
+    s3.put_object(Bucket="data", Key="batch/sub/other.csv", Body=b"5,5\n")
+    s3.put_object(Bucket="data", Key="elsewhere/ignored.csv", Body=b"bad\n")
+    wide = ",".join(["1"] * 240)  # 479 bytes; 20,000 rows joined with their answer: over 9 MB
+    s3.put_object(Bucket="data", Key="batch/sub/large.csv", Body=((wide + "\n") * 20000).encode())
+    request = request_from_options(
+        model_name="summer",
+        input_uri="s3://data/batch/",
+        output_uri="s3://data/results",
+        name="s3-job",
+        content_type="text/csv",
+        split_type="Line",
+        accept="text/csv",
+        assemble_with="Line",
+        strategy="MultiRecord",
+        join_source="Input",
+    )
+    summary = run(
+        TransformJob.from_request(request), pipeline_file, runtime="inprocess", terminal=False
+    )
+    assert summary.ok, summary.lines()
+    keys = sorted(
+        item["Key"] for item in s3.list_objects_v2(Bucket="data", Prefix="results/")["Contents"]
+    )
+    assert keys == [
+        f"results/{MANIFEST}",
+        "results/small.csv.out",
+        "results/sub/large.csv.out",
+        "results/sub/other.csv.out",
+    ]
+
+    def body(key: str) -> bytes:
+        return bytes(s3.get_object(Bucket="data", Key=key)["Body"].read())
+
+    assert body("results/small.csv.out") == b"1,2,3.0\n3,4,7.0\n"
+    assert body("results/sub/other.csv.out") == b"5,5,10.0\n"
+    assert body("results/sub/large.csv.out") == f"{wide},240.0\n".encode() * 20000
+    head = s3.head_object(Bucket="data", Key="results/sub/large.csv.out")
+    assert "-" in head["ETag"]  # a multipart upload's ETag is "<md5 of parts>-<count>"
