@@ -82,7 +82,7 @@ class CsvRequests:
     mimetype = CSV
 
     def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> Request:
-        lines = io.StringIO(_text(body, "CSV"))
+        lines = io.StringIO(_request_text(body, "CSV"))
         rows = [row for row in csv.reader(lines) if row and any(f.strip() for f in row)]
         if not rows:
             raise BadRequest("the CSV body has no rows")
@@ -96,7 +96,7 @@ class JsonRequests:
     mimetype = JSON
 
     def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> Request:
-        document = _document(_text(body, "JSON"), "JSON body")
+        document = _document(_request_text(body, "JSON"), "JSON body")
         return Request(document.get("schema"), (document["data"],), _data_rows)
 
 
@@ -107,7 +107,7 @@ class JsonLinesRequests:
     mimetype = JSONLINES
 
     def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> Request:
-        lines = [line for line in _text(body, "JSON Lines").splitlines() if line.strip()]
+        lines = [line for line in _request_text(body, "JSON Lines").splitlines() if line.strip()]
         if not lines:
             raise BadRequest("the JSON Lines body has no lines")
         documents = [
@@ -116,16 +116,17 @@ class JsonLinesRequests:
         return Request(documents[0].get("schema"), tuple(d["data"] for d in documents), _data_rows)
 
 
-def _text(body: bytes, what: str) -> str:
+def _request_text(body: bytes, what: str) -> str:
+    """The body as text; blank is a 400 (there is no row to answer for)."""
     decoded = text(body, what)
     if not decoded.strip():
         raise BadRequest(EMPTY_BODY)
     return decoded
 
 
-def _document(text: str, what: str) -> dict[str, Any]:
+def _document(source: str, what: str) -> dict[str, Any]:
     try:
-        document = json.loads(text)
+        document = json.loads(source)
     except ValueError as error:
         raise BadRequest(f"{what} is not valid JSON: {error}") from None
     if not isinstance(document, dict) or not isinstance(document.get("data"), list):

@@ -58,7 +58,8 @@ class Registry(Generic[D, E]):
 
     def with_codecs(self, *codecs: Decoder[D] | Encoder[E]) -> Registry[D, E]:
         """A new registry where `codecs` replace or add to these; this one is unchanged."""
-        layered = Registry[D, E]([*self._decoders.values(), *self._encoders.values()])
+        layered = Registry[D, E]()
+        layered._decoders, layered._encoders = dict(self._decoders), dict(self._encoders)
         for codec in codecs:
             layered._add(codec)
         return layered
@@ -72,11 +73,6 @@ class Registry(Generic[D, E]):
     def writable(self) -> list[str]:
         """The Accept types this registry encodes, in registration order."""
         return list(self._encoders)
-
-    @property
-    def mimetypes(self) -> list[str]:
-        """Every MIME type it reads or writes."""
-        return list(dict.fromkeys([*self._decoders, *self._encoders]))
 
     def decoder_for(self, media: MediaType) -> Decoder[D]:
         """The decoder that reads `media`.
