@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint bench images clean
+.PHONY: demo test lint typecheck bench images clean
 
 $(INSTALLED): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,19 @@ demo: $(INSTALLED)
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
 
-lint: $(INSTALLED)
+lint: $(INSTALLED) typecheck
 	$(BIN)/ruff check containers stages training tests benchmarks
+
+# mypy --strict, configured in pyproject.toml. It checks the modules under their
+# installed names (inferline.containers, ...) through links in build/typecheck/, and
+# reports the real paths.
+TYPECHECK := build/typecheck
+typecheck: $(INSTALLED)
+	rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)/inferline
+	for folder in containers stages training; do \
+		ln -s ../../../$$folder $(TYPECHECK)/inferline/$$folder; done
+	{ $(BIN)/mypy; echo $$? > $(TYPECHECK)/status; } | sed 's#^$(TYPECHECK)/inferline/##'
+	exit $$(cat $(TYPECHECK)/status)
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/serving.py

@@ -13,7 +13,7 @@ from inferline.containers.core.errors import ConfigurationError
 EXAMPLES = ("abalone-sklearn", "abalone-sparkml", "car-evaluation", "dbpedia")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     train = subparsers.add_parser(
         "train",
         help="train an example pipeline and write its model.tar.gz files and pipeline.json",

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
+from numpy.typing import ArrayLike
 
 
-def regression(truth: Sequence[float], predicted: Sequence[float]) -> dict[str, float]:
+def regression(truth: ArrayLike, predicted: ArrayLike) -> dict[str, float]:
     """RMSE and MAE, plus the RMSE of always predicting the mean, for scale."""
     y, y_hat = np.asarray(truth, dtype=float), np.asarray(predicted, dtype=float)
     error = y_hat - y
@@ -19,7 +18,7 @@ def regression(truth: Sequence[float], predicted: Sequence[float]) -> dict[str, 
     }
 
 
-def classification(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, float]:
+def classification(truth: ArrayLike, predicted: ArrayLike) -> dict[str, float]:
     """Accuracy and macro-averaged recall (the classes may be unbalanced)."""
     y, y_hat = np.asarray(truth), np.asarray(predicted)
     recalls = [float(np.mean(y_hat[y == label] == label)) for label in np.unique(y)]

@@ -55,7 +55,7 @@ def parse(body: bytes, content_type: str) -> Any:
 def matches(answer: Any, expected: Any, rel: float = RELATIVE_TOLERANCE) -> bool:
     """Equal structure and text, and numbers equal up to float32 rounding."""
     if isinstance(expected, bool) or isinstance(answer, bool):
-        return answer == expected
+        return bool(answer == expected)
     if isinstance(expected, (int, float)) and isinstance(answer, (int, float)):
         return math.isclose(answer, expected, rel_tol=rel, abs_tol=rel)
     if isinstance(expected, list) and isinstance(answer, list):

@@ -84,7 +84,7 @@ def input_fn(input_data: str, content_type: str) -> pd.DataFrame:
 
 def predict_fn(input_data: pd.DataFrame, model: ColumnTransformer) -> np.ndarray:
     """The features; a labelled row keeps its label first, as Linear Learner trains on it."""
-    features = model.transform(input_data)
+    features: np.ndarray = model.transform(input_data)
     if LABEL_COLUMN in input_data:
         return np.insert(features, 0, input_data[LABEL_COLUMN], axis=1)
     return features

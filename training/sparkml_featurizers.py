@@ -81,9 +81,10 @@ def dbpedia_tokenizer() -> Pipeline:
 def vectors(frame: DataFrame, column: str = FEATURES) -> np.ndarray:
     """A Spark vector column as a dense (rows, width) float array, in row order."""
     from pyspark.ml.functions import vector_to_array
+    from pyspark.sql.functions import col
 
-    rows = frame.select(vector_to_array(column).alias(column)).toPandas()[column]
-    return np.stack(rows.to_numpy()) if len(rows) else np.empty((0, 0))
+    rows = frame.select(vector_to_array(col(column)).alias(column)).toPandas()[column]
+    return np.stack(rows.tolist()) if len(rows) else np.empty((0, 0))
 
 
 def schema(inputs: list[tuple[str, str]], output: dict[str, str]) -> dict[str, Any]:

@@ -8,9 +8,13 @@ credentials and endpoints its usual way (AWS_PROFILE, AWS_ENDPOINT_URL_S3, ...).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from inferline.containers.core.errors import ModelDataError
+
+if TYPE_CHECKING:  # boto3-stubs' S3 client type; only the type checker imports it
+    from mypy_boto3_s3 import S3Client
 
 
 def fetch(url: str, workdir: Path, hostname: str) -> Path:
@@ -54,9 +58,9 @@ def _download(bucket: str, key: str, target: Path, url: str) -> Path:
         raise ModelDataError(f"cannot download ModelDataUrl {url}: {error}") from None
 
 
-def _keys(s3: object, bucket: str, prefix: str) -> list[str]:
+def _keys(s3: S3Client, bucket: str, prefix: str) -> list[str]:
     prefix = prefix.rstrip("/") + "/" if prefix else ""
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)  # type: ignore[attr-defined]
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
     return [
         item["Key"]
         for page in pages

@@ -10,7 +10,7 @@ from inferline.containers.images import ALL, IMAGES
 MEGABYTE = 1_000_000  # docker reports sizes in decimal megabytes
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     build = subparsers.add_parser(
         "build",
         help="build the serving images (inferline-sklearn, inferline-sparkml, inferline-xgboost)",

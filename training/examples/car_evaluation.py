@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,9 @@ from inferline.stages.sparkml.convert import package_model
 from inferline.training import data, metrics, outputs, samples, spark
 from inferline.training import sparkml_featurizers as featurizers
 from inferline.training.examples import Trained
+
+if TYPE_CHECKING:
+    from pyspark.ml.feature import StringIndexerModel
 
 NAME = "car-evaluation"
 REQUESTS = ("low,low,5more,more,big,high", "vhigh,vhigh,2,2,small,low")
@@ -61,7 +65,7 @@ def train(out: Path) -> Trained:
     train_rows, held_out = data.split(data.car_evaluation())
     train_frame = session.createDataFrame(train_rows)
     label_indexer = featurizers.car_label_indexer().fit(train_frame)
-    labels = list(label_indexer.stages[0].labels)
+    labels = list(cast("StringIndexerModel", label_indexer.stages[0]).labels)
     preprocessor = featurizers.car_preprocessor().fit(train_frame)
     postprocessor = featurizers.car_postprocessor(labels)
 

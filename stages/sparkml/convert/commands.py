@@ -9,7 +9,9 @@ from inferline.containers.core.errors import ConfigurationError
 from inferline.stages.sparkml.bundle import BUNDLE_FILE
 
 
-def _package_subparsers(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+def _package_subparsers(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
     """The sub-commands of ``inferline package``, created by whichever module comes first."""
     package = subparsers.choices.get("package")
     if package is None:
@@ -25,7 +27,7 @@ def _package_subparsers(subparsers: argparse._SubParsersAction) -> argparse._Sub
     )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sparkml = _package_subparsers(subparsers).add_parser(
         "sparkml",
         help="convert a saved Spark ML model into an MLeap bundle (no JVM needed)",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from inferline.containers.core.errors import ModelLoadError
 from inferline.stages.sparkml.convert import values as v
 from inferline.stages.sparkml.convert.graph import Columns, Node
@@ -10,7 +12,7 @@ from inferline.stages.sparkml.convert.saved import SavedStage, matrix
 from inferline.stages.sparkml.convert.saved import vector as read_vector
 
 
-def _thresholds(stage: SavedStage, attributes: dict) -> dict:  # type: ignore[type-arg]
+def _thresholds(stage: SavedStage, attributes: dict[str, Any]) -> dict[str, Any]:
     if stage.is_set("thresholds"):
         attributes["thresholds"] = v.doubles(stage.param("thresholds"))
     return attributes
@@ -46,7 +48,7 @@ def logistic_regression(stage: SavedStage, columns: Columns) -> list[Node]:
         coefficients = matrix(row["coefficientMatrix"])
         intercepts = list(read_vector(row["interceptVector"]))
         classes, multinomial = int(row["numClasses"]), bool(row["isMultinomial"])
-    attributes: dict = {"num_classes": v.long(classes)}  # type: ignore[type-arg]
+    attributes: dict[str, Any] = {"num_classes": v.long(classes)}
     if not multinomial:
         attributes |= {
             "coefficients": v.tensor(coefficients[0]),

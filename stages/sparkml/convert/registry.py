@@ -8,6 +8,7 @@ Imputer becomes one node per column, since MLeap's ops are single-column there).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from inferline.stages.sparkml.convert.graph import Columns, Node
 from inferline.stages.sparkml.convert.saved import SavedStage
@@ -45,7 +46,7 @@ def multi_ports(stage: SavedStage) -> tuple[list[tuple[str, str]], list[tuple[st
     return inputs, outputs
 
 
-def simple(stage: SavedStage, op: str, attributes: dict) -> Node:  # type: ignore[type-arg]
+def simple(stage: SavedStage, op: str, attributes: dict[str, Any]) -> Node:
     """A one-in one-out node on ``input``/``output``."""
     return Node(
         stage.uid,
@@ -69,8 +70,8 @@ def per_column(stage: SavedStage, build: Callable[[int, str, str], Node]) -> lis
 def predictor(
     stage: SavedStage,
     op: str,
-    attributes: dict,
-    columns: Columns,  # type: ignore[type-arg]
+    attributes: dict[str, Any],
+    columns: Columns,
     num_classes: int | None = None,
 ) -> Node:
     """A predictor node: ``features`` in; prediction, and for classifiers the raw

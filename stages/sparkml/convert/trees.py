@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from inferline.stages.sparkml.convert import values as v
@@ -37,7 +37,7 @@ def _split(split: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def tree_json(nodes: list[Mapping[str, Any]], classifier: bool) -> str:
+def tree_json(nodes: Sequence[Mapping[str, Any]], classifier: bool) -> str:
     """Spark's node table (root id 0) as MLeap's pre-order JSON lines."""
     by_id = {int(node["id"]): node for node in nodes}
     lines: list[str] = []

@@ -76,7 +76,8 @@ def _gaussian(mean: np.ndarray, covariance: np.ndarray) -> Callable[[np.ndarray]
 
     def log_pdf(x: np.ndarray) -> np.ndarray:
         projected = (x - mean) @ root
-        return constant - 0.5 * (projected * projected).sum(axis=1)
+        density: np.ndarray = constant - 0.5 * (projected * projected).sum(axis=1)
+        return density
 
     return log_pdf
 

@@ -169,7 +169,7 @@ class OneHotEncoder(ColumnOp):
         ]
 
     def compute(self, column: Column, k: int, name: str) -> Any:
-        if len(column) == 1 and isinstance(column, np.ndarray) and column.dtype == np.float64:
+        if isinstance(column, np.ndarray) and len(column) == 1 and column.dtype == np.float64:
             value = float(column[0])
             if 0 <= value < self.categories[k]:
                 return self.single[k][int(value)]
@@ -268,9 +268,9 @@ class MultinomialLabeler(Op):
         attrs = spec.attributes
         self.threshold = attrs.double("threshold", 0.0)
         self.labels = np.array(attrs.strings("labels"), dtype=object)
-        self.source = spec.inputs.get("features")
-        if self.source is None:
+        if "features" not in spec.inputs:
             raise spec.error("node.json has no 'features' input port")
+        self.source = spec.inputs["features"]
 
     def transform(self, frame: Frame) -> Frame:
         scores = dense(frame[self.source])

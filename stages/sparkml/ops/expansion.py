@@ -117,18 +117,19 @@ class Interaction(Op):
             [int(n) for n in attrs.integers(f"num_features{i}", [1])] for i in range(len(numbered))
         ]
         self.target = spec.outputs.get("output")
+        if not self.sources:
+            raise spec.error("node.json has no input port")
 
     def transform(self, frame: Frame) -> Frame:
         if self.target is None:
             return frame
-        result: np.ndarray | None = None
-        for source, encoding in zip(self.sources, self.encodings, strict=True):
-            encoded = _encode(dense(frame[source]), encoding, source)
-            result = (
-                encoded
-                if result is None
-                else (result[:, :, None] * encoded[:, None, :]).reshape(len(result), -1)
-            )
+        encoded = [
+            _encode(dense(frame[source]), encoding, source)
+            for source, encoding in zip(self.sources, self.encodings, strict=True)
+        ]
+        result = encoded[0]
+        for part in encoded[1:]:
+            result = (result[:, :, None] * part[:, None, :]).reshape(len(result), -1)
         return {**frame, self.target: result}
 
 

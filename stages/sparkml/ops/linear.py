@@ -18,8 +18,10 @@ def dot(features: Column, weights: np.ndarray) -> np.ndarray:
                 weights=features.data * weights[features.indices],
                 minlength=features.rows,
             )
-        return features.to_csr() @ weights
-    return dense(features) @ weights
+        product: np.ndarray = features.to_csr() @ weights
+        return product
+    result: np.ndarray = dense(features) @ weights
+    return result
 
 
 @register("linear_regression")

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from inferline.stages.sparkml.columns import Column, Frame, doubles
+from inferline.stages.sparkml.columns import Column, Frame, doubles, rows_of
 from inferline.stages.sparkml.ops.base import ColumnOp, NodeSpec, Op, register
 
 
@@ -70,7 +70,8 @@ class MathBinary(Op):
             raise spec.error(f"unknown operation {operation!r}; known: {', '.join(BINARY)}")
         self.function = BINARY[operation]
         self.a, self.b = spec.inputs.get("input_a"), spec.inputs.get("input_b")
-        self.da, self.db = attrs.double("da", 0.0), attrs.double("db", 0.0)
+        # The constants as 0-d arrays: the functions take arrays, and broadcast them.
+        self.da, self.db = np.asarray(attrs.double("da", 0.0)), np.asarray(attrs.double("db", 0.0))
         self.target = spec.outputs.get("output")
 
     def transform(self, frame: Frame) -> Frame:
@@ -80,5 +81,5 @@ class MathBinary(Op):
         b = doubles(frame[self.b], self.b) if self.b else self.db
         with np.errstate(all="ignore"):
             result = self.function(a, b)
-        rows = len(next(iter(frame.values()))) if frame else 1
+        rows = rows_of(next(iter(frame.values()))) if frame else 1
         return {**frame, self.target: np.broadcast_to(result, (rows,)).astype(np.float64)}

@@ -39,15 +39,18 @@ class Predictor(Op):
 def pick(probability: np.ndarray, thresholds: np.ndarray | None) -> np.ndarray:
     """Spark's probability2prediction: argmax, of probability / thresholds when set."""
     if thresholds is None:
-        return np.argmax(probability, axis=1).astype(np.float64)
+        best: np.ndarray = np.argmax(probability, axis=1).astype(np.float64)
+        return best
     with np.errstate(divide="ignore", invalid="ignore"):
         scaled = np.where(
             thresholds == 0, np.inf, probability / np.where(thresholds == 0, 1, thresholds)
         )
-    return np.argmax(scaled, axis=1).astype(np.float64)
+    chosen: np.ndarray = np.argmax(scaled, axis=1).astype(np.float64)
+    return chosen
 
 
 def softmax(margins: np.ndarray) -> np.ndarray:
     """Row-wise softmax, shifted by the row maximum for stability."""
     shifted = np.exp(margins - margins.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
+    normalised: np.ndarray = shifted / shifted.sum(axis=1, keepdims=True)
+    return normalised

@@ -27,7 +27,8 @@ def _scale(column: Column, factors: np.ndarray) -> Column:
     """Element-wise product that keeps sparse vectors sparse."""
     if isinstance(column, Sparse):
         return column.with_data(column.data * factors[column.indices])
-    return dense(column) * factors
+    scaled: np.ndarray = dense(column) * factors
+    return scaled
 
 
 def _reciprocal(values: np.ndarray) -> np.ndarray:

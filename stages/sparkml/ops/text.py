@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -25,7 +25,8 @@ JAVA_WHITESPACE = re.compile(r"[ \t\n\x0b\f\r]")
 def java_split(pattern: re.Pattern[str], text: str) -> list[str]:
     """``String.split(regex)``: trailing empty strings removed, no match -> [text]."""
     parts = pattern.split(text)
-    if len(parts) > 1 and parts[0] == "" and pattern.match(text) and pattern.match(text).end() == 0:
+    leading = pattern.match(text)
+    if len(parts) > 1 and parts[0] == "" and leading is not None and leading.end() == 0:
         parts = parts[1:]  # Java drops a leading empty string from a zero-width match only
     while parts and parts[-1] == "":
         parts.pop()
@@ -65,7 +66,8 @@ class Tokenizer(ColumnOp):
         rows = texts(column, name)
         if None in rows:
             raise _null(name)
-        return objects([java_split(JAVA_WHITESPACE, text.lower()) for text in rows])
+        present = cast(list[str], rows)  # no None left, as just checked
+        return objects([java_split(JAVA_WHITESPACE, text.lower()) for text in present])
 
 
 @register("regex_tokenizer")

@@ -10,6 +10,7 @@ Continuous splits go left when x <= threshold; categorical ones when
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ WALK_ROWS = 16
 class Tree:
     """One decision tree as flat arrays, node 0 the root."""
 
-    def __init__(self, lines: list[dict], where: str) -> None:
+    def __init__(self, lines: list[dict[str, Any]], where: str) -> None:
         self.feature: list[int] = []
         self.threshold: list[float] = []
         self.left: list[int] = []
@@ -111,7 +112,8 @@ class Tree:
         with np.errstate(invalid="ignore"):
             index = np.nan_to_num(values, nan=-1.0).astype(np.int64)
             valid = (index == values) & (index >= 0) & (index < width)
-        return valid & self._member[nodes, np.clip(index, 0, width - 1)]
+        member: np.ndarray = valid & self._member[nodes, np.clip(index, 0, width - 1)]
+        return member
 
     def _walk(self, row: list[float]) -> int:
         node = 0
