@@ -37,6 +37,8 @@ class Copy:
     endpoint: Endpoint
     in_flight: int = 0
     served: int = 0
+    latencies: dict[str, deque[int]] = field(default_factory=dict)
+    """Recent µs per container hostname, for the page's p50/p99."""
 
 
 @dataclass(eq=False)
@@ -51,7 +53,6 @@ class Variant:
     # The harness's Metrics are Prometheus summaries (count and sum, no quantiles), so
     # the page's p50/p99 come from this window of recent latencies (µs).
     totals: deque[int] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
-    per_container: dict[str, deque[int]] = field(default_factory=dict)
 
 
 class Fleet:
@@ -84,7 +85,7 @@ class Fleet:
                 self._changed.notify_all()
         variant.totals.append((time.perf_counter_ns() - started) // 1000)
         for hostname, micros in result.latencies.items():
-            variant.per_container.setdefault(hostname, deque(maxlen=LATENCY_WINDOW)).append(micros)
+            copy.latencies.setdefault(hostname, deque(maxlen=LATENCY_WINDOW)).append(micros)
         if self.capture is not None:
             self.capture.offer(
                 variant.name,
@@ -160,7 +161,12 @@ class Fleet:
         described = []
         for variant in variants:
             containers = [
-                {"copy": index + 1, "hostname": c.hostname, "alive": c.alive()}
+                {
+                    "copy": index + 1,
+                    "hostname": c.hostname,
+                    "alive": c.alive(),
+                    "latency": _quantiles(list(copy.latencies.get(c.hostname, ()))),
+                }
                 for index, copy in enumerate(list(variant.copies))
                 for c in copy.endpoint.deployment.containers
             ]
@@ -171,10 +177,6 @@ class Fleet:
                     "instances": len(variant.copies),
                     "containers": containers,
                     "latency": _quantiles(list(variant.totals)),
-                    "containerLatency": {
-                        host: _quantiles(list(window))
-                        for host, window in variant.per_container.items()
-                    },
                 }
             )
         return described

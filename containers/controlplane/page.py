@@ -81,7 +81,7 @@ def _variant(variant: dict[str, Any]) -> str:
     containers = []
     for container in variant["containers"]:
         health = "up" if container["alive"] else "down"
-        latency = _latency(variant["containerLatency"].get(container["hostname"]))
+        latency = _latency(container["latency"])
         containers.append(
             f"<li data-container='{escape(container['hostname'])}'>copy {container['copy']}: "
             f"{escape(container['hostname'])} <span class='health {health}'>{health}</span>"
