@@ -17,6 +17,7 @@ from types import TracebackType
 
 from inferline.containers.harness import lifecycle, ports
 
+PRIVATE_PREFIXES = ("SAGEMAKER_", "SM_", "INFERLINE_")
 READY_SECONDS = 60.0
 STOP_SECONDS = 30.0
 
@@ -61,7 +62,9 @@ class ServerProcess:
         """Start and wait for /ping; the port goes by --port, or SAGEMAKER_BIND_TO_PORT."""
         port = free_port()
         command = serve_command(model_dir, *([] if port_by_env else ["--port", str(port)]), *args)
-        environ = {**os.environ, "SAGEMAKER_MODEL_SERVER_WORKERS": "1", **(env or {})}
+        # Not the shell's own serving variables: a developer's must not change the test.
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(PRIVATE_PREFIXES)}
+        environ = {**inherited, "SAGEMAKER_MODEL_SERVER_WORKERS": "1", **(env or {})}
         if port_by_env:
             environ["SAGEMAKER_BIND_TO_PORT"] = str(port)
         server = lifecycle.start(command, url=f"http://127.0.0.1:{port}", log_path=log, env=environ)

@@ -102,6 +102,13 @@ class Deployment:
     def containers(self) -> list[Container]:
         return [container for chain in self.chains.values() for container in chain.containers]
 
+    def down(self) -> list[Container]:
+        """Containers not serving: exited, or restarting until their /ping answers 200 again
+        (a restarted process runs, but loads its model before it binds its port)."""
+        with self._idle:
+            restarting = set(self._restarting)
+        return [c for c in self.containers if not c.alive() or id(c) in restarting]
+
     def choose(self, target_variant: str | None) -> tuple[str, HttpChain]:
         """The variant to serve a request: the pinned one, else random by weight."""
         if target_variant is not None:

@@ -122,12 +122,12 @@ def create_app(endpoints: dict[str, Endpoint], metrics: Metrics) -> Flask:
 
     @app.get("/ping")
     def ping() -> Response:
-        """200 while every container of every endpoint runs; 503 while one is down."""
+        """200 while every container of every endpoint serves; 503 while one is down or
+        restarting."""
         down = [
             f"{name}/{container.hostname}"
             for name, endpoint in endpoints.items()
-            for container in endpoint.deployment.containers
-            if not container.alive()
+            for container in endpoint.deployment.down()
         ]
         if down:
             message = f"containers not running (restarting): {', '.join(down)}"
