@@ -72,12 +72,12 @@ class LibSvmCodec:
 
 
 def _entries(tokens: list[str], number: int) -> dict[int, float]:
-    """``index:value`` pairs of one line; a leading label (no colon) is ignored."""
+    """``index:value`` pairs of one line; a leading label (a number, no colon) is ignored."""
     entries: dict[int, float] = {}
     for position, token in enumerate(tokens):
         index, colon, value = token.partition(":")
         if not colon:
-            if position == 0:
+            if position == 0 and _is_number(token):
                 continue
             raise BadRequest(f"LibSVM line {number}: {token!r} is not index:value")
         try:
@@ -87,6 +87,14 @@ def _entries(tokens: list[str], number: int) -> dict[int, float]:
         if int(index) < 0:
             raise BadRequest(f"LibSVM line {number}: negative feature index in {token!r}")
     return entries
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
