@@ -14,6 +14,7 @@ its hostname, to its log file (`lifecycle.start`)::
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -85,6 +86,15 @@ class ProcessContainer(Launched):
         stage = image.default_stage if image else None
         defaults = {"INFERLINE_STAGE": stage} if stage else {}
         return {**inherited, **defaults, **self.launch.environment}
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        """The running `inferline serve` (its pid is its process group's), once started."""
+        with self._lock:
+            return self._server.process if self._server is not None else None
+
+    # The attribute tests/harness/test_pipeline.py reaches for to crash a container.
+    _process = process
 
     def alive(self) -> bool:
         with self._lock:
