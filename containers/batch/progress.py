@@ -36,6 +36,7 @@ class Tally:
     requests: int = 0
     latencies: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     started: float = field(default_factory=time.monotonic)
+    stopped: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add_request(self, records: int, input_bytes: int, latencies: dict[str, int]) -> None:
@@ -46,9 +47,13 @@ class Tally:
             for container, micros in latencies.items():
                 self.latencies[container].append(micros)
 
+    def stop(self) -> None:
+        """The clock stops here (stopping the containers is not transforming)."""
+        self.stopped = time.monotonic()
+
     @property
     def seconds(self) -> float:
-        return time.monotonic() - self.started
+        return (self.stopped or time.monotonic()) - self.started
 
     def rate(self) -> float:
         return self.records / self.seconds if self.seconds > 0 else 0.0

@@ -153,6 +153,7 @@ def run(
             try:
                 Transform(job, summary, engine, destination, manifest, progress, root).run(todo)
             finally:
+                tally.stop()
                 progress.close()
         summary.failures.sort(key=lambda failure: failure.name)
         return summary
