@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from inferline.containers.core import archive, modeldir
 from inferline.containers.core.errors import ModelLoadError
+from inferline.stages.sparkml.kind import BUNDLE_FILE
 
 
 def _model(directory: Path) -> Path:
@@ -143,3 +146,35 @@ def test_a_broken_archive_is_a_model_load_error(tmp_path: Path) -> None:
         modeldir.resolve(tmp_path / "model.zip")
     with pytest.raises(ModelLoadError, match="does not exist"):
         modeldir.resolve(tmp_path / "missing")
+
+
+def _saved_binarizer(folder: Path) -> Path:
+    """A Spark Binarizer as `model.write().save()` leaves it (a params-only stage)."""
+    (folder / "metadata").mkdir(parents=True)
+    metadata = {
+        "class": "org.apache.spark.ml.feature.Binarizer",
+        "timestamp": 1764578096123,
+        "sparkVersion": "3.5.3",
+        "uid": "Binarizer_3b1e4c1f0a2d",
+        "paramMap": {"inputCol": "length", "outputCol": "long", "threshold": 0.5},
+        "defaultParamMap": {"threshold": 0.0},
+    }
+    (folder / "metadata" / "part-00000").write_text(json.dumps(metadata) + "\n")
+    return folder
+
+
+def test_the_spark_converter_packs_the_same_model_to_the_same_bytes(tmp_path: Path) -> None:
+    from inferline.stages.sparkml.bundle import load_bundle
+    from inferline.stages.sparkml.convert import package
+
+    saved = _saved_binarizer(tmp_path / "spark")
+    first = package(saved, tmp_path / "a" / "model.tar.gz")
+    second = package(saved, tmp_path / "b" / "model.tar.gz")
+    assert first.read_bytes() == second.read_bytes()
+    out = tmp_path / "out"
+    archive.extract(first, out)
+    info = json.loads((out / BUNDLE_FILE).read_text())
+    assert info["timestamp"] == "2025-12-01T08:34:56.123"  # Spark's save time, not now
+    bundle = load_bundle(first)
+    result = bundle.transform({"length": np.array([0.2, 0.7])})
+    assert result["long"].tolist() == [0.0, 1.0]

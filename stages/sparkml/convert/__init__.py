@@ -52,7 +52,10 @@ def _pipeline(stage: SavedStage, columns: Columns) -> Node:
 
 def to_nodes(spark_model_dir: str | Path, vector_sizes: Mapping[str, int] | None = None) -> Node:
     """The bundle's root node for a saved Spark model (a pipeline or a single stage)."""
-    stage = read_stage(Path(spark_model_dir))
+    return _root_node(read_stage(Path(spark_model_dir)), vector_sizes)
+
+
+def _root_node(stage: SavedStage, vector_sizes: Mapping[str, int] | None) -> Node:
     nodes = _stage_nodes(stage, Columns(vector_sizes))
     if len(nodes) == 1:
         return nodes[0]
@@ -70,7 +73,9 @@ def convert(
     not record (columns produced by its own stages are sized automatically).
     """
     bundle_dir = Path(bundle_dir)
-    write_bundle(to_nodes(spark_model_dir, vector_sizes), bundle_dir)
+    stage = read_stage(Path(spark_model_dir))
+    saved_at_ms = int(stage.metadata.get("timestamp", 0))  # Spark's save time, in ms
+    write_bundle(_root_node(stage, vector_sizes), bundle_dir, saved_at_ms)
     return bundle_dir
 
 
@@ -79,7 +84,8 @@ def package(
 ) -> Path:
     """Convert a saved Spark model into a SageMaker-ready model.tar.gz.
 
-    The bundle folder (a fresh scratch folder) becomes the archive's top level.
+    The bundle folder (a fresh scratch folder) becomes the archive's top level; the
+    same saved model always packs to the same bytes.
     """
     tar_path = Path(tar_path)
     with tempfile.TemporaryDirectory(prefix="inferline-bundle-") as scratch:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from inferline.containers.core.errors import ConfigurationError
-from inferline.stages.sparkml.bundle import BUNDLE_FILE
+from inferline.stages.sparkml.kind import BUNDLE_FILE
 
 
 def _package_subparsers(
