@@ -33,8 +33,9 @@ from inferline.containers.controlplane import page
 from inferline.containers.controlplane.api import TARGET_HEADER, ControlPlaneApp
 from inferline.containers.controlplane.endpoints import DEFAULT_MAX_INSTANCES, Endpoints
 from inferline.containers.controlplane.fleet import Fleet
-from inferline.containers.controlplane.operations import Handler, Operations
+from inferline.containers.controlplane.operations import Operations
 from inferline.containers.controlplane.store import Store
+from inferline.containers.controlplane.transforms import TransformJobs
 from inferline.containers.core.errors import ConfigurationError
 from inferline.containers.harness.endpoint import Endpoint, create_app
 from inferline.containers.harness.metrics import Metrics
@@ -78,9 +79,11 @@ class ControlPlane:
             self.live,
             max_instances if max_instances is not None else _max_instances(),
         )
-        self.transform_progress: dict[str, dict[str, object]] = {}
+        self.transform_jobs = TransformJobs(
+            self.store, self.endpoints, self.directory / "transform-jobs", runtime
+        )
         self.operations = Operations(
-            self.store, self.endpoints, self.endpoints.runtime, self._transform_handlers()
+            self.store, self.endpoints, self.endpoints.runtime, self.transform_jobs.handlers()
         )
         self.api = ControlPlaneApp(self.operations)
         # create_app only calls .invoke on its values, which a Fleet provides (it routes
@@ -89,23 +92,12 @@ class ControlPlane:
         self._bind = (host, port)
         self._server: BaseWSGIServer | None = None
 
-    def _transform_handlers(self) -> dict[str, Handler]:
-        """CreateTransformJob and friends, when the batch engine is installed."""
-        try:
-            from inferline.containers.controlplane.transforms import TransformJobs
-        except ImportError:
-            return {}
-        jobs = TransformJobs(self.store, self.endpoints, self.directory / "transform-jobs")
-        self.transform_jobs = jobs
-        self.transform_progress = jobs.progress
-        return jobs.handlers()
-
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "/")
         if method == "POST" and path == "/" and environ.get(_wsgi_header(TARGET_HEADER)):
             return self.api(environ, start_response)
         if method == "GET" and path == "/":
-            html = page.render(self.store, self.live, self.transform_progress)  # type: ignore[arg-type]
+            html = page.render(self.store, self.live, self.transform_jobs.progress)
             return Response(html, content_type="text/html; charset=utf-8")(environ, start_response)
         if method == "GET" and path == "/ping":
             return self._ping(Request(environ))(environ, start_response)
@@ -131,6 +123,7 @@ class ControlPlane:
             target=self._server.serve_forever, name="inferline-controlplane", daemon=True
         ).start()
         self.endpoints.restore()
+        self.transform_jobs.restore()
         return self
 
     @property
@@ -149,9 +142,7 @@ class ControlPlane:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-        jobs = getattr(self, "transform_jobs", None)
-        if jobs is not None:
-            jobs.close()
+        self.transform_jobs.close()
         self.endpoints.close()
 
 

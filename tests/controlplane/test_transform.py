@@ -1,0 +1,187 @@
+"""Transform jobs through boto3 and the SDK's `PipelineModel.transformer().transform()`.
+
+They run on the batch transform engine (containers/batch); s3:// input and output go
+to moto's S3 server on 127.0.0.1 (AWS_ENDPOINT_URL_S3), local paths stay local.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import numpy as np
+import pytest
+from botocore.exceptions import ClientError
+from moto.server import ThreadedMotoServer
+
+from inferline.containers.controlplane import ControlPlane
+from tests.controlplane.conftest import FAST, REGION, create_plus_model
+from tests.harness.conftest import expected, pipeline
+
+ROLE = "arn:aws:iam::123456789012:role/local"
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        for name, setting in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}",
+        }.items():
+            monkeypatch.setenv(name, setting)
+        client = boto3.client("s3")
+        client.create_bucket(
+            Bucket="data", CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        yield client
+    finally:
+        server.stop()
+
+
+def job_request(name: str, model: str, source: str, output: str) -> dict[str, Any]:
+    return {
+        "TransformJobName": name,
+        "ModelName": model,
+        "TransformInput": {
+            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": source}},
+            "ContentType": "text/csv",
+            "SplitType": "Line",
+        },
+        "TransformOutput": {"S3OutputPath": output, "Accept": "text/csv", "AssembleWith": "Line"},
+        "TransformResources": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+        "BatchStrategy": "MultiRecord",
+    }
+
+
+def wait(sm: Any, name: str) -> dict[str, Any]:
+    sm.get_waiter("transform_job_completed_or_stopped").wait(
+        TransformJobName=name, WaiterConfig=FAST
+    )
+    described: dict[str, Any] = sm.describe_transform_job(TransformJobName=name)
+    return described
+
+
+def test_a_transform_job_through_boto3(sm: Any, plus: dict[int, Path], tmp_path: Path) -> None:
+    create_plus_model(sm, plus, "batch-plus", 1)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a.csv").write_text("1\n2\n3\n")
+    (inputs / "b.csv").write_text("10\n")
+    sm.create_transform_job(
+        **job_request("batch-plus", "batch-plus", str(inputs), f"file://{tmp_path}/out")
+    )
+    assert sm.describe_transform_job(TransformJobName="batch-plus")["TransformJobStatus"] in (
+        "InProgress",
+        "Completed",
+    )
+    with pytest.raises(ClientError, match="a job with this name already exists") as caught:
+        sm.create_transform_job(
+            **job_request("batch-plus", "batch-plus", str(inputs), str(tmp_path))
+        )
+    assert caught.value.response["Error"]["Code"] == "ResourceInUse"
+    described = wait(sm, "batch-plus")
+    assert described["TransformJobStatus"] == "Completed"
+    assert described["TransformStartTime"] <= described["TransformEndTime"]
+    assert (tmp_path / "out" / "a.csv.out").read_text().split() == ["2.0", "3.0", "4.0"]
+    assert (tmp_path / "out" / "b.csv.out").read_text().split() == ["11.0"]
+    listed = sm.list_transform_jobs(StatusEquals="Completed", NameContains="batch-")
+    assert [job["TransformJobName"] for job in listed["TransformJobSummaries"]] == ["batch-plus"]
+
+    with pytest.raises(ClientError) as caught:
+        sm.describe_transform_job(TransformJobName="no-such-job")
+    assert caught.value.response["Error"] == {
+        "Code": "ResourceNotFound",
+        "Message": "Could not find requested job with name no-such-job",
+    }
+
+
+def test_a_job_whose_records_fail_reports_why(
+    sm: Any, plus: dict[int, Path], tmp_path: Path
+) -> None:
+    create_plus_model(sm, plus, "batch-bad", 1)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "bad.csv").write_text("not,a,number\n")
+    sm.create_transform_job(
+        **job_request("batch-bad", "batch-bad", str(inputs), str(tmp_path / "out"))
+    )
+    described = wait_failed(sm, "batch-bad")
+    assert described["TransformJobStatus"] == "Failed"
+    assert "bad.csv" in described["FailureReason"]
+
+
+def wait_failed(sm: Any, name: str) -> dict[str, Any]:
+    from botocore.exceptions import WaiterError
+
+    with pytest.raises(WaiterError):
+        wait(sm, name)
+    described: dict[str, Any] = sm.describe_transform_job(TransformJobName=name)
+    return described
+
+
+def test_the_sdk_transformer_reads_and_writes_s3(
+    sm: Any,
+    runtime: Any,
+    plane: ControlPlane,
+    models: dict[str, Path],
+    s3: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SAGEMAKER_SUPPRESS_V2_WARNING", "1")  # v2 is what the issue targets
+    import sagemaker
+    from sagemaker.model import Model
+    from sagemaker.pipeline import PipelineModel
+
+    rows = [("M", 0.5, 0.4), ("F", 0.3, 0.2), ("I", 0.1, 0.1)]
+    body = "".join(",".join(str(value) for value in row) + "\n" for row in rows)
+    s3.put_object(Bucket="data", Key="abalone/in/rows.csv", Body=body.encode())
+    session = sagemaker.Session(
+        boto_session=boto3.Session(region_name=REGION),
+        sagemaker_client=sm,
+        sagemaker_runtime_client=runtime,
+    )
+    stages = [
+        Model(
+            image_uri=container["Image"],
+            model_data=container["ModelDataUrl"],
+            env=container["Environment"],
+            role=ROLE,
+            sagemaker_session=session,
+        )
+        for container in pipeline(models)["Containers"]
+    ]
+    model = PipelineModel(models=stages, role=ROLE, name="sdk-batch", sagemaker_session=session)
+    transformer = model.transformer(
+        instance_count=1,
+        instance_type="ml.m5.large",
+        output_path="s3://data/abalone/out",
+        accept="text/csv",
+        assemble_with="Line",
+        strategy="MultiRecord",
+    )
+    transformer.transform(
+        "s3://data/abalone/in/",
+        content_type="text/csv",
+        split_type="Line",
+        job_name="sdk-batch",
+        wait=False,
+        logs=False,
+    )
+    described = wait(sm, "sdk-batch")
+    assert described["TransformJobStatus"] == "Completed", described.get("FailureReason")
+    output = s3.get_object(Bucket="data", Key="abalone/out/rows.csv.out")["Body"].read().decode()
+    np.testing.assert_allclose(
+        [float(line) for line in output.split()], expected(rows, models), rtol=1e-6
+    )
+    page = plane.url + "/"
+    import urllib3
+
+    html = urllib3.request("GET", page).data.decode()
+    assert "data-transform-job='sdk-batch'" in html and "Completed" in html
