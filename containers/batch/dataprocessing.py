@@ -24,7 +24,8 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from jsonpath_ng import jsonpath, parse
+from jsonpath_ng import jsonpath
+from jsonpath_ng.parser import parse
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 
 from inferline.containers.core.errors import ConfigurationError
@@ -114,7 +115,11 @@ class JsonPath:
 
 
 def _kind(document: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string"}.get(type(document), "a value")
+    if isinstance(document, dict):
+        return "an object"
+    if isinstance(document, list):
+        return "an array"
+    return "a string" if isinstance(document, str) else "a value"
 
 
 def _steps(node: Any, unsupported: Any) -> list[Any]:

@@ -62,8 +62,8 @@ class HttpEngine:
         self.local.start()
 
     def invoke(self, request: Request) -> Result:
-        _variant, result = self.local.endpoint.invoke(request, VARIANT)
-        return result
+        answer: tuple[str, Result] = self.local.endpoint.invoke(request, VARIANT)
+        return answer[1]
 
     def execution_parameters(self) -> dict[str, Any]:
         import urllib3

@@ -90,7 +90,8 @@ class Progress:
         self._last_log = time.monotonic()
         self._lock = threading.Lock()
         if self.terminal:
-            from tqdm import tqdm
+            # types-tqdm is not in the dev extra; tqdm itself ships no annotations.
+            from tqdm import tqdm  # type: ignore[import-untyped]
 
             self._bar = tqdm(
                 total=total_bytes,

@@ -5,6 +5,7 @@ per record, so every test knows the exact output bytes. On cue it fails: a row w
 ``bad`` is a 400 from input_fn; a row with ``crash-once`` kills its worker the first
 time (a 5xx the job retries); a row ``env,NAME`` answers the container's NAME;
 ``slow,SECONDS,N`` answers ``slept N`` after SECONDS (to stop a job halfway).
+RecordIO records answer their payload's length.
 EXECUTION_PARAMETERS (JSON) in its Environment becomes its /execution-parameters.
 """
 
@@ -20,12 +21,24 @@ import pytest
 SCRIPT = textwrap.dedent("""
     import json
     import os
+    import struct
     import time
     from pathlib import Path
 
 
     def model_fn(model_dir):
         return model_dir
+
+
+    def _frames(body):
+        # RecordIO frames: magic, length, payload, padding to 4 bytes.
+        rows, offset = [], 0
+        while offset < len(body):
+            magic, length = struct.unpack_from("<II", body, offset)
+            assert magic == 0xCED7230A, "not RecordIO"
+            rows.append([str(len(body[offset + 8 : offset + 8 + length]))])
+            offset += 8 + length + (-length % 4)
+        return rows
 
 
     def _rows(text, content_type):
@@ -36,6 +49,8 @@ SCRIPT = textwrap.dedent("""
 
 
     def input_fn(body, content_type):
+        if content_type.startswith("application/x-recordio"):
+            return _frames(body)
         text = body.decode() if isinstance(body, bytes) else body
         rows = _rows(text, content_type)
         for row in rows:

@@ -259,3 +259,25 @@ def test_containers_get_the_batch_environment_and_execution_parameters_count(
     assert settings.origin["MaxPayloadInMB"] == "job"
     assert settings.origin["BatchStrategy"] == "execution-parameters"
     assert summary.tally.requests == 5  # SINGLE_RECORD, as container 1 answered
+
+
+@pytest.mark.parametrize(("strategy", "requests"), [("MultiRecord", 1), ("SingleRecord", 3)])
+def test_recordio_records_are_sent_whole(
+    pipeline_file: Path, tmp_path: Path, strategy: str, requests: int
+) -> None:
+    from inferline.containers.core.codecs.recordio import frame_record
+
+    (tmp_path / "data.rec").write_bytes(b"".join(frame_record(b"x" * size) for size in (3, 8, 0)))
+    summary = transform(
+        pipeline_file,
+        tmp_path / "data.rec",
+        tmp_path / "out",
+        content_type="application/x-recordio",
+        split_type="RecordIO",
+        strategy=strategy,
+        accept="text/csv",
+        assemble_with="Line",
+    )
+    assert summary.ok, summary.lines()
+    assert summary.tally.requests == requests
+    assert (tmp_path / "out" / "data.rec.out").read_bytes() == b"3.0\n8.0\n0.0\n"
