@@ -5,15 +5,20 @@ from __future__ import annotations
 import re
 import tarfile
 import threading
+import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
 from inferline.containers.core import definition
+from inferline.containers.core.errors import ModelDataError
 from inferline.containers.harness import LocalEndpoint, StartupError
 from tests.harness.conftest import ONE_WORKER, chain_of
+
+LOAD_SECONDS = 120.0  # bound on the load loop and each of its requests: a hang fails
 
 
 def value(answer: bytes) -> float:
@@ -163,6 +168,7 @@ def test_update_under_load_fails_no_request(variants: LocalEndpoint, plus: dict[
                     f"{variants.url}/invocations",
                     data="0",
                     headers={"Content-Type": "text/csv", "Accept": "text/csv"},
+                    timeout=LOAD_SECONDS,
                 )
                 if response.status_code != 200:
                     failures.append(response.text)
@@ -175,12 +181,15 @@ def test_update_under_load_fails_no_request(variants: LocalEndpoint, plus: dict[
     try:
         variants.update(definition.parse(chain_of(plus[2], 2, name="two-twice"), name="split"))
         served_after = len(answers)
+        deadline = time.monotonic() + LOAD_SECONDS
         while len(answers) < served_after + 50 and not failures:  # the new pipeline serves the load
-            threading.Event().wait(0.01)
+            assert time.monotonic() < deadline, f"{len(answers) - served_after} answers after"
+            stop.wait(0.01)
     finally:
         stop.set()
         for thread in threads:
-            thread.join()
+            thread.join(LOAD_SECONDS)
+    assert not any(thread.is_alive() for thread in threads), "a load thread hangs"
     assert failures == []
     assert answers[-1] == 4.0 and set(answers) <= {1.0, 2.0, 4.0}
     assert not any(container.alive() for container in old)
@@ -201,41 +210,81 @@ def test_unhealthy_containers_are_listed_with_their_log(
     assert "container-2 | " in message and "cannot tell which stage serves" in message
 
 
-def test_s3_model_data_through_moto(
-    plus: dict[int, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import boto3
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    """moto's S3 on loopback, for this module's tests (each uses buckets of its own)."""
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
     server.start()
     try:
         host, port = server.get_host_and_port()
-        for name, setting in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}",
-        }.items():
-            monkeypatch.setenv(name, setting)
-        archive = tmp_path / "model.tar.gz"
-        with tarfile.open(archive, "w:gz") as tar:
-            tar.add(plus[2] / "model.joblib", arcname="model.joblib")
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket="models")
-        s3.upload_file(str(archive), "models", "plus-two/model.tar.gz")
-        document = {
-            "ModelName": "from-s3",
-            "PrimaryContainer": {
-                "Image": "inferline-sklearn",
-                "ModelDataUrl": "s3://models/plus-two/model.tar.gz",
-                "Environment": dict(ONE_WORKER),
-            },
-        }
-        with LocalEndpoint(definition.parse(document), workdir=tmp_path / "work") as endpoint:
-            assert (
-                value(endpoint.invoke("1", content_type="text/csv", accept="text/csv").body) == 3.0
-            )
-            assert list((tmp_path / "work").glob("from-s3-*/model-data/primary/model.tar.gz"))
+        yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+@pytest.fixture
+def s3(moto_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A boto3 S3 client on moto; the harness's own boto3 finds moto the same way."""
+    import boto3
+
+    for name, setting in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL_S3": moto_url,
+    }.items():
+        monkeypatch.setenv(name, setting)
+    return boto3.client("s3")
+
+
+def from_s3(url: str, name: str) -> dict[str, object]:
+    return {
+        "ModelName": name,
+        "PrimaryContainer": {
+            "Image": "inferline-sklearn",
+            "ModelDataUrl": url,
+            "Environment": dict(ONE_WORKER),
+        },
+    }
+
+
+def test_s3_model_data_through_moto(plus: dict[int, Path], tmp_path: Path, s3) -> None:  # type: ignore[no-untyped-def]
+    archive = tmp_path / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(plus[2] / "model.joblib", arcname="model.joblib")
+    s3.create_bucket(Bucket="models")
+    s3.upload_file(str(archive), "models", "plus-two/model.tar.gz")
+    document = from_s3("s3://models/plus-two/model.tar.gz", "from-s3")
+    with LocalEndpoint(definition.parse(document), workdir=tmp_path / "work") as endpoint:
+        assert value(endpoint.invoke("1", content_type="text/csv", accept="text/csv").body) == 3.0
+        assert list((tmp_path / "work").glob("from-s3-*/model-data/primary/model.tar.gz"))
+
+
+@pytest.mark.parametrize("prefix", ["plus-two", "plus-two/"])
+def test_an_s3_prefix_is_downloaded_as_a_directory(
+    plus: dict[int, Path],
+    tmp_path: Path,
+    s3,
+    prefix: str,  # type: ignore[no-untyped-def]
+) -> None:
+    bucket = "prefix-" + str(len(prefix))
+    s3.create_bucket(Bucket=bucket)
+    s3.upload_file(str(plus[2] / "model.joblib"), bucket, "plus-two/model.joblib")
+    s3.put_object(Bucket=bucket, Key="plus-two/notes/README.txt", Body=b"kept, nested")
+    s3.put_object(Bucket=bucket, Key="plus-two-old/model.joblib", Body=b"a sibling prefix")
+    document = from_s3(f"s3://{bucket}/{prefix}", "from-prefix")
+    with LocalEndpoint(definition.parse(document), workdir=tmp_path / "work") as endpoint:
+        assert value(endpoint.invoke("1", content_type="text/csv", accept="text/csv").body) == 3.0
+        (folder,) = (tmp_path / "work").glob("from-prefix-*/model-data/primary")
+        files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+        assert files == ["model.joblib", "notes/README.txt"]
+        assert (folder / "notes" / "README.txt").read_bytes() == b"kept, nested"
+
+
+def test_an_empty_s3_prefix_is_refused_naming_the_url(tmp_path: Path, s3) -> None:  # type: ignore[no-untyped-def]
+    s3.create_bucket(Bucket="empty")
+    document = from_s3("s3://empty/nothing-here", "from-nothing")
+    with pytest.raises(ModelDataError, match="s3://empty/nothing-here: no objects under that"):
+        LocalEndpoint(definition.parse(document), workdir=tmp_path / "work").start()
