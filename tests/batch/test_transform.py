@@ -281,3 +281,45 @@ def test_recordio_records_are_sent_whole(
     assert summary.ok, summary.lines()
     assert summary.tally.requests == requests
     assert (tmp_path / "out" / "data.rec.out").read_bytes() == b"3.0\n8.0\n0.0\n"
+
+
+def test_a_create_transform_job_request_as_is(pipeline_file: Path, tmp_path: Path) -> None:
+    (tmp_path / "rows.csv").write_text("1,1\n2,2\n")
+    request = request_from_options(
+        model_name="summer",
+        input_uri=f"file://{tmp_path / 'rows.csv'}",
+        output_uri=f"file://{tmp_path / 'out'}",
+        name="as-is",
+        **CSV_LINES,
+    )
+    job = write_json(tmp_path / "job.json", request)
+    assert main(["transform", str(pipeline_file), "--job", str(job), "--runtime", "inprocess"]) == 0
+    assert (tmp_path / "out" / "rows.csv.out").read_bytes() == b"2.0\n4.0\n"
+
+
+def test_job_and_options_do_not_mix(
+    pipeline_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job = write_json(tmp_path / "job.json", {})
+    status = main(["transform", str(pipeline_file), "--job", str(job), "--split-type", "Line"])
+    assert status == 2
+    assert "--job takes the whole request; drop --split-type" in capsys.readouterr().err
+
+
+def test_the_invocation_timeout_fails_the_record(pipeline_file: Path, tmp_path: Path) -> None:
+    (tmp_path / "rows.csv").write_text("1,1\nslow,5,late\n")
+    summary = transform(
+        pipeline_file,
+        tmp_path / "rows.csv",
+        tmp_path / "out",
+        runtime="process",
+        **CSV_LINES,
+        strategy="SingleRecord",
+        invocations_timeout=1,
+        invocations_max_retries=0,
+    )
+    assert not summary.ok
+    [failure] = summary.failures
+    assert (failure.first, failure.last) == (2, 2)
+    assert "primary did not answer within the 1 s invocation timeout" in failure.message
+    assert not (tmp_path / "out" / "rows.csv.out").exists()
