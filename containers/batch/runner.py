@@ -19,7 +19,7 @@ import logging
 import tempfile
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -206,7 +206,8 @@ class Transform:
         concurrent = self.settings.max_concurrent
         self.slots = threading.BoundedSemaphore(concurrent * 2)
         self.pool = ThreadPoolExecutor(max_workers=concurrent, thread_name_prefix="inferline-batch")
-        self.futures: list[Future[None]] = []
+        self.crashes: list[BaseException] = []
+        """What broke in a worker outside a batch (publishing an output, say)."""
 
     def run(self, files: list[InputFile]) -> None:
         try:
@@ -214,8 +215,8 @@ class Transform:
                 self._submit_file(item)
         finally:
             self.pool.shutdown(wait=True)
-        for future in self.futures:
-            future.result()  # a bug in a worker surfaces here, not silently
+        if self.crashes:
+            raise self.crashes[0]  # surfaces here, not silently in a thread
 
     def _submit_file(self, item: InputFile) -> None:
         assert self.settings is not None
@@ -237,7 +238,7 @@ class Transform:
                     self.slots.acquire()
                     with state.lock:
                         state.submitted += 1
-                    self.futures.append(self.pool.submit(self._batch, state, batch))
+                    self.pool.submit(self._batch, state, batch)
         except (
             RecordTooLarge,
             SplitError,
@@ -259,7 +260,10 @@ class Transform:
             with state.lock:
                 state.finished += 1
             self.slots.release()
-            self._settle(state)
+            try:
+                self._settle(state)
+            except BaseException as error:  # noqa: BLE001 - kept and raised by run()
+                self.crashes.append(error)
 
     def _deliver(self, state: FileRun, batch: Batch) -> None:
         try:
