@@ -161,10 +161,17 @@ def _run(name: str, client_error: type[ServingError], hook: Any, *args: Any) -> 
 def _answer(result: Any, accept: str) -> Answer:
     """An Answer from what output_fn/transform_fn returned: bytes, str, a pair or a Response."""
     if hasattr(result, "get_data") and hasattr(result, "mimetype"):
+        # Its own headers go out too (custom attributes, as the AWS containers pass them).
+        headers = {
+            key: value
+            for key, value in result.headers.items()
+            if key.lower() not in ("content-type", "content-length")
+        }
         return Answer(
             result.get_data(),
             result.mimetype or MediaType.parse(accept).mimetype,
             status=result.status_code,
+            headers=headers,
         )
     content_type = MediaType.parse(accept).mimetype
     if isinstance(result, tuple) and len(result) == 2:

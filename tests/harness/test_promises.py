@@ -124,7 +124,9 @@ def test_the_harness_environment_does_not_reach_containers(three: LocalEndpoint)
     ]
 
 
-def test_custom_attributes_reach_every_container(three: LocalEndpoint) -> None:
+def test_custom_attributes_reach_every_container_and_the_last_ones_return(
+    three: LocalEndpoint,
+) -> None:
     runtime = boto3.client(
         "sagemaker-runtime",
         endpoint_url=three.url,
@@ -142,6 +144,9 @@ def test_custom_attributes_reach_every_container(three: LocalEndpoint) -> None:
         "two attributes=trace=4242",
         "three attributes=trace=4242",
     ]
+    assert response["CustomAttributes"] == "seen-by=three"  # the last container's own
+    answer = three.invoke("hello", content_type="text/plain", custom_attributes="trace=1")
+    assert answer.custom_attributes == "seen-by=three"
 
 
 def test_refused_requests_are_not_counted_in_metrics(three: LocalEndpoint) -> None:
