@@ -1,11 +1,11 @@
 """The model archive: model.tar.gz, what SageMaker extracts into /opt/ml/model.
 
-One module reads and writes it (`modeldir.resolve` picks a directory or extracts an
-archive with it). Reading (`extract`) refuses any member that
-could land outside the target: absolute paths, `..`, links pointing out of the
-directory, devices and FIFOs. Writing (`write`) is reproducible: members sorted, no
-timestamps, owners or umask-dependent modes, and a gzip header without name or time,
-so the same files always give the same bytes (an archive's hash identifies its model).
+One module reads and writes it; `modeldir.resolve` uses it to turn an archive into
+the directory a container serves. Reading (`extract`) refuses any member that could
+land outside the target: absolute paths, `..`, links pointing out of the directory,
+devices and FIFOs. Writing (`write`) is reproducible: members sorted, no timestamps,
+owners or umask-dependent modes, and a gzip header without name or time, so the same
+files always give the same bytes (an archive's hash identifies its model).
 """
 
 from __future__ import annotations
