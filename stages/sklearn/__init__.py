@@ -31,12 +31,13 @@ __getattr__ = lazy(
 def load(model_dir: Path, settings: Settings) -> Stage:
     """A script stage when there is a script (code/ or SAGEMAKER_PROGRAM), else an estimator."""
     from inferline.stages.sklearn import artifact
-    from inferline.stages.sklearn.kind import KIND
+    from inferline.stages.sklearn.kind import KIND, SklearnSettings
     from inferline.stages.sklearn.script import ScriptStage, find_script
     from inferline.stages.sklearn.stage import SklearnStage
 
     if settings.program or (model_dir / "code").is_dir():
         script = find_script(model_dir, settings.program, settings.submit_directory)
         return ScriptStage.load(model_dir, script)
+    options: SklearnSettings = KIND.options(settings)
     estimator = artifact.load(artifact.find(model_dir))
-    return SklearnStage.for_estimator(estimator, KIND.options(settings).method)
+    return SklearnStage.for_estimator(estimator, options.method)

@@ -17,7 +17,8 @@ __all__ = ["load"]
 
 def load(model_dir: Path, settings: Settings) -> Stage:
     """The bundle in `model_dir` with the schema of SAGEMAKER_SPARKML_SCHEMA or schema.json."""
-    from inferline.stages.sparkml.kind import KIND
+    from inferline.stages.sparkml.kind import KIND, SparkMLSettings
     from inferline.stages.sparkml.stage import SparkMLStage
 
-    return SparkMLStage.load(model_dir, KIND.options(settings).schema)
+    options: SparkMLSettings = KIND.options(settings)
+    return SparkMLStage.load(model_dir, options.schema)
