@@ -15,6 +15,7 @@ does); beyond it, AWS's ResourceLimitExceeded.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import threading
@@ -176,7 +177,7 @@ class Endpoints:
                 wanted[variant["VariantName"]] = (count, weight)
             self._claims[name] = sum(count for count, _ in wanted.values())
             self.store.update("endpoints", name, EndpointStatus="Creating", FailureReason=None)
-            self._run(name, lambda c=config, w=wanted, n=name: self._deploy(n, c, w, first=True))
+            self._run(name, functools.partial(self._deploy, name, config, wanted, first=True))
 
     def close(self, seconds: float = 30.0) -> None:
         """Stop every endpoint (their records stay, to be restored on the next start)."""

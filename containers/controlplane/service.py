@@ -126,9 +126,10 @@ def _check_string(shape: Shape, value: Any, path: str, problems: list[str]) -> N
         problems.append(_problem(value, path, "Member must be a string"))
         return
     _check_size(shape, len(value), value, path, problems, "length")
-    if shape.enum and value not in shape.enum:
+    enum: list[str] = shape.metadata.get("enum", [])
+    if enum and value not in enum:
         problems.append(
-            _problem(value, path, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")
+            _problem(value, path, f"Member must satisfy enum value set: [{', '.join(enum)}]")
         )
     pattern = shape.metadata.get("pattern")
     if shape.name in STORAGE_SHAPES and value.startswith(LOCAL_PREFIXES):

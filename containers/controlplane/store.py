@@ -3,8 +3,8 @@
 Each resource is kept as the JSON its Describe operation answers (ARN, times as epoch
 seconds, status), so describing is reading and restarting is loading::
 
-    <home>/controlplane/state.json   {"models": {name: {...}}, "endpointConfigs": ...,
-                                      "endpoints": ..., "transformJobs": ...}
+    <home>/controlplane/resources.json   {"models": {name: {...}}, "endpointConfigs": ...,
+                                          "endpoints": ..., "transformJobs": ...}
 
 Writes are atomic (a temporary file renamed over the old one): a reader, or a crash,
 never sees half a file. One lock guards every change; callers hold `store.lock`
@@ -24,7 +24,7 @@ from typing import Any
 
 from inferline.containers.core.errors import StateError
 
-STATE_FILE = "state.json"
+STATE_FILE = "resources.json"  # state.json beside it is the running server's (harness format)
 KINDS = ("models", "endpointConfigs", "endpoints", "transformJobs")
 ACCOUNT = "123456789012"  # the account id every local ARN carries (moto's, too)
 # The resource type each kind has in an ARN: arn:aws:sagemaker:<region>:<account>:<type>/<name>

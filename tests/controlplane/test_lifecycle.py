@@ -225,27 +225,51 @@ def test_weights_and_capacities_change_live(
     delete(sm, "weights")
 
 
-def test_endpoints_start_again_after_a_restart(tmp_path: Path, plus: dict[int, Path]) -> None:
-    first = serve_control_plane(0, tmp_path)
+def test_endpoints_start_again_after_a_restart_and_capture_is_flushed_on_close(
+    tmp_path: Path, plus: dict[int, Path]
+) -> None:
+    capture = tmp_path / "capture"
+    first = serve_control_plane(0, tmp_path / "home")
     try:
         sm = client("sagemaker", first.url)
         create_plus_model(sm, plus, "restarted", 2)
         sm.create_endpoint_config(
-            EndpointConfigName="restarted", ProductionVariants=[variant("restarted")]
+            EndpointConfigName="restarted",
+            ProductionVariants=[variant("restarted")],
+            DataCaptureConfig={
+                "InitialSamplingPercentage": 100,
+                "DestinationS3Uri": str(capture),
+                "CaptureOptions": [{"CaptureMode": "Input"}],
+            },
         )
         sm.create_endpoint(EndpointName="restarted", EndpointConfigName="restarted")
         wait_in_service(sm, "restarted")
+        for _ in range(3):
+            invoke(client("sagemaker-runtime", first.url), "restarted")
     finally:
         first.close()
-    second = serve_control_plane(0, tmp_path)
+    # close() wrote what was still buffered: no waiting here
+    records = [
+        json.loads(line)
+        for path in capture.rglob("*.jsonl")
+        for line in path.read_text().split("\n")
+        if line
+    ]
+    assert len(records) == 3
+    assert all("endpointOutput" not in r["captureData"] for r in records)  # Input only
+    assert records[0]["captureData"]["endpointInput"]["encoding"] == "BASE64"  # no type header
+    assert base64.b64decode(records[0]["captureData"]["endpointInput"]["data"]) == b"1.0"
+
+    second = serve_control_plane(0, tmp_path / "home")
     try:
         sm = client("sagemaker", second.url)
-        assert sm.describe_endpoint(EndpointName="restarted")["EndpointStatus"] in (
-            "Creating",
-            "InService",
-        )
+        status = sm.describe_endpoint(EndpointName="restarted")["EndpointStatus"]
+        assert status in ("Creating", "InService")
         wait_in_service(sm, "restarted")
-        assert invoke(client("sagemaker-runtime", second.url), "restarted") == ("3.0", "AllTraffic")
+        assert invoke(client("sagemaker-runtime", second.url), "restarted") == (
+            "3.0",
+            "AllTraffic",
+        )
         delete(sm, "restarted")
     finally:
         second.close()

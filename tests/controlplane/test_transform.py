@@ -1,11 +1,14 @@
 """Transform jobs through boto3 and the SDK's `PipelineModel.transformer().transform()`.
 
 They run on the batch transform engine (containers/batch); s3:// input and output go
-to moto's S3 server on 127.0.0.1 (AWS_ENDPOINT_URL_S3), local paths stay local.
+to moto's S3 server on 127.0.0.1 (AWS_ENDPOINT_URL_S3), local paths stay local;
+data capture to an s3:// DestinationS3Uri is tested here too, beside that server.
 """
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,14 @@ from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from inferline.containers.controlplane import ControlPlane
-from tests.controlplane.conftest import FAST, REGION, create_plus_model
+from tests.controlplane.conftest import (
+    FAST,
+    REGION,
+    create_plus_model,
+    invoke,
+    variant,
+    wait_in_service,
+)
 from tests.harness.conftest import expected, pipeline
 
 ROLE = "arn:aws:iam::123456789012:role/local"
@@ -185,3 +195,52 @@ def test_the_sdk_transformer_reads_and_writes_s3(
 
     html = urllib3.request("GET", page).data.decode()
     assert "data-transform-job='sdk-batch'" in html and "Completed" in html
+
+
+def test_stop_transform_job_ends_stopped(sm: Any, plus: dict[int, Path], tmp_path: Path) -> None:
+    create_plus_model(sm, plus, "batch-stop", 1)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "rows.csv").write_text("1\n")
+    sm.create_transform_job(
+        **job_request("batch-stop", "batch-stop", str(inputs), str(tmp_path / "out"))
+    )
+    sm.stop_transform_job(TransformJobName="batch-stop")  # its containers are still starting
+    assert sm.describe_transform_job(TransformJobName="batch-stop")["TransformJobStatus"] in (
+        "Stopping",
+        "Stopped",
+    )
+    assert wait(sm, "batch-stop")["TransformJobStatus"] == "Stopped"
+    with pytest.raises(ClientError, match="only an InProgress job can be stopped"):
+        sm.stop_transform_job(TransformJobName="batch-stop")
+
+
+def test_data_capture_writes_to_s3(sm: Any, runtime: Any, plus: dict[int, Path], s3: Any) -> None:
+    create_plus_model(sm, plus, "captured", 1)
+    sm.create_endpoint_config(
+        EndpointConfigName="captured",
+        ProductionVariants=[variant("captured")],
+        DataCaptureConfig={
+            "EnableCapture": True,
+            "InitialSamplingPercentage": 100,
+            "DestinationS3Uri": "s3://data/capture",
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+            "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"]},
+        },
+    )
+    sm.create_endpoint(EndpointName="captured", EndpointConfigName="captured")
+    wait_in_service(sm, "captured")
+    assert invoke(runtime, "captured", "5") == ("6.0", "AllTraffic")
+    deadline = time.monotonic() + 60
+    keys: list[str] = []
+    while not keys and time.monotonic() < deadline:
+        listed = s3.list_objects_v2(Bucket="data", Prefix="capture/captured/AllTraffic/")
+        keys = [item["Key"] for item in listed.get("Contents", [])]
+        time.sleep(0.1)
+    (key,) = keys
+    assert key.endswith(".jsonl") and len(key.split("/")) == 8  # .../yyyy/mm/dd/hh/file
+    record = json.loads(s3.get_object(Bucket="data", Key=key)["Body"].read())
+    assert record["captureData"]["endpointInput"]["data"] == "5"
+    assert record["captureData"]["endpointOutput"]["data"].strip() == "6.0"
+    sm.delete_endpoint(EndpointName="captured")
+    sm.get_waiter("endpoint_deleted").wait(EndpointName="captured", WaiterConfig=FAST)
