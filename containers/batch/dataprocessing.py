@@ -25,8 +25,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from jsonpath_ng import jsonpath
-from jsonpath_ng.parser import parse
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+from jsonpath_ng.parser import parse
 
 from inferline.containers.core.errors import ConfigurationError
 

@@ -6,7 +6,7 @@ batch through its HTTP chain; ``inprocess`` loads every stage here
 (`InProcessPipeline`) and chains them through the same codecs without HTTP. Both
 answer the same `Engine` protocol::
 
-    with start_engine(model, "process", workdir, timeout=600) as engine:
+    with closing(start_engine(model, "process", workdir, timeout=600)) as engine:
         parameters = engine.execution_parameters()     # container 1's, {} if it has none
         result = engine.invoke(Request(body, "text/csv", accept="text/csv"))
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Protocol
 
 from inferline.containers.core.definition import EndpointSpec, ModelSpec, VariantSpec
@@ -113,19 +112,6 @@ class InProcessEngine:
 
     def close(self) -> None:
         self.pipeline.close()
-
-
-class started:
-    """``with started(engine) as engine:`` closes it whatever happens."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def __enter__(self) -> Engine:
-        return self.engine
-
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.engine.close()
 
 
 def start_engine(model: ModelSpec, runtime: str, workdir: Path, *, timeout: float) -> Engine:

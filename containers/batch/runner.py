@@ -20,13 +20,14 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from inferline.containers.batch import dataprocessing
 from inferline.containers.batch.batching import Batch, RecordTooLarge, batches
 from inferline.containers.batch.dataprocessing import Processor, RecordError
-from inferline.containers.batch.engine import Engine, start_engine, started
+from inferline.containers.batch.engine import Engine, start_engine
 from inferline.containers.batch.job import Settings, TransformJob, container_environment, resolve
 from inferline.containers.batch.output import Destination, Manifest, OrderedWriter, assembler
 from inferline.containers.batch.progress import Progress, Tally
@@ -128,6 +129,10 @@ def run(
         StartupError, ModelLoadError: the pipeline did not come up.
     """
     model = with_batch_environment(load_model(pipeline), job)
+    if job.model_name != model.name:
+        log.warning(
+            "the job names ModelName %s; running %s from %s", job.model_name, model.name, pipeline
+        )
     inputs = list_inputs(job.input_uri, job.data_type)
     with tempfile.TemporaryDirectory(prefix="inferline-transform-") as scratch:
         root = workdir or Path(scratch)
@@ -143,7 +148,7 @@ def run(
             )
         if not todo:
             return summary
-        with started(start_engine(model, runtime, root, timeout=job.timeout_seconds)) as engine:
+        with closing(start_engine(model, runtime, root, timeout=job.timeout_seconds)) as engine:
             summary.settings = resolve(job, engine.execution_parameters())
             log.info("[inferline batch]: %s", summary.settings.log_line())
             engine.allow_payload(summary.settings.max_payload_bytes)
