@@ -323,3 +323,22 @@ def test_the_invocation_timeout_fails_the_record(pipeline_file: Path, tmp_path: 
     assert (failure.first, failure.last) == (2, 2)
     assert "primary did not answer within the 1 s invocation timeout" in failure.message
     assert not (tmp_path / "out" / "rows.csv.out").exists()
+
+
+def test_payloads_past_invoke_endpoints_6_mb_when_max_payload_allows(
+    pipeline_file: Path, tmp_path: Path
+) -> None:
+    row = ",".join(["1"] * 100)  # 200 bytes with its newline: 35,000 rows are 7 MB
+    (tmp_path / "big.csv").write_text((row + "\n") * 35000)
+    summary = transform(
+        pipeline_file,
+        tmp_path / "big.csv",
+        tmp_path / "out",
+        runtime="process",
+        **CSV_LINES,
+        strategy="MultiRecord",
+        max_payload=8,
+    )
+    assert summary.ok, summary.lines()
+    assert summary.tally.requests == 1  # one 7 MB request through the HTTP chain
+    assert (tmp_path / "out" / "big.csv.out").read_bytes() == b"100.0\n" * 35000
