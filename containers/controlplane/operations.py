@@ -121,8 +121,7 @@ class Operations:
             self.runtime.check(container)
         except ConfigurationError as error:
             raise ValidationException(
-                f"Requested image {container.image} of container {container.hostname} "
-                f"cannot run here: {error}"
+                f"Container {container.hostname} (image {container.image}) cannot run here: {error}"
             ) from None
         url = container.model_data_url
         if url is not None and urlparse(url).scheme in ("", "file"):

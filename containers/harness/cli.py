@@ -23,7 +23,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "with ProductionVariants and Models; JSON or YAML), wait until healthy, and serve "
         "SageMaker Runtime's API: POST /endpoints/<name>/invocations.",
     )
-    up.add_argument("definition", type=Path, metavar="PIPELINE")
+    up.add_argument(
+        "definition",
+        type=Path,
+        metavar="PIPELINE",
+        nargs="?",
+        help="without it: an empty local SageMaker control plane (docs/control-plane.md)",
+    )
     up.add_argument(
         "--port", type=int, default=8080, help="harness port (default 8080; 0 = any free)"
     )
@@ -85,6 +91,10 @@ def run_up(args: argparse.Namespace) -> int:
     from inferline.containers.core import definition
     from inferline.containers.harness import daemon
 
+    if args.definition is None:
+        from inferline.containers.controlplane import commands
+
+        return commands.run_up(args)
     spec = definition.load(args.definition, args.name)  # a bad file fails before anything starts
     folder = states.directory(args.home, spec.name)
     if (folder / states.STATE_FILE).exists() and states.is_running(states.State.read(folder).pid):

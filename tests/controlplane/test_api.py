@@ -145,7 +145,7 @@ def test_models_that_cannot_run_are_refused_at_create_model(sm: Any, tmp_path: P
         sm.create_model, ModelName="unknown-image", PrimaryContainer={"Image": "someone/else:1"}
     )
     assert code == "ValidationException"
-    assert "Requested image someone/else:1" in message
+    assert "Container primary (image someone/else:1) cannot run here" in message
     code, message = error_of(
         sm.create_model,
         ModelName="half-named",
