@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,9 +77,10 @@ def _reload(endpoint: LocalEndpoint, state: states.State, folder: Path) -> None:
     from inferline.containers.core.errors import InferlineError
 
     pending = folder / states.UPDATE_FILE
-    path = Path(state.definition)
+    path, request = Path(state.definition), None
     if pending.exists():
-        path = Path(json.loads(pending.read_text())["definition"])
+        asked = json.loads(pending.read_text())
+        path, request = Path(asked["definition"]), asked.get("request")
         pending.unlink()
     try:
         endpoint.update(definition.load(path, endpoint.name))
@@ -90,6 +92,7 @@ def _reload(endpoint: LocalEndpoint, state: states.State, folder: Path) -> None:
             f"update failed, still serving the previous one: {error}", file=sys.stderr, flush=True
         )
     state.generation += 1
+    state.answered = request
     _describe(endpoint, state, quiet=True)
 
 
@@ -145,11 +148,15 @@ def request_update(folder: Path, state: states.State, definition: Path) -> str |
     Raises:
         StateError: the harness exited before it answered.
     """
-    (folder / states.UPDATE_FILE).write_text(json.dumps({"definition": str(definition.resolve())}))
+    # A request id, not the generation: a reload already under way (a plain SIGHUP)
+    # would otherwise be taken for the answer to this one.
+    request = uuid.uuid4().hex
+    asked = {"definition": str(definition.resolve()), "request": request}
+    (folder / states.UPDATE_FILE).write_text(json.dumps(asked))
     os.kill(state.pid, signal.SIGHUP)
     while states.is_running(state.pid):
         current = states.State.read(folder)
-        if current.generation > state.generation:
+        if current.answered == request:
             return current.update_error
         time.sleep(POLL_SECONDS)
     raise StateError(f"the harness of {state.name} exited during the update")

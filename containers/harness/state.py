@@ -1,7 +1,7 @@
 """The state file of a running `inferline up`, read by invoke, update, down and logs.
 
 Each harness keeps ``<home>/<name>/`` (``home`` is ``./.inferline`` by default):
-``state.json`` (pid, url, definition, container logs, update generation),
+``state.json`` (pid, url, definition, container logs, update generation and answer),
 ``logs/<container>.log``, ``harness.log`` when detached, and ``update.json`` holding
 the definition an `inferline update` asked for.
 """
@@ -31,6 +31,8 @@ class State:
     logs: dict[str, str] = field(default_factory=dict)
     generation: int = 0
     update_error: str | None = None
+    answered: str | None = None
+    """The request id of the last ``update.json`` handled: whose update_error it is."""
 
     def save(self, directory: Path) -> None:
         """Write atomically: readers never see half a file."""

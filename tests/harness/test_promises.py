@@ -280,6 +280,9 @@ def test_sighup_switches_to_the_edited_file_and_a_failed_update_keeps_serving(
         empty.mkdir()
         broken = chain_of(plus[1], 2, name="hup")
         broken["Containers"][1]["ModelDataUrl"] = str(empty)
+        # A plain SIGHUP's reload is still under way when this update starts: its answer
+        # must not be taken for the update's.
+        os.kill(state["pid"], signal.SIGHUP)
         updated = inferline("update", str(write(tmp_path / "broken.json", broken)), home=home)
         assert updated.returncode != 0
         assert "update failed; still serving the previous definition" in updated.stderr
