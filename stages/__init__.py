@@ -106,8 +106,9 @@ def kind_named(name: str) -> Kind:
     return registered[name]
 
 
-def detect(model_dir: Path) -> str:
-    """The kind whose model `model_dir` holds: the first, by priority, to recognise it.
+def detect(model_dir: Path, settings: Settings | None = None) -> str:
+    """The kind whose model `model_dir` holds: the first, by priority, to recognise it,
+    else the first whose `claims` accepts `settings`.
 
     Raises:
         ModelLoadError: no kind recognises it; the message lists what each looks for.
@@ -115,6 +116,9 @@ def detect(model_dir: Path) -> str:
     registered = kinds().values()
     for kind in registered:
         if kind.recognises is not None and kind.recognises(model_dir):
+            return kind.name
+    for kind in registered:
+        if settings is not None and kind.claims is not None and kind.claims(settings):
             return kind.name
     looked_for = [kind.detection for kind in registered if kind.recognises is not None]
     named_only = [kind.name for kind in registered if kind.recognises is None]
@@ -132,7 +136,7 @@ def load(kind: str | None, model_dir: Path, settings: Settings) -> Stage:
         ConfigurationError: an unknown kind, one not installed here, or a bad setting.
         ModelLoadError: nothing recognisable in `model_dir`, or the model does not load.
     """
-    return kind_named(kind or detect(model_dir)).load(model_dir, settings)
+    return kind_named(kind or detect(model_dir, settings)).load(model_dir, settings)
 
 
 def environment_variables() -> dict[str, str]:

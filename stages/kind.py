@@ -37,6 +37,7 @@ from inferline.containers.core.settings import Settings, read, variables_of
 __all__ = ["Kind", "NoSettings"]
 
 Recogniser = Callable[[Path], bool]
+Claim = Callable[[Settings], bool]
 DEFAULT_PRIORITY = 50
 
 
@@ -65,6 +66,9 @@ class Kind:
     """Top-level modules it cannot load without; missing ones are named before loading."""
     recognises: Recogniser | None = None
     """Whether a model directory holds this kind's model; None: chosen by name only."""
+    claims: Claim | None = None
+    """Whether the settings alone choose this kind when `recognises` finds nothing in the
+    directory (sklearn: SAGEMAKER_PROGRAM names a script delivered elsewhere)."""
     looks_for: str = ""
     """What `recognises` looks for, as the detection error shows it (`bundle.json`)."""
     priority: int = DEFAULT_PRIORITY

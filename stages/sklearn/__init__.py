@@ -1,4 +1,5 @@
-"""The scikit-learn stage: a fitted estimator (joblib, pickle, skops) or an inference script.
+"""The scikit-learn stage: a fitted estimator (joblib, pickle, skops) or an inference script
+(a drop-in for AWS's scikit-learn container: docs/migration.md).
 
 `kind.py` declares the kind; importing this package loads neither scikit-learn nor
 numpy until a stage class or `load` is used.
@@ -29,15 +30,23 @@ __getattr__ = lazy(
 
 
 def load(model_dir: Path, settings: Settings) -> Stage:
-    """A script stage when there is a script (code/ or SAGEMAKER_PROGRAM), else an estimator."""
-    from inferline.stages.sklearn import artifact
-    from inferline.stages.sklearn.kind import KIND, SklearnSettings
-    from inferline.stages.sklearn.script import ScriptStage, find_script
+    """A script stage when there is a script (code/, SAGEMAKER_PROGRAM or
+    SAGEMAKER_SUBMIT_DIRECTORY), else an estimator.
+
+    Before the script is imported its requirements.txt is checked (installed when
+    INFERLINE_SKLEARN_INSTALL_REQUIREMENTS allows) and ``sagemaker_containers`` is made
+    importable (`compat`).
+    """
+    from inferline.stages.sklearn import artifact, compat, requirements, source
+    from inferline.stages.sklearn.kind import KIND, claims
+    from inferline.stages.sklearn.script import ScriptStage
     from inferline.stages.sklearn.stage import SklearnStage
 
-    if settings.program or (model_dir / "code").is_dir():
-        script = find_script(model_dir, settings.program, settings.submit_directory)
-        return ScriptStage.load(model_dir, script)
-    options: SklearnSettings = KIND.options(settings)
+    options = KIND.options(settings)
+    if claims(settings) or (model_dir / "code").is_dir():
+        script = source.locate(model_dir, settings)
+        requirements.ensure(script.parent, options.install_requirements)
+        compat.install()
+        return ScriptStage.load(model_dir, script, options)
     estimator = artifact.load(artifact.find(model_dir))
     return SklearnStage.for_estimator(estimator, options.method)

@@ -1,4 +1,5 @@
-"""The sklearn kind's declaration: a model directory with one estimator file or a code/ folder.
+"""The sklearn kind's declaration: an estimator file, a code/ folder, or a script named
+by SAGEMAKER_PROGRAM / SAGEMAKER_SUBMIT_DIRECTORY.
 
 Cheap to import (no scikit-learn, no numpy): the registry reads it to detect a model.
 """
@@ -8,13 +9,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inferline.containers.core.settings import text, variable
+from inferline.containers.core.errors import ConfigurationError
+from inferline.containers.core.settings import Settings, text, variable
 from inferline.stages.kind import Kind
 from inferline.stages.sklearn.artifact import SUFFIXES
 
 __all__ = ["KIND", "SklearnSettings"]
 
 CONTENT_TYPES = ("text/csv", "application/json", "application/jsonlines", "application/x-npy")
+SCRIPT_DEFAULTS = ("aws", "inferline")
+
+
+def _script_defaults(name: str, raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in SCRIPT_DEFAULTS:
+        raise ConfigurationError(f"{name} must be aws or inferline, got {raw!r}")
+    return value
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no", ""):
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
 
 
 @dataclass(frozen=True)
@@ -23,6 +42,15 @@ class SklearnSettings:
 
     method: str | None = field(default=None, metadata=variable("INFERLINE_SKLEARN_METHOD", text))
     """Estimator method to call (transform, predict, predict_proba, ...); else its default."""
+    script_defaults: str = field(
+        default="aws", metadata=variable("INFERLINE_SKLEARN_SCRIPT_DEFAULTS", _script_defaults)
+    )
+    """What a script's missing input_fn/predict_fn/output_fn do: aws (AWS's container)
+    or inferline (the table codecs' named columns and {"predictions": ...} JSON)."""
+    install_requirements: bool = field(
+        default=False, metadata=variable("INFERLINE_SKLEARN_INSTALL_REQUIREMENTS", _flag)
+    )
+    """pip-install the script's requirements.txt at start; when false, unmet ones stop it."""
 
 
 def recognises(model_dir: Path) -> bool:
@@ -34,6 +62,12 @@ def recognises(model_dir: Path) -> bool:
     )
 
 
+def claims(settings: Settings) -> bool:
+    """SAGEMAKER_PROGRAM or SAGEMAKER_SUBMIT_DIRECTORY name a script: AWS's container
+    tests deliver one that way, with no code/ in the model directory."""
+    return bool(settings.program or settings.submit_directory)
+
+
 KIND = Kind(
     name="sklearn",
     image="sklearn",
@@ -41,7 +75,8 @@ KIND = Kind(
     requires=("sklearn", "joblib"),
     loader="inferline.stages.sklearn:load",
     recognises=recognises,
-    looks_for=" / ".join(f"*{suffix}" for suffix in SUFFIXES) + " / code/",
+    claims=claims,
+    looks_for=" / ".join(f"*{suffix}" for suffix in SUFFIXES) + " / code/ / SAGEMAKER_PROGRAM",
     # After the kinds with one fixed file name: a stray model.pkl beside a bundle.json
     # or an xgboost-model does not make the directory a scikit-learn model.
     priority=90,

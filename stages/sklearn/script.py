@@ -1,10 +1,17 @@
 """ScriptStage: a SageMaker-style inference script, as the AWS scikit-learn container runs it.
 
-The script (SAGEMAKER_PROGRAM, found in <model_dir>/code or SAGEMAKER_SUBMIT_DIRECTORY)
-defines ``model_fn(model_dir)`` and either ``transform_fn(model, body, content_type, accept)``
-or any of ``input_fn(body, content_type)``, ``predict_fn(data, model)`` and
-``output_fn(prediction, accept)``; what it leaves out falls back to inferline's codecs
-and SklearnStage. ``execution_parameters_fn()`` may answer /execution-parameters.
+The script defines ``model_fn(model_dir)`` and either ``transform_fn(model, body,
+content_type, accept)`` or any of ``input_fn(body, content_type)``, ``predict_fn(data,
+model)`` and ``output_fn(prediction, accept)`` (defining transform_fn with any of the
+three is refused, as AWS refuses it). What it leaves out falls back to AWS's defaults
+(`defaults.py`), or inferline's with INFERLINE_SKLEARN_SCRIPT_DEFAULTS=inferline.
+``execution_parameters_fn()`` may answer /execution-parameters.
+
+The handlers see what AWS's worker gives them: the body as str for application/json
+and text/csv (bytes otherwise; str for any text type in inferline mode), the bare
+Content-Type (application/json when none is sent), and one Accept: the client's
+best, or SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT, else application/json, when it sends
+none or ``*/*``. What output_fn returns becomes the answer as `replies.py` says.
 """
 
 from __future__ import annotations
@@ -24,24 +31,20 @@ from inferline.containers.core.errors import (
     ModelLoadError,
     NotAcceptable,
     ServingError,
+    error_for_status,
 )
 from inferline.containers.core.invocation import Answer, ExecutionParameters, Invocation
-from inferline.containers.core.media import MediaType
+from inferline.containers.core.media import is_unspecified
+from inferline.stages.sklearn import defaults
+from inferline.stages.sklearn.compat.sagemaker_containers.content_types import UTF8_TYPES
+from inferline.stages.sklearn.kind import SklearnSettings
+from inferline.stages.sklearn.replies import answer_for
 from inferline.stages.sklearn.stage import call, default_method, model_input, output_frame
 
-DEFAULT_PROGRAM = "inference.py"
+__all__ = ["HOOKS", "ScriptStage", "import_script"]
+
 TEXT_TYPES = ("text/", "application/json", "application/jsonlines")
 HOOKS = ("input_fn", "predict_fn", "output_fn")
-
-
-def find_script(model_dir: Path, program: str | None, submit_directory: Path | None) -> Path:
-    name = program or DEFAULT_PROGRAM
-    folders = [model_dir / "code", *([submit_directory] if submit_directory else [])]
-    for folder in folders:
-        if (folder / name).is_file():
-            return folder / name
-    where = " or ".join(str(folder) for folder in folders)
-    raise ModelLoadError(f"inference script {name!r} not found in {where} (set SAGEMAKER_PROGRAM)")
 
 
 def import_script(path: Path) -> ModuleType:
@@ -68,9 +71,12 @@ class ScriptStage:
 
     module: ModuleType
     model: Any
+    options: SklearnSettings = SklearnSettings()
 
     @classmethod
-    def load(cls, model_dir: Path, script: Path) -> ScriptStage:
+    def load(
+        cls, model_dir: Path, script: Path, options: SklearnSettings | None = None
+    ) -> ScriptStage:
         module = import_script(script)
         if not callable(getattr(module, "model_fn", None)):
             raise ModelLoadError(f"{script.name} must define model_fn(model_dir)")
@@ -84,19 +90,23 @@ class ScriptStage:
             model = module.model_fn(str(model_dir))
         except Exception as error:  # noqa: BLE001 - user code
             raise ModelLoadError(f"model_fn failed: {type(error).__name__}: {error}") from error
-        return cls(module, model)
+        return cls(module, model, options or SklearnSettings())
+
+    @property
+    def aws_defaults(self) -> bool:
+        return self.options.script_defaults == defaults.AWS
 
     def invoke(self, invocation: Invocation) -> Answer:
-        body = _body(invocation)
-        content_type = invocation.content_type.mimetype
-        accept = str(invocation.accept[0]) if invocation.accept else JSON
+        content_type = invocation.content_type.mimetype or JSON
+        body = self._body(invocation.body, content_type)
+        accept = _accept(invocation)
         transform_fn = getattr(self.module, "transform_fn", None)
         if transform_fn is not None:
             result = _run(
                 "transform_fn", ServingError, transform_fn, self.model, body, content_type, accept
             )
-            return _answer(result, accept)
-        data = self._input(body, invocation)
+            return answer_for(result, accept)
+        data = self._input(body, content_type, invocation)
         prediction = self._predict(data)
         return self._output(prediction, invocation, accept)
 
@@ -109,16 +119,32 @@ class ScriptStage:
             result = result.get_json()
         return {**defaults, **result}
 
-    def _input(self, body: str | bytes, invocation: Invocation) -> Any:
+    def _body(self, body: bytes, content_type: str) -> str | bytes:
+        """Text bodies reach the script as str, as in AWS's worker; others as bytes."""
+        textual = (
+            content_type in UTF8_TYPES if self.aws_defaults else content_type.startswith(TEXT_TYPES)
+        )
+        if not textual:
+            return body
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest(f"the {content_type} body is not UTF-8 text") from None
+
+    def _input(self, body: str | bytes, content_type: str, invocation: Invocation) -> Any:
         hook = getattr(self.module, "input_fn", None)
-        if hook is None:
-            return DEFAULT.decode(invocation, getattr(self.model, "feature_names_in_", None))
-        return _run("input_fn", BadRequest, hook, body, invocation.content_type.mimetype)
+        if hook is not None:
+            return _run("input_fn", BadRequest, hook, body, content_type)
+        if self.aws_defaults:
+            return defaults.aws_input(body, content_type)
+        return DEFAULT.decode(invocation, getattr(self.model, "feature_names_in_", None))
 
     def _predict(self, data: Any) -> Any:
         hook = getattr(self.module, "predict_fn", None)
         if hook is not None:
             return _run("predict_fn", ServingError, hook, data, self.model)
+        if self.aws_defaults:
+            return defaults.aws_predict(data, self.model)
         method = default_method(self.model)
         if isinstance(data, pd.DataFrame):
             data = model_input(self.model, data)
@@ -126,61 +152,38 @@ class ScriptStage:
 
     def _output(self, prediction: Any, invocation: Invocation, accept: str) -> Answer:
         hook = getattr(self.module, "output_fn", None)
-        if hook is None:
-            frame = (
-                prediction
-                if isinstance(prediction, pd.DataFrame)
-                else output_frame(self.model, "predict", prediction)
-            )
-            return DEFAULT.encode(frame, invocation.accept, JSON)
-        return _answer(_run("output_fn", NotAcceptable, hook, prediction, accept), accept)
+        if hook is not None:
+            return answer_for(_run("output_fn", NotAcceptable, hook, prediction, accept), accept)
+        if self.aws_defaults:
+            return defaults.aws_output(prediction, accept)
+        frame = (
+            prediction
+            if isinstance(prediction, pd.DataFrame)
+            else output_frame(self.model, "predict", prediction)
+        )
+        return DEFAULT.encode(frame, invocation.accept, JSON)
 
 
-def _body(invocation: Invocation) -> str | bytes:
-    """Text bodies reach the script as str, as in the AWS containers; others as bytes."""
-    if invocation.content_type.mimetype.startswith(TEXT_TYPES):
-        try:
-            return invocation.body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise BadRequest("body is not UTF-8 text") from None
-    return invocation.body
+def _accept(invocation: Invocation) -> str:
+    """The one Accept a handler sees; the container has already put in
+    SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT for a missing or */* one."""
+    if is_unspecified(invocation.accept):
+        return JSON
+    return invocation.accept[0].mimetype
 
 
 def _run(name: str, client_error: type[ServingError], hook: Any, *args: Any) -> Any:
-    """Call a user hook; its ValueError is the client's fault (as `client_error`)."""
+    """Call a user hook. Its ValueError is the client's fault (as `client_error`); an
+    error carrying a status (sagemaker_inference's BaseInferenceToolkitError) keeps it."""
     try:
         return hook(*args)
     except ServingError:
         raise
-    except ValueError as error:
-        if client_error is ServingError:
-            raise
-        raise client_error(f"{name}: {error}") from None
-
-
-def _answer(result: Any, accept: str) -> Answer:
-    """An Answer from what output_fn/transform_fn returned: bytes, str, a pair or a Response."""
-    if hasattr(result, "get_data") and hasattr(result, "mimetype"):
-        # Its own headers go out too (custom attributes, as the AWS containers pass them).
-        headers = {
-            key: value
-            for key, value in result.headers.items()
-            if key.lower() not in ("content-type", "content-length")
-        }
-        return Answer(
-            result.get_data(),
-            result.mimetype or MediaType.parse(accept).mimetype,
-            status=result.status_code,
-            headers=headers,
-        )
-    content_type = MediaType.parse(accept).mimetype
-    if isinstance(result, tuple) and len(result) == 2:
-        result, content_type = result[0], MediaType.parse(result[1]).mimetype
-    if isinstance(result, str):
-        result = result.encode()
-    if not isinstance(result, (bytes, bytearray)):
-        raise ServingError(
-            f"the script returned {type(result).__name__}; return bytes, str, "
-            "a (body, content_type) pair or a Response"
-        )
-    return Answer(bytes(result), content_type)
+    except Exception as error:
+        status = getattr(error, "status_code", None)
+        if isinstance(status, int) and 400 <= status < 600:
+            message = getattr(error, "message", None) or str(error)
+            raise error_for_status(status)(f"{name}: {message}") from None
+        if isinstance(error, ValueError) and client_error is not ServingError:
+            raise client_error(f"{name}: {error}") from None
+        raise

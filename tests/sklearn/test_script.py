@@ -146,7 +146,7 @@ def test_model_fn_is_required_and_the_script_must_exist(tmp_path: Path) -> None:
         load(None, tmp_path, Settings(program="missing.py"))
 
 
-def test_default_hooks_decode_predict_and_encode(tmp_path: Path) -> None:
+def test_inferline_defaults_decode_named_columns_behind_their_setting(tmp_path: Path) -> None:
     artifact.save(abalone.featurizer(), tmp_path)
     write_script(
         tmp_path,
@@ -156,9 +156,13 @@ def test_default_hooks_decode_predict_and_encode(tmp_path: Path) -> None:
             return joblib.load(os.path.join(model_dir, "model.joblib"))
     """,
     )
-    stage = load(None, tmp_path, Settings())
+    inferline = Settings.from_env({"INFERLINE_SKLEARN_SCRIPT_DEFAULTS": "inferline"})
+    stage = load(None, tmp_path, inferline)
     answer = call(stage, abalone.SAMPLE, accept=CSV)  # type: ignore[arg-type]
     assert len(answer.body.decode().strip().split(",")) == 10
+    # AWS's default input_fn reads numbers only: the categorical sex column is a 400.
+    with pytest.raises(BadRequest, match="could not convert string to float"):
+        call(load(None, tmp_path, Settings()), abalone.SAMPLE, accept=CSV)  # type: ignore[arg-type]
 
 
 def test_execution_parameters_fn_overrides_the_defaults(tmp_path: Path) -> None:
