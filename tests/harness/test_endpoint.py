@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -225,7 +226,7 @@ def moto_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def s3(moto_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def s3(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A boto3 S3 client on moto; the harness's own boto3 finds moto the same way."""
     import boto3
 
@@ -250,7 +251,7 @@ def from_s3(url: str, name: str) -> dict[str, object]:
     }
 
 
-def test_s3_model_data_through_moto(plus: dict[int, Path], tmp_path: Path, s3) -> None:  # type: ignore[no-untyped-def]
+def test_s3_model_data_through_moto(plus: dict[int, Path], tmp_path: Path, s3: Any) -> None:
     archive = tmp_path / "model.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(plus[2] / "model.joblib", arcname="model.joblib")
@@ -264,10 +265,7 @@ def test_s3_model_data_through_moto(plus: dict[int, Path], tmp_path: Path, s3) -
 
 @pytest.mark.parametrize("prefix", ["plus-two", "plus-two/"])
 def test_an_s3_prefix_is_downloaded_as_a_directory(
-    plus: dict[int, Path],
-    tmp_path: Path,
-    s3,
-    prefix: str,  # type: ignore[no-untyped-def]
+    plus: dict[int, Path], tmp_path: Path, s3: Any, prefix: str
 ) -> None:
     bucket = "prefix-" + str(len(prefix))
     s3.create_bucket(Bucket=bucket)
@@ -283,7 +281,7 @@ def test_an_s3_prefix_is_downloaded_as_a_directory(
         assert (folder / "notes" / "README.txt").read_bytes() == b"kept, nested"
 
 
-def test_an_empty_s3_prefix_is_refused_naming_the_url(tmp_path: Path, s3) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_s3_prefix_is_refused_naming_the_url(tmp_path: Path, s3: Any) -> None:
     s3.create_bucket(Bucket="empty")
     document = from_s3("s3://empty/nothing-here", "from-nothing")
     with pytest.raises(ModelDataError, match="s3://empty/nothing-here: no objects under that"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -65,7 +66,7 @@ def test_every_parity_bundle_is_covered() -> None:
     assert set(REFUSED) <= {spec_name(m) for m in PARITY}
 
 
-def steps(op):
+def steps(op: Any) -> list[Any]:
     if isinstance(op, Pipeline):
         return [s for c in op.children for s in steps(c)]
     return [op]
@@ -81,7 +82,7 @@ def sample_frame(bundle: Bundle) -> dict[str, np.ndarray]:
     return frame
 
 
-def sample(op, port: str) -> np.ndarray:
+def sample(op: Any, port: str) -> np.ndarray:
     if isinstance(op, encoding.StringIndexer):
         labels = op.labels[int(port[5:] or 0)]
         return np.array([labels[i % len(labels)] for i in range(ROWS)], dtype=object)
