@@ -32,7 +32,7 @@ from inferline.containers.batch.job import Settings, TransformJob, container_env
 from inferline.containers.batch.output import Destination, Manifest, OrderedWriter, assembler
 from inferline.containers.batch.progress import Progress, Tally
 from inferline.containers.batch.records import SplitError, split
-from inferline.containers.batch.sources import InputFile, list_inputs, open_input
+from inferline.containers.batch.sources import InputFile, check_apart, list_inputs, open_input
 from inferline.containers.core import definition
 from inferline.containers.core.definition import ModelSpec
 from inferline.containers.core.errors import ConfigurationError, InvocationError, ModelError
@@ -133,6 +133,8 @@ def run(
         log.warning(
             "the job names ModelName %s; running %s from %s", job.model_name, model.name, pipeline
         )
+    if job.data_type == "S3Prefix":
+        check_apart(job.input_uri, job.output_uri)
     inputs = list_inputs(job.input_uri, job.data_type)
     with tempfile.TemporaryDirectory(prefix="inferline-transform-") as scratch:
         root = workdir or Path(scratch)

@@ -71,6 +71,22 @@ def list_inputs(uri: str, data_type: str) -> list[InputFile]:
     return sorted(files, key=lambda item: item.name)
 
 
+def check_apart(input_uri: str, output_uri: str) -> None:
+    """Refuse an output inside the input: a second run would read the outputs as inputs."""
+    if is_s3(input_uri) != is_s3(output_uri):
+        return
+    if is_s3(input_uri):
+        inside = output_uri.rstrip("/").startswith(input_uri.rstrip("/"))
+    else:
+        source, target = local_path(input_uri).resolve(), local_path(output_uri).resolve()
+        inside = source.is_dir() and target.is_relative_to(source)
+    if inside:
+        raise ConfigurationError(
+            f"the output {output_uri} is inside the input {input_uri}: a second run would "
+            "take the .out files as input; write the output elsewhere"
+        )
+
+
 def _prefix(uri: str) -> list[InputFile]:
     if is_s3(uri):
         bucket, prefix = split_s3(uri)
@@ -158,8 +174,13 @@ def _s3_size(bucket: str, key: str, manifest: str) -> int:
 @contextmanager
 def _download_text(uri: str) -> Iterator[str]:
     if is_s3(uri):
+        from botocore.exceptions import BotoCoreError, ClientError
+
         bucket, key = split_s3(uri)
-        body = s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
+        try:
+            body = s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
+        except (BotoCoreError, ClientError) as error:
+            raise ConfigurationError(f"cannot read ManifestFile {uri}: {error}") from None
         yield body.decode("utf-8")
     else:
         path = local_path(uri)

@@ -17,6 +17,7 @@ import pytest
 from inferline.containers.batch.job import TransformJob, request_from_options
 from inferline.containers.batch.runner import Summary, run
 from inferline.containers.cli import main
+from inferline.containers.core.errors import ConfigurationError
 from tests.batch.conftest import model_document, write_json
 
 CSV_LINES = {
@@ -342,3 +343,9 @@ def test_payloads_past_invoke_endpoints_6_mb_when_max_payload_allows(
     assert summary.ok, summary.lines()
     assert summary.tally.requests == 1  # one 7 MB request through the HTTP chain
     assert (tmp_path / "out" / "big.csv.out").read_bytes() == b"100.0\n" * 35000
+
+
+def test_an_output_inside_the_input_is_refused(pipeline_file: Path, tmp_path: Path) -> None:
+    (tmp_path / "rows.csv").write_text("1,1\n")
+    with pytest.raises(ConfigurationError, match="is inside the input"):
+        transform(pipeline_file, tmp_path, tmp_path / "out", **CSV_LINES)
