@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "inferline.containers.images.command",
     "inferline.containers.export",
     "inferline.containers.batch.commands",
+    "inferline.containers.fit.commands",
     "inferline.stages.sparkml.convert.commands",
     "inferline.training.commands",
 )
