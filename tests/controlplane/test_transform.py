@@ -47,9 +47,12 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         }.items():
             monkeypatch.setenv(name, setting)
         client = boto3.client("s3")
-        client.create_bucket(
-            Bucket="data", CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
+        try:
+            client.create_bucket(
+                Bucket="data", CreateBucketConfiguration={"LocationConstraint": REGION}
+            )
+        except client.exceptions.BucketAlreadyOwnedByYou:
+            pass  # moto keeps its buckets in this process, across servers
         yield client
     finally:
         server.stop()
