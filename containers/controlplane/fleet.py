@@ -150,6 +150,11 @@ class Fleet:
         """Take every copy out of the rotation, drain and stop them."""
         self.retire(self.install([]))
 
+    def copies(self, variant: str) -> list[Copy]:
+        """The variant's copies in the rotation now (each counts the requests it `served`)."""
+        with self._changed:
+            return list(self._variants[variant].copies)
+
     def counts(self) -> dict[str, int]:
         with self._changed:
             return {name: len(variant.copies) for name, variant in self._variants.items()}

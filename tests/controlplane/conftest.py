@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
 import boto3
 import pytest
@@ -17,12 +17,12 @@ import pytest
 from inferline.containers.controlplane import ControlPlane, serve_control_plane
 from tests.harness.conftest import ONE_WORKER, models, pipeline, plus  # noqa: F401 - fixtures
 
-REGION = "eu-west-1"
+REGION: Final = "eu-west-1"
 # The waiters' own delays are 30 s (AWS's pace); locally the same waiters poll fast.
 FAST = {"Delay": 0.2, "MaxAttempts": 1500}
 
 
-def client(kind: str, url: str) -> Any:
+def client(kind: Literal["sagemaker", "sagemaker-runtime"], url: str) -> Any:
     return boto3.client(
         kind,
         endpoint_url=url,

@@ -96,7 +96,7 @@ def test_a_pipeline_on_two_instances_serves_and_captures(
             row["prediction"] for row in json.loads(answer["Body"].read())["predictions"]
         ]
         np.testing.assert_allclose(predictions, expected(rows, models), rtol=1e-6)
-    copies = plane.live["abalone"]._variants["AllTraffic"].copies
+    copies = plane.live["abalone"].copies("AllTraffic")
     assert [copy.served for copy in copies] == [3, 3]  # round-robin over the instances
 
     records = capture_files(tmp_path / "capture" / "abalone" / "AllTraffic", 6)
@@ -201,7 +201,7 @@ def test_weights_and_capacities_change_live(
     assert by_name["One"]["CurrentWeight"] == 0.0
     assert by_name["Two"]["CurrentInstanceCount"] == 2
     assert {invoke(runtime, "weights") for _ in range(10)} == {("3.0", "Two")}
-    assert [copy.served > 0 for copy in plane.live["weights"]._variants["Two"].copies] == [
+    assert [copy.served > 0 for copy in plane.live["weights"].copies("Two")] == [
         True,
         True,
     ]
