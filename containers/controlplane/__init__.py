@@ -14,7 +14,9 @@ Modules, each with one job: api (the JSON 1.1 protocol), service (botocore's mod
 and request validation), operations (the operations), endpoints (their lifecycle),
 fleet (a live endpoint's copies and routing), capture (data capture files), listing
 (List filters and pages), store (the state file), page (the HTML page), server
-(one port for all of it), errors (AWS's error codes). docs/control-plane.md shows use.
+(one port for all of it), transforms (transform jobs on the batch engine), runtimes
+(which runtime runs an image), commands (`inferline up` without a file), errors
+(AWS's error codes). docs/control-plane.md shows use.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from inferline.containers.controlplane.errors import ValidationException
 from inferline.containers.controlplane.store import Record, Store, arn, now
 from inferline.containers.core import definition
 from inferline.containers.core.definition import ContainerSpec
-from inferline.containers.core.errors import ConfigurationError
+from inferline.containers.core.errors import ConfigurationError, EngineError
 from inferline.containers.harness.runtime import Runtime
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
@@ -119,7 +119,7 @@ class Operations:
     def _check_container(self, container: ContainerSpec) -> None:
         try:
             self.runtime.check(container)
-        except ConfigurationError as error:
+        except (ConfigurationError, EngineError) as error:
             raise ValidationException(
                 f"Container {container.hostname} (image {container.image}) cannot run here: {error}"
             ) from None

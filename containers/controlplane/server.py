@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, cast
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from inferline.containers.controlplane import page
+from inferline.containers.controlplane import page, runtimes
 from inferline.containers.controlplane.api import TARGET_HEADER, ControlPlaneApp
 from inferline.containers.controlplane.endpoints import DEFAULT_MAX_INSTANCES, Endpoints
 from inferline.containers.controlplane.fleet import Fleet
@@ -39,7 +39,6 @@ from inferline.containers.controlplane.transforms import TransformJobs
 from inferline.containers.core.errors import ConfigurationError
 from inferline.containers.harness.endpoint import Endpoint, create_app
 from inferline.containers.harness.metrics import Metrics
-from inferline.containers.harness.runtime import runtime_for
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -73,7 +72,7 @@ class ControlPlane:
         self.live: dict[str, Fleet] = {}
         self.endpoints = Endpoints(
             self.store,
-            runtime_for(runtime),
+            runtimes.for_name(runtime),
             self.directory / "endpoints",
             self.metrics,
             self.live,
@@ -159,7 +158,8 @@ def serve_control_plane(
     Args:
         port: the port (0 = any free one; see `.url`).
         home: where the state file and the containers' work directories live.
-        runtime: "process" (inferline's stages as subprocesses) or "docker".
+        runtime: "process" (inferline's images as subprocesses, any other image under
+            docker when an engine answers) or "docker" (every container).
         max_instances: copies of containers this machine runs at most, over all
             endpoints (default INFERLINE_MAX_INSTANCES, else 8).
     """

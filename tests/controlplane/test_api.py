@@ -146,6 +146,7 @@ def test_models_that_cannot_run_are_refused_at_create_model(sm: Any, tmp_path: P
     )
     assert code == "ValidationException"
     assert "Container primary (image someone/else:1) cannot run here" in message
+    assert "docker" in message  # a foreign image runs under docker: no engine, or not pulled
     code, message = error_of(
         sm.create_model,
         ModelName="half-named",
