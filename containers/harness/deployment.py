@@ -65,8 +65,8 @@ class Deployment:
             ConfigurationError: an image or ModelDataUrl cannot be used (nothing started).
         """
         for variant in spec.variants:
-            for container in variant.model.containers:
-                runtime.check(container)
+            for container_spec in variant.model.containers:
+                runtime.check(container_spec)
         generation = f"{spec.name}-{int(time.time() * 1000)}"
         before = set(taken)
         groups: dict[str, list[Container]] = {}
