@@ -15,7 +15,8 @@ and request validation), operations (the operations), endpoints (their lifecycle
 fleet (a live endpoint's copies and routing), capture (data capture files), listing
 (List filters and pages), store (the state file), page (the HTML page), server
 (one port for all of it), transforms (transform jobs on the batch engine), runtimes
-(which runtime runs an image), commands (`inferline up` without a file), errors
+(which runtime runs an image), commands (`inferline up` without a file), definitions
+(a pipeline file deployed by the same operations), errors
 (AWS's error codes). docs/control-plane.md shows use.
 """
 

@@ -235,7 +235,8 @@ class Endpoints:
             variants = self._start_variants(name, specs, wanted)
         except (InferlineError, OSError) as error:
             if first:
-                self._claims.pop(name, None)
+                with self.store.lock:
+                    self._claims.pop(name, None)
                 self.store.update(
                     "endpoints", name, EndpointStatus="Failed", FailureReason=_reason(error)
                 )
@@ -310,8 +311,9 @@ class Endpoints:
             fleet.stop()
             if fleet.capture is not None:
                 fleet.capture.close()
-        self._claims.pop(name, None)
-        self.store.remove("endpoints", name)
+        with self.store.lock:
+            self._claims.pop(name, None)
+            self.store.remove("endpoints", name)
 
     def variant_specs(self, name: str, config: Record) -> dict[str, VariantSpec]:
         """The harness spec of each variant, from the stored config and models."""
@@ -398,8 +400,10 @@ class Endpoints:
         self._claims[name] = instances
 
     def _settle_claim(self, name: str) -> None:
-        fleet = self.live.get(name)
-        self._claims[name] = sum(fleet.counts().values()) if fleet is not None else 0
+        """After a change: the endpoint holds what it runs (claims change under the lock)."""
+        with self.store.lock:
+            fleet = self.live.get(name)
+            self._claims[name] = sum(fleet.counts().values()) if fleet is not None else 0
 
     def _idle(self, record: Record, action: str) -> None:
         if record["EndpointStatus"] != "InService":

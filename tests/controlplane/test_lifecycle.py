@@ -273,3 +273,27 @@ def test_endpoints_start_again_after_a_restart_and_capture_is_flushed_on_close(
         delete(sm, "restarted")
     finally:
         second.close()
+
+
+def test_a_pipeline_file_deploys_through_the_same_operations(
+    sm: Any, runtime: Any, plane: ControlPlane, models: dict[str, Path], tmp_path: Path
+) -> None:
+    from inferline.containers.controlplane.definitions import deploy_file
+
+    path = tmp_path / "pipeline.json"
+    path.write_text(json.dumps(pipeline(models, name="from-file")))
+    assert deploy_file(plane.operations, path) == "from-file"
+    described = wait_in_service(sm, "from-file")
+    assert described["EndpointConfigName"] == "from-file"
+    model = sm.describe_model(ModelName="from-file")
+    assert [c["ContainerHostname"] for c in model["Containers"]] == [
+        "container-1",
+        "container-2",
+        "container-3",
+    ]
+    assert deploy_file(plane.operations, path) == "from-file"  # the same file again: reused
+    answer = runtime.invoke_endpoint(
+        EndpointName="from-file", Body=b"M,0.5,0.4", ContentType="text/csv", Accept="text/csv"
+    )
+    assert np.isclose(float(answer["Body"].read()), expected([("M", 0.5, 0.4)], models)[0])
+    delete(sm, "from-file")
