@@ -22,6 +22,8 @@ import flask
 import numpy as np
 from sagemaker_inference import decoder, encoder
 
+from inferline.stages.sklearn import compat
+
 JSON = "application/json"
 UTF8_TYPES = ("application/json", "text/csv")
 
@@ -34,7 +36,9 @@ class Reply:
 
 
 def import_copy(path: Path, name: str) -> ModuleType:
-    """A second, independent import of the user's script."""
+    """A second, independent import of the user's script, with sagemaker_containers
+    importable as AWS's image has it."""
+    compat.install()
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
