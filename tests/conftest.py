@@ -5,4 +5,28 @@ suite must be right whatever the developer's shell holds. In-process settings te
 pass their environment explicitly (`Settings.from_env({...})`), test servers are
 started with the variables they need, and the harness strips the shell's own from
 every container (tests/harness/test_promises.py proves it).
+
+Each example pipeline is trained once per test run, into a session temp folder, on
+first use (`trained`): the training, batch and control-plane suites all share it.
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from inferline.training import examples
+from inferline.training.examples import Trained
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Trained]:
+    cache: dict[str, Trained] = {}
+
+    def get(name: str) -> Trained:
+        if name not in cache:
+            cache[name] = examples.train(name, tmp_path_factory.mktemp(name))
+        return cache[name]
+
+    return get

@@ -30,6 +30,7 @@ import inferline.training
 from inferline.containers.core.protocol import CONTAINER_LATENCIES
 from inferline.containers.harness.local import LocalEndpoint
 from inferline.training import data, examples, outputs, samples
+from inferline.training.batch_demo import batch_transform
 from inferline.training.examples import EXAMPLES, Trained
 
 DIGEST_FILE = "inputs.sha256"
@@ -187,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             calls = invoke(endpoint, trained)
         all_match &= all(call.matches for call in calls)
         print(report(trained, seconds, calls) + "\n", flush=True)
+    if not args.examples or "car-evaluation" in args.examples:
+        all_match &= batch_transform(args.artifacts, retrain=False) == 0
     print(
         f"done in {time.perf_counter() - started:.0f} s; run one yourself: "
         f"inferline up {args.artifacts}/car-evaluation/pipeline.json"

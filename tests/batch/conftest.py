@@ -121,7 +121,3 @@ def write_json(path: Path, document: Any) -> Path:
 @pytest.fixture
 def pipeline_file(script_model: Path, tmp_path: Path) -> Path:
     return write_json(tmp_path / "model.json", model_document(script_model))
-
-
-# The examples trained once per session (tests/training/conftest.py's fixture).
-from tests.training.conftest import trained  # noqa: E402, F401
