@@ -67,6 +67,7 @@ class Capture:
             for key, encoding in TEXT_ENCODINGS
             for media in headers.get(key, [])
         }
+        self.flush_seconds = FLUSH_SECONDS
         self._queue: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
         self._writer = threading.Thread(
             target=self._write_loop, name=f"capture-{endpoint}", daemon=True
@@ -104,7 +105,7 @@ class Capture:
 
     def _write_loop(self) -> None:
         pending: list[Event] = []
-        deadline = time.monotonic() + FLUSH_SECONDS
+        deadline = time.monotonic() + self.flush_seconds
         done = False
         while not done:
             try:
@@ -119,7 +120,7 @@ class Capture:
                 if pending:
                     self._flush(pending)
                     pending = []
-                deadline = time.monotonic() + FLUSH_SECONDS
+                deadline = time.monotonic() + self.flush_seconds
 
     def _flush(self, events: list[Event]) -> None:
         """One file per variant and hour, named after its first event, as SageMaker does."""

@@ -7,7 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.controlplane.conftest import client, create_plus_model
+from tests.controlplane.conftest import (
+    client,
+    create_plus_model,
+    invoke,
+    variant,
+    wait_in_service,
+)
 
 COMMAND_SECONDS = 120
 
@@ -21,19 +27,35 @@ def inferline(*arguments: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_up_without_a_pipeline_serves_the_control_plane_until_down(
+def test_up_without_a_pipeline_serves_until_down_which_flushes_capture(
     tmp_path: Path, plus: dict[int, Path]
 ) -> None:
-    home = tmp_path / "home"
+    home, capture = tmp_path / "home", tmp_path / "capture"
     started = inferline("up", "--port", "0", "--detach", "--home", str(home))
     assert started.returncode == 0, started.stderr
     state = json.loads((home / "controlplane" / "state.json").read_text())
     sm = client("sagemaker", state["url"])
     assert sm.list_models()["Models"] == []
     create_plus_model(sm, plus, "kept", 1)
+    sm.create_endpoint_config(
+        EndpointConfigName="kept",
+        ProductionVariants=[variant("kept")],
+        DataCaptureConfig={
+            "InitialSamplingPercentage": 100,
+            "DestinationS3Uri": str(capture),
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        },
+    )
+    sm.create_endpoint(EndpointName="kept", EndpointConfigName="kept")
+    wait_in_service(sm, "kept")
+    runtime = client("sagemaker-runtime", state["url"])
+    assert [invoke(runtime, "kept", str(n))[0] for n in (1, 2)] == ["2.0", "3.0"]
 
-    stopped = inferline("down", "controlplane", "--home", str(home))
+    stopped = inferline("down", "controlplane", "--home", str(home))  # SIGTERM
     assert stopped.returncode == 0, stopped.stderr
     assert not (home / "controlplane" / "state.json").exists()
+    lines = [line for path in capture.rglob("*.jsonl") for line in path.read_text().split("\n")]
+    assert len([line for line in lines if line]) == 2  # nothing lost on SIGTERM
     resources = json.loads((home / "controlplane" / "resources.json").read_text())
     assert list(resources["models"]) == ["kept"]
+    assert resources["endpoints"]["kept"]["EndpointStatus"] == "InService"  # restored next up

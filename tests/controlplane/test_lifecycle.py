@@ -226,8 +226,11 @@ def test_weights_and_capacities_change_live(
 
 
 def test_endpoints_start_again_after_a_restart_and_capture_is_flushed_on_close(
-    tmp_path: Path, plus: dict[int, Path]
+    tmp_path: Path, plus: dict[int, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from inferline.containers.controlplane import capture as capturing
+
+    monkeypatch.setattr(capturing, "FLUSH_SECONDS", 3600.0)  # only close() can write them
     capture = tmp_path / "capture"
     first = serve_control_plane(0, tmp_path / "home")
     try:
