@@ -8,6 +8,7 @@ ignored). pip's own failure (offline, no such package) stops it the same way.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import subprocess
 import sys
@@ -77,6 +78,7 @@ def ensure(code_dir: Path, allowed: bool) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--disable-pip-version-check"]
         + ["-r", str(requirements)],
+        cwd=code_dir,  # relative paths in the file are the code folder's, as on AWS
         capture_output=True,
         text=True,
         check=False,
@@ -84,3 +86,5 @@ def ensure(code_dir: Path, allowed: bool) -> None:
     if result.returncode != 0:
         tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-_PIP_TAIL_LINES:])
         raise ModelLoadError(f"pip could not install {requirements} (offline?):\n{tail}")
+    # Folders on sys.path that pip just filled must be read again.
+    importlib.invalidate_caches()
