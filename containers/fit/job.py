@@ -153,7 +153,7 @@ class TrainingJob:
             tail = "\n".join(result.stderr.strip().splitlines()[-5:])
             raise ConfigurationError(
                 "the sagemaker-training toolkit could not read the job "
-                f"(pip install 'inferline[sklearn]'):\n{tail}"
+                f"(pip install 'inferline[toolkits]'):\n{tail}"
             )
         found = json.loads(result.stdout.strip().splitlines()[-1])
         return dict(found["env"]), list(found["args"])

@@ -9,6 +9,7 @@ ignored). pip's own failure (offline, no such package) stops it the same way.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import subprocess
 import sys
@@ -73,6 +74,11 @@ def ensure(code_dir: Path, allowed: bool) -> None:
         raise ModelLoadError(
             f"{requirements} needs {', '.join(missing)}, which this environment lacks; "
             f"install them into the image, or set {SETTING}=true to pip-install them at start"
+        )
+    if importlib.util.find_spec("pip") is None:
+        raise ModelLoadError(
+            f"{requirements} needs {', '.join(missing)}, and this environment has no pip "
+            "(the inferline images ship none): install them into the image"
         )
     log.info("installing %s: %s", requirements, ", ".join(missing))
     result = subprocess.run(

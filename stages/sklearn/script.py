@@ -45,6 +45,7 @@ __all__ = ["HOOKS", "ScriptStage", "import_script"]
 
 TEXT_TYPES = ("text/", "application/json", "application/jsonlines")
 HOOKS = ("input_fn", "predict_fn", "output_fn")
+TOOLKITS = ("sagemaker_inference", "sagemaker_training")
 
 
 def import_script(path: Path) -> ModuleType:
@@ -58,6 +59,11 @@ def import_script(path: Path) -> ModuleType:
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
+    except ModuleNotFoundError as error:
+        hint = ""
+        if (error.name or "").split(".")[0] in TOOLKITS:
+            hint = "; AWS's toolkits come with inferline[toolkits] (not in the inferline images)"
+        raise ModelLoadError(f"importing {path.name} failed: {error}{hint}") from error
     except Exception as error:  # noqa: BLE001 - any failure of user code at import
         raise ModelLoadError(
             f"importing {path.name} failed: {type(error).__name__}: {error}"
