@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from inferline.containers.core.errors import PayloadTooLarge, ServingError
 from inferline.containers.core.invocation import Answer, ExecutionParameters, Invocation, Stage
@@ -29,6 +29,13 @@ from inferline.containers.core.settings import Settings
 log = logging.getLogger("inferline.server")
 
 JSON_ERROR = "application/json"
+
+
+class Headers(Protocol):
+    """What a handler reads of request headers: a case-insensitive lookup (werkzeug's
+    Headers, urllib3's HTTPHeaderDict) or a plain dict with canonical names."""
+
+    def get(self, key: str, /) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -50,8 +57,8 @@ class ContainerHandler:
         default = settings.default_accept
         self._default_accept = (MediaType.parse(default),) if default else ()
 
-    def invoke(self, body: bytes, headers: Mapping[str, str]) -> Reply:
-        """Answer one POST /invocations; `headers` is any case-insensitive-enough mapping."""
+    def invoke(self, body: bytes, headers: Headers) -> Reply:
+        """Answer one POST /invocations."""
         try:
             if len(body) > self.settings.request_limit:
                 raise PayloadTooLarge(too_large_message(self.settings.request_limit))
@@ -70,7 +77,7 @@ class ContainerHandler:
             )
         return reply_for(answer)
 
-    def invocation(self, body: bytes, headers: Mapping[str, str]) -> Invocation:
+    def invocation(self, body: bytes, headers: Headers) -> Invocation:
         """The `Invocation` a stage sees: SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT fills in
         an Accept that is missing or */*, as SageMaker's containers do."""
         accept = parse_accept(headers.get("Accept"))
@@ -78,7 +85,7 @@ class ContainerHandler:
             accept = self._default_accept
         return Invocation(
             body=body,
-            content_type=MediaType.parse(headers.get("Content-Type", "")),
+            content_type=MediaType.parse(headers.get("Content-Type") or ""),
             accept=accept,
             custom_attributes=headers.get(CUSTOM_ATTRIBUTES),
             batch=self.settings.batch,

@@ -19,10 +19,11 @@ headers, limits and error messages cannot drift apart.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from inferline.containers.core.container import Headers
 from inferline.containers.core.definition import ModelSpec
 from inferline.containers.core.errors import InvocationTooLarge, ModelError, ValidationError
 from inferline.containers.core.protocol import CUSTOM_ATTRIBUTES, INFERENCE_ID, MAX_PAYLOAD_BYTES
@@ -63,7 +64,7 @@ class HopReply:
     """A container's HTTP-level answer: status, headers (Content-Type among them), body."""
 
     status: int
-    headers: Mapping[str, str]
+    headers: Headers
     body: bytes
 
 
