@@ -129,6 +129,8 @@ def _document(source: str, what: str) -> dict[str, Any]:
         document = json.loads(source)
     except ValueError as error:
         raise BadRequest(f"{what} is not valid JSON: {error}") from None
+    except RecursionError:  # the C parser stops at the interpreter's recursion limit
+        raise BadRequest(f"{what} is nested too deeply to be a row of values") from None
     if not isinstance(document, dict) or not isinstance(document.get("data"), list):
         raise BadRequest(
             f'{what} must be {{"data": [...]}} (one row) or {{"data": [[...], ...]}}'

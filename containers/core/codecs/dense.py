@@ -30,7 +30,7 @@ from inferline.containers.core.codecs.json import (
     rows_from_document,
 )
 from inferline.containers.core.codecs.jsonlines import JsonLinesCodec, documents
-from inferline.containers.core.codecs.table import frame_from_rows
+from inferline.containers.core.codecs.table import MAX_CELLS, check_cells, frame_from_rows
 from inferline.containers.core.errors import BadRequest, UnprocessableEntity
 from inferline.containers.core.media import MediaType
 
@@ -72,9 +72,15 @@ def _tensor_values(tensor: dict[str, Any], number: int) -> list[Any]:
     keys, shape = tensor["keys"], tensor.get("shape")
     if not (isinstance(keys, list) and isinstance(shape, list) and len(shape) == 1):
         raise BadRequest(f"record {number}: a sparse record needs keys and a 1-D shape")
+    size = shape[0]
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_CELLS:
+        raise BadRequest(
+            f"record {number}: shape [{size!r}] must be a whole number of features "
+            f"(0 to {MAX_CELLS})"
+        )
     if len(keys) != len(values):
         raise BadRequest(f"record {number}: {len(keys)} keys but {len(values)} values")
-    dense: list[Any] = [0.0] * int(shape[0])
+    dense: list[Any] = [0.0] * size
     for key, value in zip(keys, values, strict=True):
         if not (isinstance(key, int) and 0 <= key < len(dense)):
             raise BadRequest(f"record {number}: key {key!r} is outside shape {shape}")
@@ -85,10 +91,13 @@ def _tensor_values(tensor: dict[str, Any], number: int) -> list[Any]:
 def frame_from_documents(docs: list[Any], columns: Sequence[str] | None) -> pd.DataFrame:
     """Rows from each document: SageMaker records when they are, else default JSON rows."""
     rows: list[Any] = []
+    cells = 0
     for doc in docs:
         for record in rows_from_document(doc)[0]:
             values = record_values(record, len(rows) + 1)
             rows.append(record if values is None else values)
+            cells += 0 if values is None else len(values)
+            check_cells(1, cells, "the body's sparse records")
     if any(isinstance(row, dict) for row in rows):
         return frame_from_document_rows(rows, columns)
     return frame_from_rows(rows, columns)

@@ -17,6 +17,7 @@ which this codec also reads back, so JSON stages chain.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,8 +37,21 @@ ROW_KEYS = ("instances", "inputs", "data", "predictions")
 
 
 def load(body: bytes, what: str = "JSON body") -> Any:
+    """`body` parsed as JSON.
+
+    Raises:
+        BadRequest: malformed (line and column named), or nested deeper than Python's
+            parser recurses (``[[[[...]]]]`` 10,000 deep): refused, never a 500.
+    """
     try:
         return json.loads(body)
+    except RecursionError:
+        # The C parser recurses once per level and stops at the interpreter's limit;
+        # catching it here (not counting brackets first) costs nothing on sane bodies.
+        raise BadRequest(
+            f"{what} is nested too deeply (over {sys.getrecursionlimit()} levels of "
+            "arrays or objects); send rows at most a few levels deep"
+        ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         where = (
             f" at line {error.lineno} column {error.colno}"
@@ -51,7 +65,10 @@ def rows_from_document(document: Any) -> tuple[list[Any], Sequence[str] | None]:
     """The rows a JSON document holds, and column names when it names them."""
     if isinstance(document, dict):
         if "columns" in document and "data" in document:
-            return _as_rows(document["data"]), [str(name) for name in document["columns"]]
+            names = document["columns"]
+            if not isinstance(names, list):
+                raise BadRequest('"columns" must be a list of column names')
+            return _as_rows(document["data"]), [str(name) for name in names]
         for key in ROW_KEYS:
             if key in document:
                 return _as_rows(document[key]), None
@@ -74,11 +91,17 @@ def frame_from_document_rows(rows: list[Any], columns: Sequence[str] | None) -> 
         records = [
             row
             if isinstance(row, dict)
-            else dict(zip(column_names(len(row), columns), row, strict=True))
-            for row in rows
+            else dict(zip(column_names(len(_listed(row, number)), columns), row, strict=True))
+            for number, row in enumerate(rows, start=1)
         ]
         return pd.DataFrame.from_records(records)
     return frame_from_rows(rows, columns)
+
+
+def _listed(row: Any, number: int) -> list[Any]:
+    if not isinstance(row, list):
+        raise BadRequest(f"row {number} is a {type(row).__name__}, not a list or an object")
+    return row
 
 
 def dumps(value: Any) -> bytes:

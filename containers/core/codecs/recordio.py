@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from inferline.containers.core.codecs.base import RECORDIO_PROTOBUF
-from inferline.containers.core.codecs.table import column_names
+from inferline.containers.core.codecs.table import check_cells, column_names
 from inferline.containers.core.errors import BadRequest, NotAcceptable, UnprocessableEntity
 from inferline.containers.core.media import MediaType
 
@@ -133,7 +133,8 @@ def _integers(value: int | bytes, wire: int) -> list[int]:
     """A repeated varint field's values, packed (bytes) or one at a time."""
     if wire == 0:
         return [int(value)]
-    assert isinstance(value, bytes)
+    if wire != 2 or not isinstance(value, bytes):
+        raise Malformed(f"integers in wire type {wire}, expected varints")
     numbers, offset = [], 0
     while offset < len(value):
         number, offset = _varint(value, offset)
@@ -152,7 +153,8 @@ def _tensor(data: bytes, element: np.dtype | None) -> tuple[np.ndarray, list[int
                 ints = [n - (1 << 64) if n >> 63 else n for n in _integers(value, wire)]
                 values.append(np.array(ints, dtype=np.float64))
             else:
-                assert isinstance(value, bytes)
+                if wire != 2 or not isinstance(value, bytes) or len(value) % element.itemsize:
+                    raise Malformed(f"tensor values are not packed {element.name} numbers")
                 values.append(np.frombuffer(value, dtype=element).astype(np.float64))
         elif number == 2:
             keys.extend(_integers(value, wire))
@@ -201,6 +203,7 @@ class RecordIOProtobufCodec:
         except Malformed as error:
             raise BadRequest(f"RecordIO-protobuf record {len(rows) + 1}: {error}") from None
         width = len(columns) if columns is not None else max(map(_width, rows), default=0)
+        check_cells(len(rows), width, "the RecordIO-protobuf body")
         matrix = np.full((len(rows), width), np.nan)
         for number, (values, keys, shape) in enumerate(rows, start=1):
             if not keys and not shape:  # dense: the sparse writer always sets a shape

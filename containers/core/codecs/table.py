@@ -28,6 +28,24 @@ CodecRegistry: TypeAlias = Registry[pd.DataFrame, pd.DataFrame]
 
 DEFAULT: CodecRegistry = Registry()
 
+MAX_CELLS = 1 << 24
+"""Most values a decoded body may expand to (rows x features, 128 MiB as float64).
+
+Sparse formats (RecordIO-protobuf, dense-record JSON) name a feature count the body
+does not hold; a tiny body claiming 10^12 features is refused, not allocated."""
+
+
+def check_cells(rows: int, width: int, what: str) -> None:
+    """Refuse `rows` x `width` values beyond MAX_CELLS, naming `what` claimed them.
+
+    Raises:
+        BadRequest: the table would hold more than MAX_CELLS values.
+    """
+    if width < 0 or rows * width > MAX_CELLS:
+        raise BadRequest(
+            f"{what} claims {rows} x {width} values, over the {MAX_CELLS} one request may hold"
+        )
+
 
 def column_names(width: int, columns: Sequence[str] | None) -> list[str]:
     """Names for `width` headerless values: the stage's, else positions "0", "1", ..."""
@@ -58,6 +76,12 @@ def frame_from_text_rows(rows: list[list[str]], columns: Sequence[str] | None) -
 
 
 def _common_width(rows: Sequence[Sequence[Any]], unit: str) -> int:
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, (list, tuple)):
+            raise BadRequest(
+                f"row {number} is a {type(row).__name__}, not a list of {unit}; "
+                "send every row as a list (or every row as an object)"
+            )
     width = len(rows[0])
     for number, row in enumerate(rows, start=1):
         if len(row) != width:
@@ -73,7 +97,7 @@ def typed_column(values: list[str]) -> np.ndarray:
     try:
         if len(present) == len(values):
             return np.array([int(value) for value in values], dtype=np.int64)
-    except ValueError:
+    except (ValueError, OverflowError):  # not whole numbers, or beyond int64
         pass
     try:
         return np.array([float(value) if value != "" else math.nan for value in values])
