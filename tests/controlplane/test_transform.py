@@ -2,7 +2,8 @@
 
 They run on the batch transform engine (containers/batch); s3:// input and output go
 to moto's S3 server on 127.0.0.1 (AWS_ENDPOINT_URL_S3), local paths stay local;
-data capture to an s3:// DestinationS3Uri is tested here too, beside that server.
+data capture to an s3:// DestinationS3Uri and ModelDataUrl from s3:// are tested
+here too, beside that server.
 """
 
 from __future__ import annotations
@@ -247,3 +248,20 @@ def test_data_capture_writes_to_s3(sm: Any, runtime: Any, plus: dict[int, Path],
     assert record["captureData"]["endpointOutput"]["data"].strip() == "6.0"
     sm.delete_endpoint(EndpointName="captured")
     sm.get_waiter("endpoint_deleted").wait(EndpointName="captured", WaiterConfig=FAST)
+
+
+def test_model_data_from_s3(sm: Any, runtime: Any, plus: dict[int, Path], s3: Any) -> None:
+    s3.upload_file(str(plus[2] / "model.joblib"), "data", "models/plus-two/model.joblib")
+    sm.create_model(
+        ModelName="from-s3",
+        PrimaryContainer={
+            "Image": "inferline-sklearn",
+            "ModelDataUrl": "s3://data/models/plus-two/",
+        },
+    )
+    sm.create_endpoint_config(EndpointConfigName="from-s3", ProductionVariants=[variant("from-s3")])
+    sm.create_endpoint(EndpointName="from-s3", EndpointConfigName="from-s3")
+    wait_in_service(sm, "from-s3")
+    assert invoke(runtime, "from-s3", "1") == ("3.0", "AllTraffic")
+    sm.delete_endpoint(EndpointName="from-s3")
+    sm.get_waiter("endpoint_deleted").wait(EndpointName="from-s3", WaiterConfig=FAST)
