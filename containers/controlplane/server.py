@@ -1,6 +1,6 @@
 """`serve_control_plane`: a local SageMaker on one port, for boto3 and the SageMaker SDK.
 
-One werkzeug threaded server in this process answers::
+One HTTP/1.1 keep-alive server (the harness's front door) in this process answers::
 
     POST /  (X-Amz-Target: SageMaker.<Operation>)   the control plane (api.py)
     GET  /                                           the HTML page (page.py)
@@ -21,12 +21,10 @@ answers invocations from the moment it is InService. Everything created is kept 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from inferline.containers.controlplane import page, runtimes
@@ -37,6 +35,7 @@ from inferline.containers.controlplane.operations import Operations
 from inferline.containers.controlplane.store import Store
 from inferline.containers.controlplane.transforms import TransformJobs
 from inferline.containers.core.errors import ConfigurationError
+from inferline.containers.harness import frontdoor
 from inferline.containers.harness.endpoint import Endpoint, create_app
 from inferline.containers.harness.metrics import Metrics
 
@@ -45,13 +44,6 @@ if TYPE_CHECKING:
 
 FOLDER = "controlplane"
 MAX_INSTANCES_VARIABLE = "INFERLINE_MAX_INSTANCES"
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No access line per request: invocations are counted in the metrics instead."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
 
 
 class ControlPlane:
@@ -89,7 +81,7 @@ class ControlPlane:
         # over copies); /ping, which reads a single deployment, is answered here instead.
         self.runtime_app = create_app(cast("dict[str, Endpoint]", self.live), self.metrics)
         self._bind = (host, port)
-        self._server: BaseWSGIServer | None = None
+        self._server: frontdoor.FrontDoor | None = None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "/")
@@ -117,10 +109,7 @@ class ControlPlane:
     def start(self) -> ControlPlane:
         """Serve, then start again the endpoints the state file holds (returns at once)."""
         host, port = self._bind
-        self._server = make_server(host, port, self, threaded=True, request_handler=_QuietHandler)
-        threading.Thread(
-            target=self._server.serve_forever, name="inferline-controlplane", daemon=True
-        ).start()
+        self._server = frontdoor.start(self, host, port, name="inferline-controlplane")
         self.endpoints.restore()
         self.transform_jobs.restore()
         return self
@@ -128,7 +117,7 @@ class ControlPlane:
     @property
     def port(self) -> int:
         assert self._server is not None, "start() the control plane first"
-        return int(self._server.server_port)
+        return self._server.port
 
     @property
     def url(self) -> str:
@@ -138,8 +127,7 @@ class ControlPlane:
     def close(self) -> None:
         """Stop serving and stop every container; the state file stays for the next start."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
         self.transform_jobs.close()
         self.endpoints.close()

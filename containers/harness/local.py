@@ -8,9 +8,8 @@
         endpoint.client().invoke(b"1.0,2.0", content_type="text/csv")   # over HTTP
         boto3.client("sagemaker-runtime", endpoint_url=endpoint.url, ...)   # works too
 
-The HTTP server is werkzeug's threaded WSGI server, running in a thread of this
-process: a thread per connection, each closed after its answer (werkzeug's server
-does not keep connections alive), is all a local endpoint needs, and one process
+The HTTP server is the harness's front door (`frontdoor.py`: cheroot, HTTP/1.1
+keep-alive, a pool of threads) running in a thread of this process: one process
 keeps the router, the metrics and the crash restarts in shared memory (gunicorn
 would fork workers that each see only part of them). `invoke` here calls the same
 core as the HTTP route, without the HTTP; `client()` goes through the HTTP route.
@@ -20,14 +19,12 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 from types import TracebackType
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
 from inferline.containers.core import definition
 from inferline.containers.core.definition import EndpointSpec
+from inferline.containers.harness import frontdoor
 from inferline.containers.harness.client import Answer, EndpointClient
 from inferline.containers.harness.deployment import READY_SECONDS, Options
 from inferline.containers.harness.endpoint import Endpoint, create_app
@@ -39,13 +36,6 @@ __all__ = ["Answer", "LocalEndpoint"]
 
 # The client waits past the invocation timeout, so the endpoint's own 424 arrives.
 CLIENT_MARGIN_SECONDS = 60.0
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No access line per request: the metrics count them, and logging costs time per hop."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
 
 
 class LocalEndpoint:
@@ -70,7 +60,7 @@ class LocalEndpoint:
         self.metrics = Metrics()
         self._bind = (host, port)
         self._endpoint: Endpoint | None = None
-        self._server: BaseWSGIServer | None = None
+        self._server: frontdoor.FrontDoor | None = None
 
     @classmethod
     def from_file(
@@ -87,19 +77,11 @@ class LocalEndpoint:
         self._endpoint = Endpoint.start(self.spec, self.runtime, self.options, self.metrics)
         host, port = self._bind
         try:
-            self._server = make_server(
-                host,
-                port,
-                create_app({self.name: self._endpoint}, self.metrics),
-                threaded=True,
-                request_handler=_QuietHandler,
-            )
+            app = create_app({self.name: self._endpoint}, self.metrics)
+            self._server = frontdoor.start(app, host, port, name="inferline-harness")
         except BaseException:
             self._endpoint.stop()
             raise
-        threading.Thread(
-            target=self._server.serve_forever, name="inferline-harness", daemon=True
-        ).start()
         return self
 
     @property
@@ -109,7 +91,7 @@ class LocalEndpoint:
     @property
     def port(self) -> int:
         assert self._server is not None, "start() the endpoint first"
-        return int(self._server.server_port)
+        return self._server.port
 
     @property
     def url(self) -> str:
@@ -169,8 +151,7 @@ class LocalEndpoint:
     def close(self) -> None:
         """Stop serving, then stop the containers (and remove a temporary work directory)."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
         if self._endpoint is not None:
             self._endpoint.stop()
