@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench images clean
+.PHONY: demo test lint typecheck bench images clean fuzz hostile
 
 $(INSTALLED): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,8 +33,21 @@ typecheck: $(INSTALLED)
 	{ $(BIN)/mypy; echo $$? > $(TYPECHECK)/status; } | sed 's#^$(TYPECHECK)/inferline/##'
 	exit $$(cat $(TYPECHECK)/status)
 
+# The speed suite (benchmarks/suite.py, docs/benchmarks.md): inferline, its peers (each in
+# its own venv under ~/.cache/inferline-bench) and the floor, side by side. Not part of
+# `make test`. `make bench BENCH_ARGS=--quick` for a shorter run.
+BENCH_ARGS ?=
 bench: $(INSTALLED)
-	$(BIN)/python benchmarks/serving.py
+	$(BIN)/python benchmarks/suite.py $(BENCH_ARGS)
+
+# Every request decoder under atheris (fuzz/decoders.py) for FUZZ_SECONDS each; crash
+# inputs land in build/fuzz/. `make test` runs each for 2000 inputs (tests/property).
+FUZZ_SECONDS ?= 60
+fuzz: $(INSTALLED)
+	mkdir -p build/fuzz
+	for name in $$($(BIN)/python fuzz/decoders.py --list); do \
+		(cd build/fuzz && ../../$(BIN)/python ../../fuzz/decoders.py "$$name" \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=65536) || exit 1; done
 
 # The serving images (docs/images.md), on python:3.11-slim; `make images LOCAL_BASE=1`
 # builds on a Debian base made here with debootstrap instead (as root; for no registry).

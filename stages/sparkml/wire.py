@@ -83,7 +83,11 @@ class CsvRequests:
 
     def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> Request:
         lines = io.StringIO(_request_text(body, "CSV"))
-        rows = [row for row in csv.reader(lines) if row and any(f.strip() for f in row)]
+        reader = csv.reader(lines)
+        try:
+            rows = [row for row in reader if row and any(f.strip() for f in row)]
+        except csv.Error as error:  # a bare carriage return, an unclosed quote at the end
+            raise BadRequest(f"malformed CSV at line {reader.line_num}: {error}") from None
         if not rows:
             raise BadRequest("the CSV body has no rows")
         return Request(None, (rows,), lambda payload, schema: payload)
