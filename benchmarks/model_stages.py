@@ -1,7 +1,7 @@
 """Model stages benchmark: one request through each stage's `invoke`, in-process, no HTTP.
 
 For the xgboost stage (100 trees, depth 6, on abalone's 7 numbers), the linear-learner
-stage (Ridge) and the blazingtext stage (TF-IDF + logistic regression over 14 DBpedia
+stage (Ridge) and the blazingtext stage (a fastText classifier over 14 DBpedia
 classes): the whole `invoke` (decode, predict, encode) for 1 row and for 1,000 rows
 (100 sentences for blazingtext). Reports the median of several repeats in wall time
 and in process CPU time (the CPU figure is steadier on a shared machine).
@@ -47,11 +47,10 @@ def dbpedia(rows_per_class: int) -> tuple[list[str], list[str]]:
 def stages() -> dict[str, tuple[Stage, Callable[[int], Invocation]]]:
     """Each stage and a maker of its requests of n rows."""
     import xgboost
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression, Ridge
-    from sklearn.pipeline import make_pipeline
+    from sklearn.linear_model import Ridge
 
     from inferline.containers.core.settings import Settings
+    from inferline.stages import blazingtext
     from inferline.stages import xgboost as xgboost_stage
     from inferline.stages.blazingtext import BlazingTextStage
     from inferline.stages.linear_learner import LinearLearnerStage
@@ -59,7 +58,7 @@ def stages() -> dict[str, tuple[Stage, Callable[[int], Invocation]]]:
     features, rings = abalone_numbers(4000)
     booster = xgboost.train({"max_depth": 6}, xgboost.DMatrix(features, rings), 100)
     texts, labels = dbpedia(60)
-    classifier = make_pipeline(TfidfVectorizer(sublinear_tf=True), LogisticRegression())
+    classifier = blazingtext.train(texts, labels, epoch=10, thread=1, seed=1)
 
     def csv(n: int) -> Invocation:
         body = "\n".join(",".join(map(str, row)) for row in features[:n].tolist())
@@ -76,7 +75,7 @@ def stages() -> dict[str, tuple[Stage, Callable[[int], Invocation]]]:
     return {
         "xgboost, CSV": (saved_and_loaded(booster, xgboost_stage, Settings()), csv),
         "linear-learner, JSON": (LinearLearnerStage(Ridge().fit(features, rings)), instances),
-        "blazingtext, JSON k=3": (BlazingTextStage(classifier.fit(texts, labels)), sentences),
+        "blazingtext, JSON k=3": (BlazingTextStage(classifier), sentences),
     }
 
 

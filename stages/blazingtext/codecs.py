@@ -10,7 +10,7 @@ Responses, one object per sentence with its top-k labels, best first::
     application/json       [{"label": ["__label__Artist"], "prob": [0.93]}, ...]
     application/jsonlines  {"label": ["__label__Artist"], "prob": [0.93]}   one per line
 
-`k` defaults to 1 and must be a whole number of at least 1.
+`k` defaults to 1 and must be a whole number of at least 1; a sentence is one line.
 """
 
 from __future__ import annotations
@@ -82,6 +82,8 @@ class BlazingTextJsonLinesCodec:
 def _source(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise BadRequest(f"{where}: expected a sentence (a string), got {json.dumps(value)}")
+    if "\n" in value:  # fastText predicts one line at a time and refuses a newline
+        raise BadRequest(f"{where}: a sentence must be one line (it holds a newline)")
     return value
 
 

@@ -1,64 +1,51 @@
-"""BlazingTextStage: a scikit-learn text classifier answering as SageMaker's BlazingText.
+"""BlazingTextStage: a fastText text classifier answering as SageMaker's BlazingText.
 
-The model is any fitted estimator that takes raw strings and has `predict_proba` and
-`classes_` (a Pipeline of TfidfVectorizer and LogisticRegression, say). Each class
-is named ``__label__<class>``, so a class `EducationalInstitution` answers
-``__label__EducationalInstitution``, as a BlazingText model trained on such labels does.
+Each sentence gets its `k` best labels and their probabilities, best first, exactly as
+fastText's own ``model.predict(sentence, k)`` gives them (BlazingText's supervised mode
+is fastText's): labels keep their ``__label__`` prefix, and probabilities are fastText's
+float32 values (which can exceed 1 by fastText's 1e-5 smoothing).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, ClassVar
 
-import numpy as np
 import pandas as pd
 
 from inferline.containers.core.codecs import JSON, CodecRegistry
-from inferline.containers.core.errors import ModelLoadError
 from inferline.stages.base import FrameStage
 from inferline.stages.blazingtext.codecs import REGISTRY
-from inferline.stages.sklearn.stage import call
-
-LABEL_PREFIX = "__label__"
+from inferline.stages.blazingtext.model import check_supervised
 
 
 @dataclass(frozen=True)
 class BlazingTextStage(FrameStage):
-    """Top-k labels and probabilities per sentence."""
+    """Top-k labels and probabilities per sentence, from a fastText classifier."""
 
     codecs: ClassVar[CodecRegistry] = REGISTRY
     default_accept: ClassVar[str] = JSON
 
-    classifier: Any
+    model: Any
 
     def __post_init__(self) -> None:
-        if not (hasattr(self.classifier, "predict_proba") and hasattr(self.classifier, "classes_")):
-            raise ModelLoadError(
-                f"{type(self.classifier).__name__} cannot serve as a text classifier: it needs "
-                "classes_ and predict_proba (fit e.g. TfidfVectorizer + LogisticRegression)"
-            )
+        check_supervised(self.model, type(self.model).__name__)
 
-    @cached_property
-    def labels(self) -> np.ndarray:
-        return np.array([label_of(name) for name in self.classifier.classes_], dtype=object)
+    @property
+    def labels(self) -> list[str]:
+        """Every label the model knows, most frequent in training first."""
+        return list(self.model.get_labels())
 
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
-        if frame.empty:  # scikit-learn refuses zero rows; no sentences, no answers
-            return pd.DataFrame({"label": [], "prob": []}, dtype=object)
-        probabilities = np.asarray(call(self.classifier, "predict_proba", frame["source"].tolist()))
-        # Best first; a stable sort keeps class order among equal probabilities.
-        order = np.argsort(-probabilities, axis=1, kind="stable")
-        labels, probs = [], []
-        for row, k in enumerate(frame["k"].tolist()):
-            best = order[row, :k]
-            labels.append(self.labels[best].tolist())
-            probs.append(probabilities[row, best].tolist())
+        sources: list[str] = frame["source"].tolist()
+        ks: list[int] = frame["k"].tolist()
+        labels: list[list[str]] = [[] for _ in sources]
+        probs: list[list[float]] = [[] for _ in sources]
+        # One fastText call per distinct k (JSON Lines may give each line its own).
+        for k in sorted(set(ks)):
+            rows = [row for row, row_k in enumerate(ks) if row_k == k]
+            found_labels, found_probs = self.model.predict([sources[row] for row in rows], k=k)
+            for row, row_labels, row_probs in zip(rows, found_labels, found_probs, strict=True):
+                labels[row] = list(row_labels)
+                probs[row] = row_probs.tolist()
         return pd.DataFrame({"label": labels, "prob": probs}, dtype=object)
-
-
-def label_of(name: Any) -> str:
-    """BlazingText's label for a class: ``__label__<class>`` (kept when already prefixed)."""
-    text = str(name)
-    return text if text.startswith(LABEL_PREFIX) else LABEL_PREFIX + text

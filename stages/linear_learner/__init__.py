@@ -1,8 +1,9 @@
-"""The Linear Learner-compatible stage: SageMaker's Linear Learner wire format, scikit-learn inside.
+"""The Linear Learner stage: SageMaker's Linear Learner wire format.
 
-It runs in the inferline-sklearn image (``INFERLINE_STAGE=linear-learner``) because the
-model is a scikit-learn estimator: same dependencies, same artefact (`model.joblib` or
-`model.skops`, read by `inferline.stages.sklearn.artifact`). `kind.py` declares the kind.
+It serves a real Linear Learner regressor (`model_algo-1`, its MXNet checkpoint read with
+numpy: `algo.py`), or a scikit-learn estimator (`model.joblib` or `model.skops`, read by
+`inferline.stages.sklearn.artifact`) with ``INFERLINE_STAGE=linear-learner``. It runs in
+the inferline-sklearn image. `kind.py` declares the kind.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from inferline.containers.core.settings import Settings
 from inferline.stages.lazy import lazy
+from inferline.stages.linear_learner.kind import ALGO_FILE
 from inferline.stages.sklearn import artifact
 
 if TYPE_CHECKING:
@@ -23,9 +25,14 @@ __getattr__ = lazy(__name__, {"LinearLearnerStage": "inferline.stages.linear_lea
 
 
 def load(model_dir: Path, settings: Settings) -> LinearLearnerStage:
-    """The stage for the one estimator file in `model_dir`."""
+    """The stage for a real Linear Learner `model_algo-1` in `model_dir`, else for its one
+    scikit-learn estimator file."""
     from inferline.stages.linear_learner.stage import LinearLearnerStage
 
+    if (model_dir / ALGO_FILE).is_file():
+        from inferline.stages.linear_learner.algo import load_algo
+
+        return LinearLearnerStage(load_algo(model_dir))
     return LinearLearnerStage(artifact.load(artifact.find(model_dir)))
 
 

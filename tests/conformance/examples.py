@@ -102,22 +102,24 @@ def sklearn_pipeline(model_dir: Path) -> Example:
 
 @example("linear-learner")
 def linear_learner(model_dir: Path) -> Example:
-    from sklearn.linear_model import LogisticRegression
+    import shutil
 
-    from inferline.stages import linear_learner
-
-    linear_learner.save(LogisticRegression().fit(FEATURES, LABELS), model_dir)
+    # A Linear Learner job's model_algo-1 (an MXNet checkpoint, 3 features): the detected
+    # artefact. The scikit-learn one, chosen by name, has tests/model_stages' tests.
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "linear-learner"
+    shutil.copy(fixtures / "model_algo-1", model_dir / "model_algo-1")
+    rows = np.array(json.loads((fixtures / "expected.json").read_text())["rows"])[:2]
     return Example(
         requests={
-            **numeric_bodies(ROWS),
+            **numeric_bodies(rows),
             "application/json": json.dumps(
-                {"instances": [{"features": row} for row in ROWS.tolist()]}
+                {"instances": [{"features": row} for row in rows.tolist()]}
             ).encode(),
-            "application/x-recordio-protobuf": recordio(ROWS),
+            "application/x-recordio-protobuf": recordio(rows),
         },
         bad=[
             ("text/csv", b"1.0\n"),
-            ("application/x-recordio-protobuf", recordio(FEATURES[:, :1])),
+            ("application/x-recordio-protobuf", recordio(rows[:, :1])),
         ],
     )
 
@@ -154,15 +156,11 @@ def xgboost_booster(model_dir: Path) -> Example:
 
 @example("blazingtext")
 def blazingtext_classifier(model_dir: Path) -> Example:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
     from inferline.stages import blazingtext
 
     texts = ["a red apple", "green pears", "a ripe apple", "pears in season"]
-    classifier = make_pipeline(TfidfVectorizer(), LogisticRegression())
-    blazingtext.save(classifier.fit(texts, ["apple", "pear", "apple", "pear"]), model_dir)
+    classifier = blazingtext.train(texts, ["apple", "pear", "apple", "pear"], dim=10, thread=1)
+    blazingtext.save(classifier, model_dir)  # fastText's model.bin, as BlazingText writes it
     return Example(
         requests={
             "application/json": json.dumps({"instances": ["an apple a day"], "k": 2}).encode(),

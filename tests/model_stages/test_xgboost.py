@@ -24,6 +24,9 @@ from tests.model_stages.conftest import abalone_numbers, sagemaker_recordio
 from tests.servers import ServerProcess
 
 Client = Callable[..., FlaskClient]
+FORMATS = Path(__file__).resolve().parents[1] / "fixtures" / "xgboost-formats"
+# xgboost 3.1 removed the legacy binary format (its release notes).
+READS_LEGACY_BINARY = tuple(int(part) for part in xgboost.__version__.split(".")[:2]) < (3, 1)
 FEATURES, RINGS, SEX = abalone_numbers()
 ROW = ",".join(map(str, FEATURES[0]))
 TWO_ROWS = f"{ROW}\n" + ",".join(map(str, FEATURES[1]))
@@ -52,7 +55,10 @@ def stage(regressor_dir: Path) -> XGBoostStage:
 
 
 def expected(booster: xgboost.Booster, rows: np.ndarray) -> list[float]:
-    return booster.predict(xgboost.DMatrix(rows), validate_features=False).tolist()
+    predictions: list[float] = booster.predict(
+        xgboost.DMatrix(rows), validate_features=False
+    ).tolist()
+    return predictions
 
 
 def post(
@@ -189,24 +195,71 @@ def test_softmax_answers_class_indices_as_floats_and_softprob_vectors(
     assert [len(item["score"]) for item in scores] == [3, 3]
 
 
-def test_ubj_models_load_and_pickles_or_junk_do_not(
-    regressor: xgboost.Booster, tmp_path: Path
-) -> None:
-    save(regressor, tmp_path / "ubj", model_format="ubj")
+def test_ubj_models_load_and_junk_does_not(regressor: xgboost.Booster, tmp_path: Path) -> None:
+    save(regressor, tmp_path / "ubj", model_format="ubj")  # what the 3.0-5 container writes
     assert (tmp_path / "ubj" / "xgboost-model").read_bytes()[:1] == b"{"
     stage = load(tmp_path / "ubj", Settings())
     assert np.allclose(stage.predict(FEATURES[:5]), expected(regressor, FEATURES[:5]))
 
-    (tmp_path / "pickled").mkdir()
-    (tmp_path / "pickled" / "xgboost-model").write_bytes(pickle.dumps({"not": "a booster"}))
-    with pytest.raises(ModelLoadError, match="pickle"):
-        load(tmp_path / "pickled", Settings())
     (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "xgboost-model").write_bytes(b"{not a model")
+    with pytest.raises(ModelLoadError, match="cannot read .* does not parse as either"):
+        load(tmp_path / "junk", Settings())
     (tmp_path / "junk" / "xgboost-model").write_bytes(b"not a model")
-    with pytest.raises(ModelLoadError, match="cannot read"):
+    with pytest.raises(ModelLoadError, match="is neither JSON nor UBJ"):
         load(tmp_path / "junk", Settings())
     with pytest.raises(ModelLoadError, match="no xgboost-model"):
         load(tmp_path, Settings())
+
+
+def fixture_dir(tmp_path: Path, name: str) -> Path:
+    """A model directory holding the fixture `name` as its xgboost-model."""
+    model_dir = tmp_path / name
+    model_dir.mkdir()
+    (model_dir / "xgboost-model").write_bytes((FORMATS / name).read_bytes())
+    return model_dir
+
+
+def test_json_written_by_an_older_xgboost_predicts_as_that_xgboost_did(tmp_path: Path) -> None:
+    reference = json.loads((FORMATS / "expected.json").read_text())
+    stage = load(fixture_dir(tmp_path, "model.json"), Settings())
+    rows = np.array(reference["rows"], dtype=np.float32)
+    assert stage.predict(rows).tolist() == reference["predictions"]
+
+
+def test_pickled_boosters_of_containers_up_to_1_2_are_refused_with_how_to_convert(
+    tmp_path: Path,
+) -> None:
+    model_dir = fixture_dir(tmp_path, "pickled")  # pkl.dump(bst) by xgboost 1.7.6
+    assert (model_dir / "xgboost-model").read_bytes()[:1] == b"\x80"
+    with pytest.raises(ModelLoadError) as refusal:
+        load(model_dir, Settings())
+    message = str(refusal.value)
+    assert "pickled Booster" in message and "0.90-1 to 1.2-2" in message
+    assert "save_model('xgboost-model.json')" in message
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "xgboost-model").write_bytes(pickle.dumps({"not": "a booster"}))
+    with pytest.raises(ModelLoadError, match="does not unpickle"):
+        load(tmp_path / "other", Settings())
+
+
+def test_legacy_binary_of_containers_1_3_to_1_7_loads_only_where_xgboost_can_read_it(
+    tmp_path: Path,
+) -> None:
+    model_dir = fixture_dir(tmp_path, "legacy-binary")  # bst.save_model() by xgboost 1.7.6
+    reference = json.loads((FORMATS / "expected.json").read_text())
+    if READS_LEGACY_BINARY:
+        stage = load(model_dir, Settings())
+        rows = np.array(reference["rows"], dtype=np.float32)
+        assert stage.predict(rows).tolist() == reference["predictions"]
+    else:
+        with pytest.raises(ModelLoadError) as refusal:
+            load(model_dir, Settings())
+        message = str(refusal.value)
+        assert "legacy binary format" in message and "1.3-1 to 1.7-1" in message
+        assert f"xgboost {xgboost.__version__} cannot read (3.1 removed it)" in message
+        assert message.startswith(f"{model_dir / 'xgboost-model'} is XGBoost's legacy binary")
+        assert "pip install 'xgboost<3.1'" in message
 
 
 def test_the_stage_is_detected_from_its_model_file(regressor_dir: Path) -> None:
