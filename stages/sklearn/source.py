@@ -2,7 +2,8 @@
 
 As in AWS's scikit-learn container, SAGEMAKER_PROGRAM names the entry script (``.py``
 may be left off) and SAGEMAKER_SUBMIT_DIRECTORY where it lives: a folder, a
-``sourcedir.tar.gz`` (a path or ``file://``), or an ``s3://`` URL of one. Without it the
+``sourcedir.tar.gz`` (a path or ``file://``), or an ``s3://`` URL of one (or of a prefix
+holding the files). Without it the
 script is looked for in ``<model_dir>/code``, where the SDK's repacking puts it. A submit
 directory under /opt/ml/model (the SDK writes ``/opt/ml/model/code``) is read from the
 model directory actually served, so a model served from elsewhere still finds its code.
@@ -38,7 +39,8 @@ def submit_directory(raw: str, model_dir: Path) -> Path:
     """
     parsed = urlparse(raw)
     if parsed.scheme == "s3":
-        return _unpacked(_download(raw), raw)
+        downloaded = _download(raw)
+        return downloaded if downloaded.is_dir() else _unpacked(downloaded, raw)
     if parsed.scheme not in ("", "file"):
         raise ModelLoadError(f"{SUBMIT_DIRECTORY}={raw}: use a folder, a .tar.gz or an s3:// URL")
     path = Path(unquote(parsed.path) if parsed.scheme else raw)
@@ -88,11 +90,12 @@ def _unpacked(archive: Path, raw: str) -> Path:
 
 
 def _download(url: str) -> Path:
-    """One s3:// object (sourcedir.tar.gz), fetched with boto3 its usual way."""
+    """The s3:// object (sourcedir.tar.gz) or every object under the prefix, fetched with
+    boto3 its usual way (AWS_ENDPOINT_URL_S3 and credentials from the environment)."""
     from inferline.containers.core.modeldata import fetch
 
     workdir = Path(tempfile.mkdtemp(prefix="inferline-sourcedir-download-"))
-    path = fetch(url, workdir, "submit-directory")
-    if not path.is_file():
-        raise ModelLoadError(f"{SUBMIT_DIRECTORY}={url}: name one .tar.gz object, not a prefix")
-    return path
+    try:
+        return fetch(url, workdir, "submit-directory")
+    except ModelLoadError as error:
+        raise ModelLoadError(f"{SUBMIT_DIRECTORY}={url}: {error}") from None

@@ -194,7 +194,15 @@ def test_an_s3_submit_directory_is_downloaded(s3: Any, tmp_path: Path) -> None:
             timeout=30,
         )
     assert response.content == b"[0.0, 5.0]"
-    with pytest.raises(ModelLoadError, match="s3://code/nothing-here.tar.gz"):
+    script = tmp_path / "source" / "serve_weights.py"
+    s3.upload_file(str(script), "code", "job-2/code/serve_weights.py")
+    from_prefix = stage_for(
+        model,
+        SAGEMAKER_PROGRAM="serve_weights.py",
+        SAGEMAKER_SUBMIT_DIRECTORY="s3://code/job-2/code",
+    )
+    assert answer(from_prefix) == b"[0.0, 5.0]"
+    with pytest.raises(ModelLoadError, match="SAGEMAKER_SUBMIT_DIRECTORY=s3://code/nothing-here"):
         stage_for(
             model,
             SAGEMAKER_PROGRAM="serve_weights.py",
