@@ -3,7 +3,8 @@
 SageMaker places a variant's model (one container, or a pipeline of 2-15) on each
 of InitialInstanceCount instances and spreads requests over them. Here each copy
 is one harness `Endpoint` (a co-located set of containers with its own chain); a
-`Fleet` picks the variant by weight (or TargetVariant), then the copy round-robin.
+`Fleet` picks the variant by weight (or TargetVariant), then the copy round-robin,
+skipping a copy while one of its containers is down (crashed or restarting).
 
 Changes happen without losing a request: new copies start before they are routed
 to, and a copy leaves the rotation first, then is drained (its in-flight requests
@@ -73,8 +74,7 @@ class Fleet:
         started = time.perf_counter_ns()
         with self._changed:
             variant = self._choose(target_variant)
-            copy = variant.copies[variant.turn % len(variant.copies)]
-            variant.turn += 1
+            copy = _next_serving(variant)
             copy.in_flight += 1
             copy.served += 1
         try:
@@ -185,6 +185,20 @@ class Fleet:
                 }
             )
         return described
+
+
+def _next_serving(variant: Variant) -> Copy:
+    """The next copy round-robin, skipping copies with a container down (crashed or
+    restarting: `Deployment.serves` restarts it); the next in turn if all are down."""
+    count = len(variant.copies)
+    for offset in range(count):
+        copy = variant.copies[(variant.turn + offset) % count]
+        if copy.endpoint.deployment.serves():
+            variant.turn += offset + 1
+            return copy
+    copy = variant.copies[variant.turn % count]
+    variant.turn += 1
+    return copy
 
 
 def _quantiles(micros: list[int]) -> dict[str, float] | None:

@@ -5,6 +5,11 @@ the definition `request_update` left in ``update.json`` (else re-reads its own).
 `detach` runs `inferline up` in a session of its own and returns once its state file
 says it serves. ``./.inferline/<name>/state.json`` (`harness.state`) is how the other
 commands find a running harness: its pid, URL, definition, logs and update generation.
+
+A harness that died without stopping its containers (SIGKILL, a crash) left its state
+file behind; the next `serve` in that folder first stops whatever still carries that
+harness's id (`clean_up`). On Linux its containers already got SIGTERM as it died
+(`lifecycle.tie_to_parent`); this catches the rest, and docker containers.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
 STOP_SECONDS = 60.0
 POLL_SECONDS = 0.1
 HARNESS_LOG = "harness.log"
+LEFTOVER_GRACE_SECONDS = 10.0  # SIGTERM to SIGKILL for a dead harness's containers
 
 
 def serve(
@@ -51,7 +58,11 @@ def serve(
     endpoint = LocalEndpoint(
         spec, port=port, host=host, runtime=runtime, workdir=folder.resolve(), timeout=timeout
     )
-    state = states.State(spec.name, os.getpid(), "", str(definition.resolve()))
+    for leftover in clean_up(folder):
+        print(f"stopped {leftover}, left running by a harness that died", flush=True)
+    state = states.State(
+        spec.name, os.getpid(), "", str(definition.resolve()), harness=states.harness_id()
+    )
     try:
         endpoint.start()
         signals: queue.SimpleQueue[int] = queue.SimpleQueue()  # put() is signal-handler safe
@@ -176,3 +187,74 @@ def stop(folder: Path, state: states.State, seconds: float = STOP_SECONDS) -> bo
         return False
     (folder / states.STATE_FILE).unlink(missing_ok=True)
     return True
+
+
+def clean_up(folder: Path) -> list[str]:
+    """Stop what the harness of `folder`'s state file left, if that harness is dead.
+
+    Its container processes (found by the `states.HARNESS_VARIABLE` in their
+    environment) get SIGTERM, then SIGKILL of their groups; its docker containers (by
+    `states.HARNESS_LABEL`) are removed. Returns what was stopped, for the log.
+    """
+    try:
+        old = states.State.read(folder)
+    except StateError:
+        return []
+    if states.is_running(old.pid) and states.harness_id(old.pid) == old.harness:
+        return []  # it lives: not ours to clean
+    stopped: list[str] = []
+    if old.harness:
+        stopped += _stop_processes(old.harness)
+        stopped += _remove_docker_containers(old.harness)
+    (folder / states.STATE_FILE).unlink(missing_ok=True)
+    return stopped
+
+
+def marked_processes(harness: str) -> dict[int, int]:
+    """pid -> process group of every process whose environment carries `harness`'s mark."""
+    mark = f"{states.HARNESS_VARIABLE}={harness}".encode()
+    found: dict[int, int] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if mark in (entry / "environ").read_bytes().split(b"\0"):
+                found[int(entry.name)] = os.getpgid(int(entry.name))
+        except (OSError, ValueError):
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
+def _stop_processes(harness: str) -> list[str]:
+    found = marked_processes(harness)
+    groups = set(found.values())
+    _signal_groups(groups, signal.SIGTERM)
+    deadline = time.monotonic() + LEFTOVER_GRACE_SECONDS
+    while any(states.is_running(pid) for pid in found) and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+    _signal_groups(groups, signal.SIGKILL)
+    return [f"process group {group}" for group in sorted(groups)]
+
+
+def _signal_groups(groups: set[int], number: signal.Signals) -> None:
+    for group in groups:
+        try:
+            os.killpg(group, number)
+        except (ProcessLookupError, PermissionError):
+            pass  # gone already
+
+
+def _remove_docker_containers(harness: str) -> list[str]:
+    from inferline.containers.images import engine
+
+    if shutil.which(engine.DOCKER) is None:
+        return []
+    label = f"label={states.HARNESS_LABEL}={harness}"
+    listed = subprocess.run(
+        [engine.DOCKER, "ps", "--all", "--quiet", "--filter", label],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    names = listed.stdout.split() if listed.returncode == 0 else []
+    if names:
+        subprocess.run([engine.DOCKER, "rm", "--force", *names], capture_output=True, check=False)
+    return [f"docker container {name}" for name in names]

@@ -109,6 +109,18 @@ class Deployment:
             restarting = set(self._restarting)
         return [c for c in self.containers if not c.alive() or id(c) in restarting]
 
+    def serves(self) -> bool:
+        """True while every container serves (a router skips a copy for which it is False).
+
+        A container found exited here is restarted in the background, so a copy that
+        no request reaches while it is skipped still comes back.
+        """
+        down = self.down()
+        for container in down:
+            if not container.alive():
+                self.restart_later(container)
+        return not down
+
     def choose(self, target_variant: str | None) -> tuple[str, HttpChain]:
         """The variant to serve a request: the pinned one, else random by weight."""
         if target_variant is not None:

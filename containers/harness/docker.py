@@ -12,12 +12,19 @@ SIGTERM and SIGKILL::
     runtime.check(spec)              # the engine answers and holds the image
     container = runtime.start(launch)
     container.stop()                 # graceful; container.exit_code is then 0
+
+A docker container is not the harness's child, so it would outlive a harness killed
+with SIGKILL: each has a watchdog process, tied to the harness by the parent-death
+signal (`lifecycle.tie_to_parent`), that removes it when the harness dies. Each also
+carries the harness's id as a label, for `daemon.clean_up` at the next `inferline up`.
 """
 
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import uuid
@@ -27,7 +34,7 @@ from pathlib import Path
 from inferline.containers.core import modeldir
 from inferline.containers.core.definition import ContainerSpec
 from inferline.containers.core.errors import ConfigurationError
-from inferline.containers.harness import lifecycle
+from inferline.containers.harness import lifecycle, state
 from inferline.containers.harness.runtime import Launch, Launched, image_kind
 from inferline.containers.images import engine
 
@@ -35,6 +42,12 @@ MODEL_MOUNT = "/opt/ml/model"
 STOP_SECONDS = 30  # SageMaker's grace between SIGTERM and SIGKILL
 LABEL = "inferline.harness=true"  # `docker ps --filter label=inferline.harness` finds them
 LOG_JOIN_SECONDS = 5.0
+# The watchdog: waits for SIGTERM (its parent-death signal), then removes the container.
+WATCHDOG = (
+    "import signal, subprocess, sys\n"
+    "signal.sigwait({signal.SIGTERM})\n"
+    "subprocess.run([sys.argv[1], 'rm', '--force', sys.argv[2]], capture_output=True)\n"
+)
 
 
 class DockerRuntime:
@@ -74,6 +87,7 @@ class DockerContainer(Launched):
     _waiter: subprocess.Popen[str] | None = field(default=None, repr=False)
     _log_thread: threading.Thread | None = field(default=None, repr=False)
     _log_follower: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _watchdog: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -88,6 +102,13 @@ class DockerContainer(Launched):
                 f"inferline-{self.hostname}-{self.launch.allocation.port}-{uuid.uuid4().hex[:6]}"
             )
             self.exit_code = None
+            # Blocked before it starts, so a SIGTERM that comes early is not lost.
+            self._watchdog = lifecycle.spawn(
+                [sys.executable, "-c", WATCHDOG, engine.DOCKER, self._name],
+                stdout=subprocess.DEVNULL,
+                env=None,
+                blocked=(signal.SIGTERM,),
+            )
             engine.run(self._run_arguments(), quiet=True)
             # `docker wait` returns when the container stops: alive() without polling docker.
             self._waiter = subprocess.Popen(
@@ -112,6 +133,7 @@ class DockerContainer(Launched):
         # runtime does; SageMaker gives each container of a pipeline its own port the same way.
         environment = {**self.launch.environment, "INFERLINE_BIND_HOST": "127.0.0.1"}
         arguments = ["run", "--detach", "--name", self._name, "--network", "host", "--label", LABEL]
+        arguments += ["--label", f"{state.HARNESS_LABEL}={state.harness_id()}"]
         for key, value in environment.items():
             arguments += ["--env", f"{key}={value}"]
         model_dir = self._mounted_model()
@@ -150,6 +172,10 @@ class DockerContainer(Launched):
             waiter, self._waiter = self._waiter, None
             log_thread, self._log_thread = self._log_thread, None
             follower, self._log_follower = self._log_follower, None
+            watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.kill()  # this stop removes the container itself
+            watchdog.wait()
         if waiter is None:
             return
         subprocess.run(

@@ -10,17 +10,23 @@ docker runtime's log files, a deployment's health check, the tests and benchmark
 
 A server runs in its own session (its own process group), so a Ctrl-C meant for its
 parent does not reach it, and stopping the group also stops workers a crashed master
-left behind (they would hold the port).
+left behind (they would hold the port). Its life is still tied to its parent's: on
+Linux it gets SIGTERM (a graceful gunicorn stop) the moment the process that started
+it dies, even by SIGKILL, so no server outlives a crashed harness (`tie_to_parent`).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
@@ -34,6 +40,8 @@ POLL_SECONDS = 0.05
 STOP_SECONDS = 20.0
 LOG_TAIL_LINES = 20
 LOG_JOIN_SECONDS = 5.0
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PARENT_DEATH_SIGNAL = signal.SIGTERM  # gunicorn's graceful stop: workers go too
 
 
 class Pingable(Protocol):
@@ -98,32 +106,77 @@ def start(
 
     With `prefix_lines`, each line of output is written as ``<hostname> | <line>`` (so
     the logs of a pipeline's containers can be read together); otherwise the process
-    writes the file itself. Returns at once: readiness is `wait_ready`'s.
+    writes the file itself. The server is tied to this process (`tie_to_parent`).
+    Returns at once: readiness is `wait_ready`'s.
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     environment = dict(env) if env is not None else None
     if not prefix_lines:
         with log_path.open("ab") as log:  # the child keeps its own descriptor
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=environment,
-                start_new_session=True,
-            )
+            process = spawn(command, stdout=log, env=environment)
         return ServerProcess(process, url, log_path, hostname)
-    process = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=environment,
-        start_new_session=True,
-    )
+    process = spawn(command, stdout=subprocess.PIPE, env=environment)
     assert process.stdout is not None
     copier = copy_lines(process.stdout, log_path, hostname)
     return ServerProcess(process, url, log_path, hostname, copier)
+
+
+# Linux sends the parent-death signal when the *thread* that forked the child exits, not
+# the process: a container restarted from a short-lived restart thread would be killed as
+# that thread ends. So every server is forked by this one thread, which lives as long as
+# the process does.
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inferline-spawner")
+
+
+def spawn(
+    command: Sequence[str],
+    *,
+    stdout: int | IO[bytes],
+    env: dict[str, str] | None,
+    blocked: Sequence[signal.Signals] = (),
+) -> subprocess.Popen[bytes]:
+    """Popen `command` in a session of its own, stdin closed, stderr into stdout, tied to
+    this process: the spawner thread forks it with `tie_to_parent` as its preexec_fn.
+
+    `blocked` signals start blocked in the child (for one that `sigwait`s for them).
+    """
+    parent = os.getpid()
+
+    def popen() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            preexec_fn=tie_to_parent(parent, blocked),  # noqa: PLW1509 - see tie_to_parent
+        )
+
+    return _SPAWNER.submit(popen).result()
+
+
+def tie_to_parent(parent: int, blocked: Sequence[signal.Signals] = ()) -> Callable[[], None] | None:
+    """A preexec_fn asking Linux for `PARENT_DEATH_SIGNAL` when `parent` dies (None
+    elsewhere: there the harness's stop, or `daemon.clean_up`, is all there is).
+
+    Python's standard library has no call for prctl(PR_SET_PDEATHSIG), hence ctypes on
+    libc; the function is looked up here, before the fork, so the child only makes two
+    system calls (and blocks `blocked`) between fork and exec.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    prctl = libc.prctl
+
+    def preexec() -> None:
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+        prctl(PR_SET_PDEATHSIG, int(PARENT_DEATH_SIGNAL), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the prctl: nobody would signal
+            os._exit(1)
+
+    return preexec
 
 
 def copy_lines(stream: IO[bytes], log_path: Path, hostname: str) -> threading.Thread:

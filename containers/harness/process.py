@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from inferline.containers.core.definition import ContainerSpec
 from inferline.containers.core.errors import ConfigurationError
-from inferline.containers.harness import lifecycle
+from inferline.containers.harness import lifecycle, state
 from inferline.containers.harness.runtime import Launch, Launched, image_kind
 from inferline.containers.images import IMAGES
 
@@ -29,6 +29,23 @@ STOP_SECONDS = 20.0
 # Variables of the harness's own shell that must not leak into a container: SageMaker
 # starts containers with their Environment only.
 PRIVATE_PREFIXES = ("SAGEMAKER_", "SM_", "INFERLINE_")
+# Packages the harness's venv holds but an image does not ship, hidden from its
+# containers: the xgboost library imports its optional scikit-learn integration when it
+# finds one, which was 5 s of a 7 s xgboost container (re)start (docs/reliability.md).
+ABSENT_FROM_IMAGE: dict[str, tuple[str, ...]] = {"xgboost": ("sklearn",)}
+# `python -c BOOTSTRAP <absent,names> serve ...`: run `inferline` with those hidden.
+BOOTSTRAP = """
+import runpy, sys
+absent = set(sys.argv.pop(1).split(","))
+class NotInThisImage:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in absent:
+            raise ModuleNotFoundError(f"No module named {name!r} (not in this image)", name=name)
+        return None
+sys.meta_path.insert(0, NotInThisImage())
+sys.argv[0] = "inferline"
+runpy.run_module("inferline.containers", run_name="__main__", alter_sys=True)
+"""
 
 
 class ProcessRuntime:
@@ -64,7 +81,12 @@ class ProcessContainer(Launched):
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def start(self) -> None:
-        command = [sys.executable, "-m", "inferline.containers", "serve", "--host", "127.0.0.1"]
+        absent = ABSENT_FROM_IMAGE.get(image_kind(self.launch.spec.image) or "")
+        if absent:
+            command = [sys.executable, "-c", BOOTSTRAP, ",".join(absent)]
+        else:
+            command = [sys.executable, "-m", "inferline.containers"]
+        command += ["serve", "--host", "127.0.0.1"]
         if self.launch.model_path is not None:
             command += ["--model-dir", str(self.launch.model_path)]
         with self._lock:
@@ -85,7 +107,9 @@ class ProcessContainer(Launched):
         image = IMAGES.get(kind or "")
         stage = image.default_stage if image else None
         defaults = {"INFERLINE_STAGE": stage} if stage else {}
-        return {**inherited, **defaults, **self.launch.environment}
+        # The harness's mark, by which `daemon.clean_up` finds a dead harness's leftovers.
+        mark = {state.HARNESS_VARIABLE: state.harness_id()}
+        return {**inherited, **defaults, **self.launch.environment, **mark}
 
     @property
     def process(self) -> subprocess.Popen[bytes] | None:

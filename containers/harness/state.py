@@ -4,6 +4,11 @@ Each harness keeps ``<home>/<name>/`` (``home`` is ``./.inferline`` by default):
 ``state.json`` (pid, url, definition, container logs, update generation and answer),
 ``logs/<container>.log``, ``harness.log`` when detached, and ``update.json`` holding
 the definition an `inferline update` asked for.
+
+`harness_id` names this harness process (pid and start time, so a reused pid is not
+taken for it); the state file records it, and every container it starts carries it
+(`HARNESS_VARIABLE` in a process container's environment, `HARNESS_LABEL` on a docker
+container), so `inferline up` can find what a harness that died left running.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from inferline.containers.core.errors import StateError
 DEFAULT_HOME = Path(".inferline")
 STATE_FILE = "state.json"
 UPDATE_FILE = "update.json"
+HARNESS_VARIABLE = "INFERLINE_HARNESS"
+HARNESS_LABEL = "inferline.harness.id"
 
 
 @dataclass
@@ -33,6 +40,8 @@ class State:
     update_error: str | None = None
     answered: str | None = None
     """The request id of the last ``update.json`` handled: whose update_error it is."""
+    harness: str = ""
+    """`harness_id` of the harness process: what its containers are marked with."""
 
     def save(self, directory: Path) -> None:
         """Write atomically: readers never see half a file."""
@@ -77,3 +86,16 @@ def is_running(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def harness_id(pid: int | None = None) -> str:
+    """``<pid>-<start time in clock ticks>`` of a process (this one by default): unique
+    on this machine while it runs and after (just the pid where /proc is absent)."""
+    pid = os.getpid() if pid is None else pid
+    try:
+        # The start time is field 22 of /proc/<pid>/stat, counted after the ")" that ends
+        # the command name (which may itself hold spaces).
+        stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return f"{pid}-{stat[19]}"
+    except (OSError, IndexError):
+        return str(pid)
