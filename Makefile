@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench images clean fuzz hostile
+.PHONY: demo test lint typecheck bench bench-batch images clean fuzz hostile
 
 $(INSTALLED): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ typecheck: $(INSTALLED)
 BENCH_ARGS ?=
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/suite.py $(BENCH_ARGS)
+
+# Batch transform engines against the floor on a 1,000,000-row CSV (docs/benchmarks.md,
+# "Batch transform"); slow on two cores. `make bench-batch BENCH_ARGS="--rounds 1"`.
+bench-batch: $(INSTALLED)
+	$(BIN)/python benchmarks/batch.py $(BENCH_ARGS)
 
 # Every request decoder under atheris (fuzz/decoders.py) for FUZZ_SECONDS each; crash
 # inputs land in build/fuzz/. `make test` runs each for 2000 inputs (tests/property).
