@@ -17,15 +17,16 @@ from inferline.stages.blazingtext.kind import MODEL_FILE
 from inferline.stages.lazy import lazy
 
 if TYPE_CHECKING:
-    from inferline.stages.blazingtext.model import label_of, save, train
+    from inferline.stages.blazingtext.model import class_of, label_of, save, train
     from inferline.stages.blazingtext.stage import BlazingTextStage
 
-__all__ = ["MODEL_FILE", "BlazingTextStage", "label_of", "load", "save", "train"]
+__all__ = ["MODEL_FILE", "BlazingTextStage", "class_of", "label_of", "load", "save", "train"]
 
 __getattr__ = lazy(
     __name__,
     {
         "BlazingTextStage": "inferline.stages.blazingtext.stage",
+        "class_of": "inferline.stages.blazingtext.model",
         "label_of": "inferline.stages.blazingtext.model",
         "save": "inferline.stages.blazingtext.model",
         "train": "inferline.stages.blazingtext.model",

@@ -20,7 +20,7 @@ import fasttext  # type: ignore[import-untyped]  # ships no py.typed marker or s
 from inferline.containers.core.errors import ModelLoadError
 from inferline.stages.blazingtext.kind import MODEL_FILE
 
-__all__ = ["LABEL_PREFIX", "MODEL_FILE", "label_of", "load_classifier", "save", "train"]
+__all__ = ["LABEL_PREFIX", "MODEL_FILE", "class_of", "label_of", "load_classifier", "save", "train"]
 
 LABEL_PREFIX = "__label__"
 """fastText's (and BlazingText's) default label prefix."""
@@ -47,9 +47,13 @@ def check_supervised(model: Any, what: str) -> None:
     """Refuse a fastText model that is not a text classifier.
 
     Raises:
-        ModelLoadError: it was trained in a Word2Vec mode (skipgram or cbow).
+        ModelLoadError: not a fastText model, or one trained in a Word2Vec mode (skipgram
+            or cbow).
     """
-    mode = model.f.getArgs().model
+    get_args = getattr(getattr(model, "f", None), "getArgs", None)
+    if get_args is None:
+        raise ModelLoadError(f"{what} is not a fastText model (fasttext.train_supervised's)")
+    mode = get_args().model
     if mode != fasttext.FastText.model_name.supervised:
         raise ModelLoadError(
             f"{what} is a BlazingText/fastText {mode.name} model (word vectors); the "
@@ -92,6 +96,11 @@ def label_of(name: object) -> str:
     """BlazingText's label for a class: ``__label__<class>`` (kept when already prefixed)."""
     text = str(name)
     return text if text.startswith(LABEL_PREFIX) else LABEL_PREFIX + text
+
+
+def class_of(label: str) -> str:
+    """The class a fastText label names: ``__label__Artist`` -> ``Artist``."""
+    return label.removeprefix(LABEL_PREFIX)
 
 
 def one_line(text: str) -> str:

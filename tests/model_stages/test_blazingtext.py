@@ -224,3 +224,9 @@ def test_a_real_server_detects_and_serves_the_model_tar_gz(model_dir: Path, tmp_
             "__label__EducationalInstitution",
             "__label__MeanOfTransportation",
         ]
+
+
+def test_save_refuses_what_is_not_a_fasttext_classifier(tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match="is not a fastText model"):
+        save({"a": "scikit-learn model, say"}, tmp_path)
+    assert not (tmp_path / MODEL_FILE).exists()
