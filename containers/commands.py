@@ -18,7 +18,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     serve.add_argument("--model-dir", type=Path, help="model directory or model.tar.gz")
     serve.add_argument("--port", type=int, help="port (default: SAGEMAKER_BIND_TO_PORT, else 8080)")
-    serve.add_argument("--host", help="address to bind (default 0.0.0.0; 127.0.0.1 for local use)")
+    serve.add_argument(
+        "--host",
+        help="address to bind (default: INFERLINE_BIND_HOST, else 0.0.0.0, every interface, "
+        "as SageMaker requires inside a container; pass 127.0.0.1 outside one)",
+    )
     serve.add_argument(
         "--stage",
         help=f"stage kind: {', '.join(stages.names())} "

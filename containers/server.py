@@ -6,16 +6,32 @@ port is bound only when the model is ready, and workers share the model's memory
 Workers are gthread: keep-alive connections between pipeline hops, and a /ping is
 answered by another thread while an inference runs (docs/benchmarks.md compares
 gthread and sync workers).
+
+A model.tar.gz is extracted once into a shared cache (`modeldir.open_model_dir`) and
+removed when the server stops (SIGTERM, SIGINT, a failed start); a crash restart
+reuses it. What a client sends reaches the log only escaped: control characters in a
+path or an inference id cannot forge a log line. Requests gunicorn refuses before the
+app sees them (a 64 KB header, a malformed request line) are answered as JSON too.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from gunicorn import glogging, util
 from gunicorn.app.base import BaseApplication
+from gunicorn.http import errors as http_errors
+from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.sync import SyncWorker
 
 from inferline import stages
 from inferline.containers.app import create_app
@@ -46,12 +62,98 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return self._app
 
 
+# C0 and C1 controls and DEL: a newline in a path would start a forged log line, an
+# escape sequence would rewrite the terminal showing the log.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with control characters written as \\xNN (newlines too), for a log line."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+class _EscapingFormatter(logging.Formatter):
+    """Escapes the message (which may hold a client's path or header), not the traceback."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802  # logging's name
+        record.message = escape_controls(record.message)
+        return super().formatMessage(record)
+
+
+class _EscapingLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn ships no types
+    """Gunicorn's logger with every access-log value and error message escaped."""
+
+    def atoms(self, *args: Any) -> dict[str, Any]:
+        atoms: dict[str, Any] = super().atoms(*args)
+        return {k: escape_controls(v) if isinstance(v, str) else v for k, v in atoms.items()}
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(_EscapingFormatter(self.error_fmt, self.datefmt))
+
+
+_GUNICORN_STATUS: dict[type[Exception], tuple[int, str]] = {
+    http_errors.LimitRequestHeaders: (431, "request headers are too large"),
+    http_errors.LimitRequestLine: (414, "request line (method and path) is too long"),
+    http_errors.ExpectationFailed: (417, "Expect header not supported"),
+}
+
+
+class _JsonErrors:
+    """A gunicorn worker mixin: requests refused while parsing get our JSON error shape.
+
+    Gunicorn answers them itself (before the Flask app) with an HTML page; this writes
+    ``{"error": "BadRequest", "message": ...}`` instead, so every 4xx has one shape.
+    """
+
+    log: Any
+
+    def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: Exception) -> None:
+        refused = isinstance(exc, http_errors.ParseException) and not isinstance(
+            exc, (http_errors.InvalidResponseHeader, http_errors.InvalidResponseHeaderName)
+        )
+        if not refused or isinstance(exc, http_errors.UnsupportedTransferCoding):
+            super().handle_error(req, client, addr, exc)  # type: ignore[misc]  # the worker's
+            return
+        status, what = next(
+            (known for kind, known in _GUNICORN_STATUS.items() if isinstance(exc, kind)),
+            (400, "malformed request"),
+        )
+        message = escape_controls(f"{what}: {exc}")
+        self.log.warning("refused a request from %s: %d %s", (addr or ("",))[0], status, message)
+        body = json.dumps({"error": "BadRequest", "message": message}).encode()
+        head = (
+            f"HTTP/1.1 {status} Bad Request\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        try:
+            util.write_nonblock(client, head.encode("latin-1") + body)
+        except OSError:
+            self.log.debug("could not send the error answer")
+
+
+class JsonErrorsThreadWorker(_JsonErrors, ThreadWorker):  # type: ignore[misc]
+    """gthread, with gunicorn's own refusals answered as JSON."""
+
+
+class JsonErrorsSyncWorker(_JsonErrors, SyncWorker):  # type: ignore[misc]
+    """sync, with gunicorn's own refusals answered as JSON."""
+
+
+def _worker_class(settings: Settings) -> type[Any]:
+    # As gunicorn does for "sync": threads > 1 means the threaded worker.
+    if settings.worker_class == "sync" and settings.threads <= 1:
+        return JsonErrorsSyncWorker
+    return JsonErrorsThreadWorker
+
+
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
     level = GUNICORN_LEVELS.get(settings.log_level - settings.log_level % 10, "info")
     return {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
-        "worker_class": settings.worker_class,
+        "worker_class": _worker_class(settings),
         "threads": settings.threads,
         "timeout": settings.timeout,
         "graceful_timeout": GRACEFUL_SECONDS,
@@ -64,25 +166,40 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "proc_name": "inferline",
         # One shared control socket path would collide between the containers of a pipeline.
         "control_socket_disable": True,
+        "logger_class": _EscapingLogger,
     }
 
 
-def build_app(settings: Settings) -> Flask:
-    """Resolve the model directory, load the stage and wrap it in the Flask app."""
-    model_dir = modeldir.resolve(settings.model_dir)
-    stage = stages.load(settings.stage, model_dir, settings)
+def build_app(settings: Settings, model_dir: Path | None = None) -> Flask:
+    """Load the stage from `model_dir` (default: settings') and wrap it in the Flask app.
+
+    A model.tar.gz must be opened first (`modeldir.open_model_dir`), as `serve` does.
+    """
+    directory = model_dir or modeldir.resolve(settings.model_dir)
+    stage = stages.load(settings.stage, directory, settings)
     return create_app(stage, settings)
+
+
+@contextmanager
+def _model_dir(settings: Settings) -> Iterator[Path]:
+    """The model directory, an extraction of it removed however the server ends.
+
+    Gunicorn's master leaves `run()` by SystemExit on SIGTERM/SIGINT and on a failed
+    start (a port in use), so the `finally` in `open_model_dir` runs in each case; a
+    forked worker exiting through the same frames does not release it (owner check).
+    """
+    with modeldir.open_model_dir(settings.model_dir, settings.max_extracted_bytes) as directory:
+        yield directory
 
 
 def serve(settings: Settings) -> None:
     """Load the model, then serve until SIGTERM (graceful: in-flight requests finish)."""
-    logging.basicConfig(
-        stream=sys.stdout,
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    app = build_app(settings)
-    logging.getLogger("inferline.server").info(
-        "serving %s on %s:%d", settings.model_dir, settings.host, settings.port
-    )
-    _Gunicorn(app, gunicorn_options(settings)).run()
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(_EscapingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
+    with _model_dir(settings) as model_dir:
+        app = build_app(settings, model_dir)
+        logging.getLogger("inferline.server").info(
+            "serving %s on %s:%d", settings.model_dir, settings.host, settings.port
+        )
+        _Gunicorn(app, gunicorn_options(settings)).run()

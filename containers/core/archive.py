@@ -3,21 +3,35 @@
 One module reads and writes it; `modeldir.resolve` uses it to turn an archive into
 the directory a container serves. Reading (`extract`) refuses any member that could
 land outside the target: absolute paths, `..`, links pointing out of the directory,
-devices and FIFOs. Writing (`write`) is reproducible: members sorted, no timestamps,
-owners or umask-dependent modes, and a gzip header without name or time, so the same
-files always give the same bytes (an archive's hash identifies its model).
+devices and FIFOs; and it refuses an archive whose members add up to more than a
+limit on extracted bytes (a decompression bomb: a few KB of gzip expanding to
+terabytes), checked from the tar headers before a byte is written. Writing (`write`)
+is reproducible: members sorted, no timestamps, owners or umask-dependent modes, and
+a gzip header without name or time, so the same files always give the same bytes (an
+archive's hash identifies its model).
 """
 
 from __future__ import annotations
 
 import gzip
+import shutil
 import stat
 import tarfile
+import zipfile
 from pathlib import Path, PurePosixPath
 
 from inferline.containers.core.errors import ModelLoadError
 
-__all__ = ["ARCHIVE_NAME", "SUFFIXES", "extract", "is_archive", "write"]
+__all__ = [
+    "ARCHIVE_NAME",
+    "MAX_EXTRACTED_BYTES",
+    "SUFFIXES",
+    "check_zip",
+    "default_limit",
+    "extract",
+    "is_archive",
+    "write",
+]
 
 ARCHIVE_NAME = "model.tar.gz"
 SUFFIXES = (".tar.gz", ".tgz", ".tar")
@@ -25,27 +39,85 @@ SUFFIXES = (".tar.gz", ".tgz", ".tar")
 _FILE_MODE, _EXECUTABLE_MODE, _DIRECTORY_MODE = 0o644, 0o755, 0o755
 
 
+MAX_EXTRACTED_BYTES = 256 * 1024**3
+"""The most a model archive may expand to by default (256 GiB): past any real model."""
+FREE_SPACE_SHARE = 0.5
+"""By default an extraction may take at most this share of the target's free space."""
+
+
+def default_limit(target: Path) -> int:
+    """Bytes an archive may expand to in `target` when no limit is set.
+
+    The smaller of MAX_EXTRACTED_BYTES and half the free space where `target` is (or
+    would be), so a multi-GB model passes and an extraction never fills the disk.
+    """
+    existing = next((p for p in (target, *target.parents) if p.exists()), Path("/"))
+    free = shutil.disk_usage(existing).free
+    return min(MAX_EXTRACTED_BYTES, int(free * FREE_SPACE_SHARE))
+
+
 def is_archive(path: Path) -> bool:
     """Whether `path` is a file named like a model archive (.tar.gz, .tgz, .tar)."""
     return path.is_file() and path.name.endswith(SUFFIXES)
 
 
-def extract(archive: Path, target: Path) -> None:
+def extract(archive: Path, target: Path, limit: int | None = None) -> None:
     """Extract `archive` into `target`, refusing any member that could escape it.
 
     Every member is checked before anything is written, so an unsafe archive leaves
     `target` untouched; tarfile's "data" filter then applies the same rules again.
+    `limit` caps the bytes the members add up to (default: `default_limit(target)`);
+    reading the headers decompresses the stream but writes nothing.
 
     Raises:
-        ModelLoadError: the archive is unreadable or holds an unsafe member.
+        ModelLoadError: the archive is unreadable, holds an unsafe member, or would
+            expand past `limit`.
     """
+    allowed = default_limit(target) if limit is None else limit
     try:
         with tarfile.open(archive) as tar:
-            for member in tar.getmembers():
+            total = 0
+            for member in tar:  # headers one at a time: a bomb stops at the limit
                 _check(member, archive)
+                total += member.size if member.isreg() else 0
+                if total > allowed:
+                    raise ModelLoadError(_too_large(archive, allowed))
             tar.extractall(target, filter="data")
     except (tarfile.TarError, OSError, EOFError) as error:
         raise ModelLoadError(f"cannot extract {archive}: {error}") from None
+
+
+def check_zip(bundle: zipfile.ZipFile, path: Path, limit: int) -> None:
+    """Refuse a zip (an MLeap bundle) with unsafe members or expanding past `limit`.
+
+    The same rules as `extract` for tar members: no absolute paths or `..`, no links,
+    devices or pipes (the zip's Unix mode bits), and declared sizes adding up to at
+    most `limit` (zipfile never inflates a member past its declared size).
+
+    Raises:
+        ModelLoadError: the message names the member, or the limit.
+    """
+    total = 0
+    for info in bundle.infolist():
+        name = PurePosixPath(info.filename.replace("\\", "/"))
+        if name.is_absolute() or ".." in name.parts or ":" in (name.parts or ("",))[0]:
+            raise ModelLoadError(f"{path} holds an unsafe path {info.filename!r}; refusing it")
+        kind = stat.S_IFMT(info.external_attr >> 16)
+        if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+            raise ModelLoadError(
+                f"{path} holds a link, device or pipe {info.filename!r}; refusing it"
+            )
+        total += info.file_size
+        if total > limit:
+            raise ModelLoadError(_too_large(path, limit))
+
+
+def _too_large(archive: Path, limit: int) -> str:
+    return (
+        f"{archive} expands past {limit} bytes, the limit on extracted model files "
+        "(INFERLINE_MAX_EXTRACTED_BYTES; by default the smaller of 256 GiB and half the "
+        "free disk); refusing to extract it"
+    )
 
 
 def _check(member: tarfile.TarInfo, archive: Path) -> None:

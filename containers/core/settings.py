@@ -203,6 +203,11 @@ class Settings:
         metadata=variable("SAGEMAKER_MAX_REQUEST_SIZE", _positive_int),
     )
     """Largest request body in bytes (6 MB, as InvokeEndpoint)."""
+    max_extracted_bytes: int | None = field(
+        default=None, metadata=variable("INFERLINE_MAX_EXTRACTED_BYTES", _positive_int)
+    )
+    """Most bytes a model.tar.gz may expand to; unset: the smaller of 256 GiB and half the
+    free disk (`archive.default_limit`). A bigger archive is refused before extraction."""
     stage: str | None = field(default=None, metadata=variable("INFERLINE_STAGE", text))
     """Stage kind (sklearn, sparkml, ...); detected from the model directory when unset."""
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)

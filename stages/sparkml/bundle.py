@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from inferline.containers.core import archive
+from inferline.containers.core import archive as archive_module  # `archive` names zips below
 from inferline.containers.core.errors import ModelLoadError, UnprocessableEntity
 from inferline.stages.sparkml.attributes import Attributes
 from inferline.stages.sparkml.columns import Frame, rows_of, to_api, to_runtime
@@ -29,7 +29,10 @@ from inferline.stages.sparkml.ops import OPS, Op
 from inferline.stages.sparkml.ops.base import NodeSpec
 from inferline.stages.sparkml.ops.pipeline import Pipeline
 
-__all__ = ["BUNDLE_FILE", "Bundle", "load_bundle"]
+__all__ = ["BUNDLE_FILE", "ZIP_MEMORY_LIMIT", "Bundle", "load_bundle"]
+
+ZIP_MEMORY_LIMIT = 4 * 1024**3
+"""Most bytes a zipped bundle may expand to (it is read whole into memory): 4 GiB."""
 
 
 class Bundle:
@@ -76,9 +79,9 @@ def load_bundle(path: str | Path) -> Bundle:
             runtime does not implement ("unsupported op <name>").
     """
     path = Path(path)
-    if archive.is_archive(path):
+    if archive_module.is_archive(path):
         with tempfile.TemporaryDirectory(prefix="inferline-bundle-") as scratch:
-            archive.extract(path, Path(scratch))
+            archive_module.extract(path, Path(scratch))
             return _load(_DirectoryFiles(_bundle_dir(Path(scratch), path)))
     if path.is_file():
         return _load(_ZipFiles.open(path))
@@ -190,6 +193,8 @@ class _ZipFiles(_Files):
     def open(cls, path: Path) -> _ZipFiles:
         try:
             with zipfile.ZipFile(path) as archive:
+                # Unsafe names, links and bombs are refused before a member is read.
+                archive_module.check_zip(archive, path, _zip_limit())
                 names = [n for n in archive.namelist() if not n.endswith("/")]
                 markers = sorted(
                     (n for n in names if PurePosixPath(n).name == BUNDLE_FILE),
@@ -206,6 +211,12 @@ class _ZipFiles(_Files):
 
     def read(self, path: str) -> bytes:
         return self.entries[path]
+
+
+def _zip_limit() -> int:
+    """Bytes a zipped bundle may expand to: it is read into memory, so at most
+    ZIP_MEMORY_LIMIT, and never more than an extraction on this disk may take."""
+    return min(ZIP_MEMORY_LIMIT, archive_module.default_limit(Path(tempfile.gettempdir())))
 
     def exists(self, path: str) -> bool:
         return path in self.entries

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
+import shutil
+import stat
 import tarfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -178,3 +182,93 @@ def test_the_spark_converter_packs_the_same_model_to_the_same_bytes(tmp_path: Pa
     bundle = load_bundle(first)
     result = bundle.transform({"length": np.array([0.2, 0.7])})
     assert result["long"].tolist() == [0.0, 1.0]
+
+
+def _zeros_tar(tmp_path: Path, size: int) -> Path:
+    """A model.tar.gz of one member of `size` zero bytes: a few KB, expanding to `size`."""
+    path = tmp_path / "bomb.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo("weights.bin")
+        info.size = size
+        tar.addfile(info, io.BytesIO(bytes(size)))
+    return path
+
+
+def test_an_archive_expanding_past_the_limit_is_refused_before_writing(tmp_path: Path) -> None:
+    path = _zeros_tar(tmp_path, 8 * 1024 * 1024)
+    assert path.stat().st_size < 64 * 1024  # a small archive ...
+    target = tmp_path / "target"
+    with pytest.raises(ModelLoadError, match="expands past 1000000 bytes.*refusing"):
+        archive.extract(path, target, limit=1_000_000)  # ... that expands past the limit
+    assert not target.exists() or not any(target.iterdir()), "nothing written"
+    archive.extract(path, target, limit=8 * 1024 * 1024)  # at the limit: fine
+    assert (target / "weights.bin").stat().st_size == 8 * 1024 * 1024
+
+
+def test_a_header_claiming_terabytes_is_refused_by_the_default_limit(tmp_path: Path) -> None:
+    """The default limit (no setting) stops a bomb at its first header, before any data."""
+    path = tmp_path / "claims.tar.gz"
+    header = tarfile.TarInfo("huge.bin")
+    header.size = 2 * 1024**4  # 2 TiB claimed; the archive holds none of it
+    with gzip.open(path, "wb") as raw:
+        raw.write(header.tobuf(format=tarfile.GNU_FORMAT) + bytes(1024))
+    with pytest.raises(ModelLoadError, match="expands past"):
+        archive.extract(path, tmp_path / "target")
+    assert not (tmp_path / "target" / "huge.bin").exists()
+
+
+def test_the_default_limit_leaves_half_the_free_disk(tmp_path: Path) -> None:
+    free = shutil.disk_usage(tmp_path).free
+    assert archive.default_limit(tmp_path / "not" / "yet") == min(
+        archive.MAX_EXTRACTED_BYTES, free // 2
+    )
+
+
+def _zip_bundle(path: Path, member: zipfile.ZipInfo, content: bytes = b"x") -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr(BUNDLE_FILE, json.dumps({"format": "json", "name": "x"}))
+        bundle.writestr(member, content)
+    return path
+
+
+def _zip_member(name: str, mode: int = stat.S_IFREG | 0o644) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name)
+    info.external_attr = mode << 16
+    return info
+
+
+@pytest.mark.parametrize(
+    ("member", "message"),
+    [
+        (_zip_member("../escape.json"), "unsafe path '../escape.json'"),
+        (_zip_member("/etc/inferline.json"), "unsafe path"),
+        (_zip_member("root/../../escape.json"), "unsafe path"),
+        (_zip_member("root/link", stat.S_IFLNK | 0o777), "link, device or pipe 'root/link'"),
+        (_zip_member("root/dev", stat.S_IFCHR | 0o644), "link, device or pipe"),
+        (_zip_member("root/fifo", stat.S_IFIFO | 0o644), "link, device or pipe"),
+    ],
+)
+def test_a_zip_bundle_with_an_unsafe_member_is_refused(
+    tmp_path: Path, member: zipfile.ZipInfo, message: str
+) -> None:
+    from inferline.stages.sparkml.bundle import load_bundle
+
+    before = sorted(tmp_path.parent.iterdir())
+    path = _zip_bundle(tmp_path / "model.zip", member, b"../../etc/passwd")
+    with pytest.raises(ModelLoadError, match=message.replace("(", r"\(")):
+        load_bundle(path)
+    assert sorted(tmp_path.parent.iterdir()) == before, "nothing written beside the test's folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.zip"]
+
+
+def test_a_zip_bomb_bundle_is_refused_before_it_is_inflated(tmp_path: Path) -> None:
+    from inferline.stages.sparkml import bundle
+
+    path = tmp_path / "model.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr(BUNDLE_FILE, "{}")
+        zipped.writestr("root/model.json", bytes(bundle.ZIP_MEMORY_LIMIT // 1024))
+    with zipfile.ZipFile(path) as zipped:
+        archive.check_zip(zipped, path, bundle.ZIP_MEMORY_LIMIT)  # under the limit: fine
+        with pytest.raises(ModelLoadError, match="expands past 1024 bytes"):
+            archive.check_zip(zipped, path, 1024)

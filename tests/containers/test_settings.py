@@ -67,6 +67,7 @@ def test_flags_override_the_environment() -> None:
         ("SAGEMAKER_BATCH", "maybe"),
         ("SAGEMAKER_BATCH_STRATEGY", "ALL"),
         ("SAGEMAKER_CONTAINER_LOG_LEVEL", "LOUD"),
+        ("INFERLINE_MAX_EXTRACTED_BYTES", "lots"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
