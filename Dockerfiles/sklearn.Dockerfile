@@ -1,10 +1,12 @@
-# inferline-sklearn: serves scikit-learn estimators and inference scripts, and the
-# linear-learner and blazingtext stages (scikit-learn backed), under SageMaker's container
-# contract (`docker run IMAGE serve`, /ping, /invocations).
+# inferline-sklearn: serves scikit-learn estimators and inference scripts, the
+# linear-learner stage (a Linear Learner model_algo-1, or a scikit-learn model) and the
+# blazingtext stage (BlazingText's model.bin, run by fastText), under SageMaker's
+# container contract (`docker run IMAGE serve`, /ping, /invocations).
 #
-# Installs inferline[sklearn] (scikit-learn, scipy, joblib, skops; flask, gunicorn, pandas)
-# from the wheelhouse that `inferline build sklearn` writes and uses as build context;
-# nothing is downloaded while building. See Dockerfiles/README.md.
+# Installs inferline[sklearn,blazingtext] (scikit-learn, scipy, joblib, skops,
+# fasttext-community; flask, gunicorn, pandas) from the wheelhouse that
+# `inferline build sklearn` writes and uses as build context; nothing is downloaded
+# while building. See Dockerfiles/README.md.
 ARG BASE_IMAGE=python:3.11-slim
 
 FROM ${BASE_IMAGE} AS install
