@@ -59,8 +59,11 @@ class HttpEngine:
         spec = EndpointSpec(model.name, (VariantSpec(VARIANT, model),))
         self.local = LocalEndpoint(spec, runtime=runtime, workdir=workdir, timeout=timeout)
         self.local.start()
+        self.timeout = timeout
 
     def invoke(self, request: Request) -> Result:
+        # A crashed container is restarting: send (a retry) once it serves again.
+        self.local.endpoint.deployment.wait_serving(self.timeout)
         answer: tuple[str, Result] = self.local.endpoint.invoke(request, VARIANT)
         return answer[1]
 

@@ -193,7 +193,10 @@ class OrderedWriter:
         return self._digest.hexdigest()
 
     def discard(self) -> None:
-        self._stream.close()
+        try:
+            self._stream.close()
+        except OSError:
+            pass  # flushing what it buffered failed (a full disk): the file goes anyway
         self.path.unlink(missing_ok=True)
 
 

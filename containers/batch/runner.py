@@ -287,7 +287,12 @@ class Transform:
         with state.lock:
             if state.failed:
                 return
-            state.writer.put(batch.index, data)
+            try:
+                state.writer.put(batch.index, data)
+            except OSError as error:  # the output disk is full (ENOSPC) or gone
+                message = f"writing {state.writer.path.name} failed: {error}"
+                state.failure = Failure(state.item.name, message, batch.first, batch.last)
+                return
             state.records += batch.count
         self.progress.advance(batch.input_bytes)
 
@@ -342,9 +347,21 @@ class Transform:
                 tally.files_failed += 1
                 self.summary.failures.append(state.failure)
         else:
-            digest = state.writer.close()
-            self.destination.commit(state.item.name, state.writer.path)
-            self.manifest.mark_complete(state.item.name, state.records, state.writer.size, digest)
+            try:
+                digest = state.writer.close()
+                self.destination.commit(state.item.name, state.writer.path)
+                self.manifest.mark_complete(
+                    state.item.name, state.records, state.writer.size, digest
+                )
+            except OSError as error:  # the output disk filled up as the file was finished
+                state.failure = Failure(state.item.name, f"writing the output failed: {error}")
+                state.writer.discard()
+                log.error("%s: no output: %s", state.item.location, state.failure.describe())
+                with tally.lock:
+                    tally.files_failed += 1
+                    self.summary.failures.append(state.failure)
+                self.progress.file_finished()
+                return
             with tally.lock:
                 tally.files_done += 1
                 self.summary.outputs.append(self.destination.location(state.item.name))

@@ -29,6 +29,7 @@ from inferline.containers.pipeline.chain import DEFAULT_TIMEOUT_SECONDS
 log = logging.getLogger("inferline.harness")
 
 READY_SECONDS = 240.0  # SageMaker gives containers 4 minutes to pass the health check
+WAIT_POLL_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,19 @@ class Deployment:
             if not container.alive():
                 self.restart_later(container)
         return not down
+
+    def wait_serving(self, seconds: float) -> bool:
+        """Wait (bounded) until every container serves, restarting exited ones; False if
+        some still do not. For a caller with nothing else to do meanwhile (a batch job):
+        a retry sent while its container restarts would be an attempt wasted."""
+        deadline = time.monotonic() + seconds
+        while not self.serves():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._idle:  # a finished restart notifies; exits are polled
+                self._idle.wait(min(remaining, WAIT_POLL_SECONDS))
+        return True
 
     def choose(self, target_variant: str | None) -> tuple[str, HttpChain]:
         """The variant to serve a request: the pinned one, else random by weight."""
