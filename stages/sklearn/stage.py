@@ -3,13 +3,16 @@
 Transformers answer with `transform`, predictors with `predict`; INFERLINE_SKLEARN_METHOD
 chooses another (`predict_proba`, `decision_function`, ...). Headerless rows take the
 column names the estimator was fitted with (`feature_names_in_`), so a ColumnTransformer
-that selects columns by name works on SageMaker's headerless CSV.
+that selects columns by name works on SageMaker's headerless CSV. Estimators that
+`compiled.py` recognises run as numpy with scikit-learn's exact answers (it falls
+back to scikit-learn for anything else).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,6 +20,7 @@ import pandas as pd
 
 from inferline.containers.core.errors import ConfigurationError, UnprocessableEntity
 from inferline.stages.base import FrameStage
+from inferline.stages.sklearn.compiled import compile_method
 
 
 def default_method(estimator: Any) -> str:
@@ -29,6 +33,7 @@ class SklearnStage(FrameStage):
 
     estimator: Any
     method: str = "transform"
+    compiled: Callable[[Any], Any] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def for_estimator(cls, estimator: Any, method: str | None = None) -> SklearnStage:
@@ -38,7 +43,7 @@ class SklearnStage(FrameStage):
                 f"INFERLINE_SKLEARN_METHOD={chosen!r}: "
                 f"{type(estimator).__name__} has no such method"
             )
-        return cls(estimator, chosen)
+        return cls(estimator, chosen, compile_method(estimator, chosen))
 
     @property
     def input_columns(self) -> Sequence[str] | None:
@@ -46,7 +51,8 @@ class SklearnStage(FrameStage):
         return None if names is None else [str(name) for name in names]
 
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
-        result = call(self.estimator, self.method, model_input(self.estimator, frame))
+        data = model_input(self.estimator, frame)
+        result = call(self.estimator, self.method, data, self.compiled)
         return output_frame(self.estimator, self.method, result)
 
 
@@ -55,16 +61,20 @@ def model_input(estimator: Any, frame: pd.DataFrame) -> pd.DataFrame | np.ndarra
     names = getattr(estimator, "feature_names_in_", None)
     if names is None:
         return frame.to_numpy()
+    if len(frame.columns) == len(names) and (frame.columns == names).all():
+        return frame  # already in order: indexing would copy every column
     missing = [str(name) for name in names if name not in frame.columns]
     if missing:
         raise UnprocessableEntity(f"missing input columns: {', '.join(missing)}")
     return frame[list(names)]
 
 
-def call(estimator: Any, method: str, data: Any) -> Any:
-    """Run the estimator; its complaints about the data are the client's 422."""
+def call(
+    estimator: Any, method: str, data: Any, compiled: Callable[[Any], Any] | None = None
+) -> Any:
+    """Run the estimator (compiled where it can be); its complaints are the client's 422."""
     try:
-        return getattr(estimator, method)(data)
+        return (compiled or getattr(estimator, method))(data)
     except (ValueError, TypeError) as error:
         raise UnprocessableEntity(f"the model cannot use this input: {error}") from None
 
@@ -79,14 +89,17 @@ def output_frame(estimator: Any, method: str, result: Any) -> pd.DataFrame:
     if array.ndim == 1:
         return pd.DataFrame({_single_name(method): array})
     names = _output_names(estimator, method, array.shape[1])
-    return pd.DataFrame(array, columns=names)
+    return pd.DataFrame(array, columns=list(names))
 
 
 def _single_name(method: str) -> str:
     return {"predict": "prediction", "score_samples": "score"}.get(method, method)
 
 
-def _output_names(estimator: Any, method: str, width: int) -> list[str]:
+# Fitted estimators do not change names between calls; get_feature_names_out of a
+# ColumnTransformer costs more than the compiled arithmetic of a row.
+@functools.lru_cache(maxsize=64)
+def _output_names(estimator: Any, method: str, width: int) -> tuple[str, ...]:
     names: Any = None
     if method == "transform" and hasattr(estimator, "get_feature_names_out"):
         try:
@@ -96,5 +109,5 @@ def _output_names(estimator: Any, method: str, width: int) -> list[str]:
     elif method.startswith("predict_") and hasattr(estimator, "classes_"):
         names = estimator.classes_
     if names is None or len(names) != width:
-        return [str(index) for index in range(width)]
-    return [str(name) for name in names]
+        return tuple(str(index) for index in range(width))
+    return tuple(str(name) for name in names)
