@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench bench-batch images clean fuzz hostile
+.PHONY: demo test lint typecheck bench bench-batch images clean fuzz hostile soak faults
 
 $(INSTALLED): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,15 @@ bench: $(INSTALLED)
 # "Batch transform"); slow on two cores. `make bench-batch BENCH_ARGS="--rounds 1"`.
 bench-batch: $(INSTALLED)
 	$(BIN)/python benchmarks/batch.py $(BENCH_ARGS)
+
+# docs/reliability.md: 10 minutes of the car-evaluation pipeline at 16 clients (the table
+# is written into the doc), and kill -9 of a container under load with one and two copies.
+# Both train car-evaluation into artifacts/ first if it is not there.
+soak: $(INSTALLED)
+	$(BIN)/python benchmarks/soak.py --minutes 10 --clients 16 --write
+
+faults: $(INSTALLED)
+	$(BIN)/python benchmarks/faults.py
 
 # Every request decoder under atheris (fuzz/decoders.py) for FUZZ_SECONDS each; crash
 # inputs land in build/fuzz/. `make test` runs each for 2000 inputs (tests/property).
