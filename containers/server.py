@@ -32,6 +32,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import ThreadWorker
 from gunicorn.workers.sync import SyncWorker
+from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 
 from inferline import stages
 from inferline.containers.app import create_app
@@ -58,8 +59,50 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         for key, value in self._options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> Flask:
-        return self._app
+    def load(self) -> Any:
+        return _body_errors_as_400(self._app)
+
+
+class _CheckedInput:
+    """wsgi.input whose framing errors (a bad chunk size, a body cut short) are 400s.
+
+    Gunicorn raises them from `read` inside the app, where they would be the app's
+    500; werkzeug's BadRequest is answered by the app's error handler as our JSON 400.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def _guarded(self, method: str, *args: Any) -> Any:
+        try:
+            return getattr(self._stream, method)(*args)
+        except (http_errors.ParseException, http_errors.NoMoreData) as error:
+            raise WerkzeugBadRequest(
+                escape_controls(f"malformed request body ({type(error).__name__}): {error}")
+            ) from None
+
+    def read(self, *args: Any) -> bytes:
+        data: bytes = self._guarded("read", *args)
+        return data
+
+    def readline(self, *args: Any) -> bytes:
+        line: bytes = self._guarded("readline", *args)
+        return line
+
+    def readlines(self, *args: Any) -> list[bytes]:
+        lines: list[bytes] = self._guarded("readlines", *args)
+        return lines
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
+
+
+def _body_errors_as_400(app: Flask) -> Any:
+    def checked(environ: dict[str, Any], start_response: Any) -> Any:
+        environ["wsgi.input"] = _CheckedInput(environ["wsgi.input"])
+        return app(environ, start_response)
+
+    return checked
 
 
 # C0 and C1 controls and DEL: a newline in a path would start a forged log line, an
