@@ -84,7 +84,7 @@ class Capture:
         inference_id: str | None,
     ) -> None:
         """Queue the invocation if it falls in the sample; costs the request nothing more."""
-        if random.uniform(0, 100) >= self.percentage:
+        if random.uniform(0, 100) >= self.percentage:  # noqa: S311  # sampling a share of requests, not a secret
             return
         self._queue.put(
             Event(

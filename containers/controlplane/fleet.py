@@ -111,7 +111,7 @@ class Fleet:
         serving = [v for v in self._variants.values() if v.copies and v.weight > 0]
         if not serving:
             raise ValidationError(f"endpoint {self.name} has no variant with weight and instances")
-        return random.choices(serving, weights=[v.weight for v in serving])[0]
+        return random.choices(serving, weights=[v.weight for v in serving])[0]  # noqa: S311  # a weighted traffic split, not a secret
 
     def install(self, variants: list[Variant]) -> list[Copy]:
         """Route to `variants` from now on; returns the copies that left (drain, then stop)."""

@@ -149,7 +149,8 @@ class Settings:
     """Model directory, or a model.tar.gz to extract first."""
     port: int = field(default=DEFAULT_PORT, metadata=variable("SAGEMAKER_BIND_TO_PORT", _port))
     """Port to listen on; SageMaker sets it for every container of a pipeline."""
-    host: str = field(default="0.0.0.0", metadata=variable("INFERLINE_BIND_HOST", text))
+    # SageMaker requires every interface inside a container; `inferline serve --help` says so.
+    host: str = field(default="0.0.0.0", metadata=variable("INFERLINE_BIND_HOST", text))  # noqa: S104
     """Address to listen on; 0.0.0.0 inside containers, 127.0.0.1 for local runs."""
     safe_port_range: tuple[int, int] | None = field(
         default=None, metadata=variable("SAGEMAKER_SAFE_PORT_RANGE", _port_range)

@@ -146,7 +146,7 @@ class Deployment:
                 )
             return target_variant, self.chains[target_variant]
         variants = self.spec.variants
-        chosen = random.choices(variants, weights=[variant.weight for variant in variants])[0]
+        chosen = random.choices(variants, weights=[variant.weight for variant in variants])[0]  # noqa: S311  # a weighted traffic split, not a secret
         return chosen.name, self.chains[chosen.name]
 
     @contextmanager

@@ -57,7 +57,7 @@ def allocate(taken: set[int] | None = None) -> Allocation:
     taken = taken if taken is not None else set()
     last = last_port()
     for _ in range(ATTEMPTS):
-        first = random.randrange(FIRST_PORT, last - BLOCK)
+        first = random.randrange(FIRST_PORT, last - BLOCK)  # noqa: S311  # spreads port blocks, not a secret
         block = range(first, first + BLOCK)
         if taken.isdisjoint(block) and all(is_free(port) for port in block):
             taken.update(block)
