@@ -64,7 +64,7 @@ def catalogue(registered: Mapping[str, Kind]) -> dict[str, Image]:
 
 
 # sklearn, sparkml and xgboost today; linear-learner and blazingtext declare the sklearn
-# image, as their models are scikit-learn's.
+# image (scikit-learn models, and the numpy and fastText their own artefacts need).
 IMAGES: dict[str, Image] = catalogue(kinds())
 
 
