@@ -63,6 +63,14 @@ fuzz: $(INSTALLED)
 		(cd build/fuzz && ../../$(BIN)/python ../../fuzz/decoders.py "$$name" \
 			-max_total_time=$(FUZZ_SECONDS) -max_len=65536) || exit 1; done
 
+# The hostile corpus against a real server of every kind, and the hostile archives:
+# their outcomes become the tables of docs/reliability.md (tests/hostile/report.py).
+hostile: $(INSTALLED)
+	rm -rf build/hostile
+	HOSTILE_RESULTS=build/hostile $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/hostile/test_corpus.py tests/hostile/test_artifacts.py
+	$(BIN)/python -m tests.hostile.report build/hostile docs/reliability.md
+
 # The serving images (docs/images.md), on python:3.11-slim; `make images LOCAL_BASE=1`
 # builds on a Debian base made here with debootstrap instead (as root; for no registry).
 images: $(INSTALLED)
