@@ -1,7 +1,11 @@
 """Where a job's input files come from: a file, a directory, a manifest, or an s3:// prefix.
 
 As in SageMaker, S3Prefix takes every object whose key starts with the prefix and
-names each output after its key past the prefix's last ``/`` (so sub-paths are kept);
+names each output after its key past the prefix, a leading ``/`` dropped (so sub-paths
+are kept, and ``s3://b/abalone/in`` maps ``abalone/in/rows.csv`` to ``rows.csv``); a
+prefix that is itself an object's whole key names that output after the key's last
+segment. This is what the SageMaker SDK's local mode does (``sagemaker.utils.
+download_folder``) and what TransformOutput's "corresponding subfolder" describes;
 a ManifestFile is the JSON array ``[{"prefix": URI}, "relative/key", ...]``. Local
 paths and ``file://`` URLs stand in for s3:// anywhere. s3:// objects are read with
 boto3, which finds credentials and endpoints its usual way (AWS_ENDPOINT_URL_S3, ...);
@@ -90,9 +94,8 @@ def check_apart(input_uri: str, output_uri: str) -> None:
 def _prefix(uri: str) -> list[InputFile]:
     if is_s3(uri):
         bucket, prefix = split_s3(uri)
-        base = prefix.rpartition("/")[0]
         return [
-            InputFile(_relative(key, base), size, f"s3://{bucket}/{key}")
+            InputFile(_relative(key, prefix), size, f"s3://{bucket}/{key}")
             for key, size in _s3_objects(bucket, prefix)
         ]
     path = local_path(uri)
@@ -107,8 +110,9 @@ def _prefix(uri: str) -> list[InputFile]:
     raise ConfigurationError(f"input {uri} does not exist")
 
 
-def _relative(key: str, base: str) -> str:
-    return key[len(base) + 1 :] if base else key
+def _relative(key: str, prefix: str) -> str:
+    """The output name of `key` listed under `prefix` (see the module docstring)."""
+    return key[len(prefix) :].lstrip("/") or key.rpartition("/")[2]
 
 
 def _s3_objects(bucket: str, prefix: str) -> list[tuple[str, int]]:

@@ -77,3 +77,39 @@ def test_an_s3_prefix_in_and_out_with_multipart_for_large_outputs(
     assert body("results/sub/large.csv.out") == f"{wide},240.0\n".encode() * 20000
     head = s3.head_object(Bucket="data", Key="results/sub/large.csv.out")
     assert "-" in head["ETag"]  # a multipart upload's ETag is "<md5 of parts>-<count>"
+
+
+def test_a_prefix_without_a_slash_names_outputs_after_the_key_past_the_prefix(
+    s3: Any, pipeline_file: Path
+) -> None:
+    s3.put_object(Bucket="data", Key="plain/in/rows.csv", Body=b"1,2\n")
+    s3.put_object(Bucket="data", Key="plain/in/day=2/more.csv", Body=b"3,4\n")
+    s3.put_object(Bucket="data", Key="plain/other.csv", Body=b"bad\n")
+    request = request_from_options(
+        model_name="summer",
+        input_uri="s3://data/plain/in",
+        output_uri="s3://data/named",
+        name="no-slash",
+        content_type="text/csv",
+        split_type="Line",
+        accept="text/csv",
+        assemble_with="Line",
+    )
+    summary = run(
+        TransformJob.from_request(request), pipeline_file, runtime="inprocess", terminal=False
+    )
+    assert summary.ok, summary.lines()
+    keys = sorted(
+        item["Key"] for item in s3.list_objects_v2(Bucket="data", Prefix="named/")["Contents"]
+    )
+    assert keys == [f"named/{MANIFEST}", "named/day=2/more.csv.out", "named/rows.csv.out"]
+
+
+def test_a_prefix_naming_one_object_names_the_output_after_its_last_segment(
+    s3: Any, pipeline_file: Path
+) -> None:
+    from inferline.containers.batch.sources import list_inputs
+
+    s3.put_object(Bucket="data", Key="single/in/rows.csv", Body=b"1,2\n")
+    names = [item.name for item in list_inputs("s3://data/single/in/rows.csv", "S3Prefix")]
+    assert names == ["rows.csv"]
