@@ -31,11 +31,6 @@ class BlazingTextStage(FrameStage):
     def __post_init__(self) -> None:
         check_supervised(self.model, type(self.model).__name__)
 
-    @property
-    def labels(self) -> list[str]:
-        """Every label the model knows, most frequent in training first."""
-        return list(self.model.get_labels())
-
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
         sources: list[str] = frame["source"].tolist()
         ks: list[int] = frame["k"].tolist()
