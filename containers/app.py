@@ -4,14 +4,23 @@ The views only hand the body and headers to the HTTP-free `ContainerHandler` (wh
 the in-process pipeline runner uses too) and send its `Reply` back; the stage does
 the work and knows nothing of Flask. Every error, ours or Werkzeug's, is
 answered as JSON ``{"error", "message"}``; tracebacks go to the log, never to clients.
+
+POST /invocations with a Content-Length within the limit, the one hot route of a
+pipeline hop, skips Flask's request and response objects (`FastInvocations`: Flask
+cost more per hop than the handler; docs/benchmarks.md, "Performance work"); every
+other request, and any the fast path does not take, goes through the Flask views.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, request
+from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from inferline.containers.core.container import (
     ContainerHandler,
@@ -28,6 +37,9 @@ from inferline.containers.core.errors import (
 )
 from inferline.containers.core.invocation import Stage
 from inferline.containers.core.settings import Settings
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger("inferline.server")
 
@@ -65,7 +77,46 @@ def create_app(stage: Stage, settings: Settings) -> Flask:
         )
         return _response(error_reply(fault))
 
+    app.wsgi_app = FastInvocations(app.wsgi_app, handler, settings.request_limit)  # type: ignore[method-assign]
     return app
+
+
+_SET = frozenset({"content-type", "content-length"})  # written from the reply itself
+
+
+class FastInvocations:
+    """WSGI middleware answering POST /invocations from the handler, without Flask.
+
+    The answer is the one the Flask view gives (same status, headers and body);
+    requests without a usable Content-Length (chunked, over the limit) go to Flask,
+    which answers them (413 as JSON, for one).
+    """
+
+    def __init__(self, app: WSGIApplication, handler: ContainerHandler, limit: int) -> None:
+        self.app = app
+        self.handler = handler
+        self.limit = limit
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        length = environ.get("CONTENT_LENGTH") or ""
+        if (
+            environ.get("PATH_INFO") != "/invocations"
+            or environ.get("REQUEST_METHOD") != "POST"
+            or not length.isdigit()
+            or int(length) > self.limit
+            or "HTTP_TRANSFER_ENCODING" in environ  # chunked: werkzeug decodes it
+        ):
+            return self.app(environ, start_response)
+        body = environ["wsgi.input"].read(int(length))
+        reply = self.handler.invoke(body, EnvironHeaders(environ))
+        headers = [
+            *((name, value) for name, value in reply.headers.items() if name.lower() not in _SET),
+            ("Content-Type", reply.content_type),
+            ("Content-Length", str(len(reply.body))),
+        ]
+        reason = HTTP_STATUS_CODES.get(reply.status, "unknown").upper()  # as werkzeug writes it
+        start_response(f"{reply.status} {reason}", headers)
+        return [reply.body]
 
 
 def _response(reply: Reply) -> Response:
