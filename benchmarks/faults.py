@@ -64,11 +64,14 @@ class Run:
 
     outcomes: list[Outcome] = field(default_factory=list)
     killed_at: float = 0.0
+    reaped_at: float = 0.0
+    """When the killed master was reaped: from then on the harness sees it is down."""
     in_flight_on_killed: int = 0
 
     def report(self, title: str) -> dict[str, Any]:
         failed = [o for o in self.outcomes if o.error is not None]
         after = [o for o in failed if o.sent > self.killed_at]
+        after_reaped = [o for o in failed if o.sent > self.reaped_at]
         recovered = min(
             (o.answered for o in self.outcomes if o.error is None and o.sent > self.killed_at),
             default=float("nan"),
@@ -79,6 +82,8 @@ class Run:
             "requests": len(self.outcomes),
             "failed": len(failed),
             "failed_sent_after_kill": len(after),
+            "failed_sent_after_reaped": len(after_reaped),
+            "reaped_after_kill_s": round(self.reaped_at - self.killed_at, 3),
             "in_flight_on_killed_copy": self.in_flight_on_killed,
             "every_failure_a_424_naming_it": named,
             "first_200_after_kill_s": round(recovered - self.killed_at, 3),
@@ -117,7 +122,13 @@ def load(url: str, name: str, body: bytes, stop: threading.Event, run: Run) -> N
 
 
 def under_load(
-    url: str, name: str, body: bytes, kill: Callable[[], int], *, clients: int = CLIENTS
+    url: str,
+    name: str,
+    body: bytes,
+    kill: Callable[[], int],
+    victim: ProcessContainer,
+    *,
+    clients: int = CLIENTS,
 ) -> Run:
     """Load the endpoint, call `kill` (it returns the requests in flight on the killed
     copy), keep loading AFTER_SECONDS, stop."""
@@ -128,8 +139,13 @@ def under_load(
     for thread in threads:
         thread.start()
     time.sleep(WARM_SECONDS)  # a benchmark's steady state, not a test's wait
+    process = victim.process  # before the kill: a restart replaces it
+    killed = time.monotonic()
     run.in_flight_on_killed = kill()
-    run.killed_at = time.monotonic()
+    run.killed_at = killed
+    if process is not None:
+        process.wait()  # the harness's own poll() may reap it first: then this returns
+    run.reaped_at = time.monotonic()
     time.sleep(AFTER_SECONDS)
     stop.set()
     for thread in threads:
@@ -155,7 +171,7 @@ def one_instance(artifacts: Path, body: bytes) -> dict[str, Any]:
             sigkill_group(victim)
             return in_flight
 
-        run = under_load(endpoint.url, endpoint.name, body, kill)
+        run = under_load(endpoint.url, endpoint.name, body, kill, victim)
     return run.report("one instance")
 
 
@@ -190,9 +206,7 @@ def two_instances(artifacts: Path, body: bytes) -> dict[str, Any]:
                 EndpointName="car", WaiterConfig={"Delay": 0.5, "MaxAttempts": 600}
             )
             first = plane.live["car"].copies("AllTraffic")[0]
-            victim = next(
-                c for c in first.endpoint.deployment.containers if c.hostname == KILLED
-            )
+            victim = next(c for c in first.endpoint.deployment.containers if c.hostname == KILLED)
             assert isinstance(victim, ProcessContainer)
 
             def kill() -> int:
@@ -200,7 +214,7 @@ def two_instances(artifacts: Path, body: bytes) -> dict[str, Any]:
                 sigkill_group(victim)
                 return in_flight
 
-            run = under_load(plane.url, "car", body, kill)
+            run = under_load(plane.url, "car", body, kill, victim)
         finally:
             plane.close()
     return run.report("two instances")
@@ -209,8 +223,15 @@ def two_instances(artifacts: Path, body: bytes) -> dict[str, Any]:
 def artefacts(folder: Path) -> Path:
     if not (folder / "pipeline.json").exists():
         subprocess.run(
-            [sys.executable, "-m", "inferline.containers", "train", "car-evaluation", "--out",
-             str(folder)],
+            [
+                sys.executable,
+                "-m",
+                "inferline.containers",
+                "train",
+                "car-evaluation",
+                "--out",
+                str(folder),
+            ],
             check=True,
         )
     return folder
