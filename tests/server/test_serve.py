@@ -181,15 +181,16 @@ def _written(root: Path, *names: str) -> list[Path]:
 
 @pytest.mark.parametrize("member", ["../escape.txt", "../../escape.txt", "absolute"])
 def test_an_archive_that_escapes_is_a_clear_startup_error(tmp_path: Path, member: str) -> None:
-    # `serve` extracts into a fresh directory under TMPDIR: tmp_path/tmp/inferline-model-*,
-    # so "../" lands in tmp_path/tmp and "../../" in tmp_path, were either written.
+    # `serve` extracts under TMPDIR: tmp_path/tmp/inferline-models/inferline-model-*, so
+    # "../" lands in tmp_path/tmp/inferline-models and "../../" in tmp_path/tmp.
     name = str(tmp_path / "absolute.txt") if member == "absolute" else member
     archive = _archive(tmp_path / "evil.tar.gz", _member("model.joblib"), _member(name))
     result = _run_serve(archive, tmp_path / "tmp")
     assert result.returncode == 2
     assert f"unsafe path {name!r}" in result.stderr
-    extraction = list((tmp_path / "tmp").glob("inferline-model-*"))
-    assert len(extraction) == 1, "serve did not extract where this test looks"
+    cache = tmp_path / "tmp" / "inferline-models"  # serve's extraction cache under TMPDIR
+    assert cache.is_dir(), "serve did not extract where this test looks"
+    assert not [p for p in cache.iterdir() if p.is_dir()], "a refused archive leaves nothing"
     assert _written(tmp_path, "escape.txt", "absolute.txt") == []
 
 
@@ -213,8 +214,10 @@ def test_links_out_devices_and_fifos_are_refused_on_extraction(
     assert result.returncode == 2, result.stderr
     assert str(archive) in result.stderr and repr(member.name) in result.stderr
     assert "refusing to extract" in result.stderr
-    (extraction,) = (tmp_path / "tmp").glob("inferline-model-*")
-    assert list(extraction.iterdir()) == []  # every member is checked before any is written
+    cache = tmp_path / "tmp" / "inferline-models"  # serve's extraction cache under TMPDIR
+    assert cache.is_dir(), "serve did not extract where this test looks"
+    # Every member is checked before any is written, and the refused start removed it.
+    assert not [p for p in cache.iterdir() if p.is_dir()]
     assert _written(tmp_path, "escape.txt", "passwd") == []
 
 
