@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-
-class RecordTooLarge(ValueError):
-    """One record is larger than MaxPayloadInMB on its own."""
+from inferline.containers.core.errors import RecordTooLarge
 
 
 @dataclass

@@ -28,7 +28,7 @@ from jsonpath_ng import jsonpath
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.parser import parse
 
-from inferline.containers.core.errors import ConfigurationError
+from inferline.containers.core.errors import ConfigurationError, RecordError
 
 if TYPE_CHECKING:
     from inferline.containers.batch.job import TransformJob
@@ -39,10 +39,6 @@ JSON_LINES = "application/jsonlines"
 PROCESSABLE = (CSV, JSON, JSON_LINES)
 OUTPUT_KEY = "SageMakerOutput"
 INPUT_KEY = "SageMakerInput"
-
-
-class RecordError(ValueError):
-    """A record cannot be filtered or joined; the message says which path and why."""
 
 
 def base_type(content_type: str | None) -> str | None:

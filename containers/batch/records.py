@@ -18,13 +18,11 @@ import struct
 from collections.abc import Iterator
 from typing import IO
 
+from inferline.containers.core.errors import SplitError
+
 RECORDIO_MAGIC = 0xCED7230A
 HEADER = struct.Struct("<II")
 LENGTH_MASK = (1 << 29) - 1  # the upper 3 bits of the length word are a continuation flag
-
-
-class SplitError(ValueError):
-    """The file cannot be split into records; the message says where."""
 
 
 def split(stream: IO[bytes], split_type: str, *, keep_padding: bool = True) -> Iterator[bytes]:

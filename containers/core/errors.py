@@ -23,6 +23,12 @@ with the ``x-amzn-ErrorType`` botocore reads; the rest stop a command with exit 
     │   └── DefinitionError               a CreateModel / endpoint file breaks SageMaker's rules
     ├── ModelLoadError                    a model directory or archive cannot be served
     │   └── ModelDataError                a ModelDataUrl cannot be found or fetched
+    ├── TransformError                    a batch transform file cannot be processed
+    │   ├── SplitError                    the file does not split into records
+    │   ├── RecordTooLarge                one record is over MaxPayloadInMB
+    │   └── RecordError                   a record cannot be filtered or joined
+    ├── ApiError                     400  the control plane's AWS error codes
+    │                                     (ValidationException, ...: controlplane/errors.py)
     ├── StartupError                      containers did not pass the ping health check
     ├── StateError                        no running harness matches
     ├── BuildError                        an image, wheelhouse or local base failed to build
@@ -173,6 +179,22 @@ class DefinitionError(ConfigurationError):
 
 class ModelDataError(ModelLoadError):
     """A ModelDataUrl cannot be found or fetched; the message names it."""
+
+
+class TransformError(InferlineError, ValueError):
+    """A batch transform file cannot be processed; the file fails, the job goes on."""
+
+
+class SplitError(TransformError):
+    """The file cannot be split into records; the message says where."""
+
+
+class RecordTooLarge(TransformError):
+    """One record is larger than MaxPayloadInMB on its own."""
+
+
+class RecordError(TransformError):
+    """A record cannot be filtered or joined; the message says which path and why."""
 
 
 class StartupError(InferlineError):
