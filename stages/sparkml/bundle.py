@@ -212,14 +212,14 @@ class _ZipFiles(_Files):
     def read(self, path: str) -> bytes:
         return self.entries[path]
 
+    def exists(self, path: str) -> bool:
+        return path in self.entries
+
 
 def _zip_limit() -> int:
     """Bytes a zipped bundle may expand to: it is read into memory, so at most
     ZIP_MEMORY_LIMIT, and never more than an extraction on this disk may take."""
     return min(ZIP_MEMORY_LIMIT, archive_module.default_limit(Path(tempfile.gettempdir())))
-
-    def exists(self, path: str) -> bool:
-        return path in self.entries
 
 
 def _bundle_dir(directory: Path, given: Path) -> Path:
