@@ -7,6 +7,11 @@ are still answered. Batches of one file are never mixed with another's. A failed
 batch (after ModelClientConfig's retries) fails its file: its remaining batches are
 not sent, its partial output is removed, and the job goes on with the other files.
 
+Stopping: a `stop` event set while the job runs (StopTransformJob) sends no further
+batch; batches already in flight finish, and a file that still had batches to send
+is neither published nor marked complete, so running the job again resumes it.
+`on_progress` is called with a `JobProgress` after every batch and every file.
+
 Retries: a batch is sent again (up to InvocationsMaxRetries times) only when the
 container failed on its side (5xx, a crash, a timeout); a 4xx says the data is
 wrong, and sending the same bytes again would get the same answer.
@@ -19,6 +24,7 @@ import logging
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -58,23 +64,57 @@ class Failure:
         return f"{self.name}{where}: {self.message}"
 
 
+@dataclass(frozen=True)
+class JobProgress:
+    """How far a running job is, as `run`'s `on_progress` callback sees it."""
+
+    files_total: int
+    files_done: int
+    files_skipped: int
+    files_failed: int
+    records: int
+    requests: int
+
+    @classmethod
+    def of(cls, tally: Tally) -> JobProgress:
+        with tally.lock:
+            return cls(
+                tally.files_total,
+                tally.files_done,
+                tally.files_skipped,
+                tally.files_failed,
+                tally.records,
+                tally.requests,
+            )
+
+
+ProgressCallback = Callable[[JobProgress], None]
+
+
 @dataclass
 class Summary:
-    """What a job did; `ok` when every file has its output."""
+    """What a job did; `ok` when every file has its output (a stopped job is not ok)."""
 
     tally: Tally
     settings: Settings | None
     failures: list[Failure] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    unfinished: list[str] = field(default_factory=list)
+    """Files left without output because the job was stopped (a later run does them)."""
+
+    @property
+    def stopped(self) -> bool:
+        return bool(self.unfinished)
 
     @property
     def ok(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.unfinished
 
     def lines(self) -> list[str]:
         tally = self.tally
+        outcome = "STOPPED" if self.stopped else "complete" if self.ok else "FAILED"
         lines = [
-            f"transform {'complete' if self.ok else 'FAILED'}: {tally.files_done} file(s) written, "
+            f"transform {outcome}: {tally.files_done} file(s) written, "
             f"{tally.files_skipped} already complete, {tally.files_failed} failed; "
             f"{tally.records} records, {tally.input_bytes / (1024 * 1024):.1f} MB in "
             f"{tally.requests} requests, {tally.seconds:.1f} s ({tally.rate():.0f} records/s)"
@@ -85,6 +125,8 @@ class Summary:
             lines.append("latency per container:")
             lines += tally.latency_lines()
         lines += [f"failed: {failure.describe()}" for failure in self.failures]
+        if self.unfinished:
+            lines.append(f"stopped before finishing: {', '.join(sorted(self.unfinished))}")
         return lines
 
 
@@ -121,8 +163,13 @@ def run(
     runtime: str = "process",
     workdir: Path | None = None,
     terminal: bool | None = None,
+    stop: threading.Event | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> Summary:
     """Run `job` with the model in `pipeline`; files already complete are skipped.
+
+    Setting `stop` ends the job early (see the module docstring); `on_progress` hears
+    how far it is after every batch and file.
 
     Raises:
         ConfigurationError: bad input or output locations, or settings SageMaker refuses.
@@ -148,21 +195,31 @@ def run(
             log.info(
                 "%d of %d files are already complete (manifest)", tally.files_skipped, len(inputs)
             )
+        stop = stop or threading.Event()
         if not todo:
             return summary
+        if stop.is_set():
+            summary.unfinished = [item.name for item in todo]
+            return summary
         with closing(start_engine(model, runtime, root, timeout=job.timeout_seconds)) as engine:
+            if stop.is_set():  # stopped while its containers were starting
+                summary.unfinished = [item.name for item in todo]
+                return summary
             summary.settings = resolve(job, engine.execution_parameters())
             log.info("[inferline batch]: %s", summary.settings.log_line())
             engine.allow_payload(summary.settings.max_payload_bytes)
             tally.started = time.monotonic()  # the rate counts transforming, not starting
             total = None if job.compression == "Gzip" else sum(item.size for item in todo)
             progress = Progress(tally, total, terminal=terminal)
+            transform = Transform(job, summary, engine, destination, manifest, progress, root)
+            transform.stop, transform.on_progress = stop, on_progress
             try:
-                Transform(job, summary, engine, destination, manifest, progress, root).run(todo)
+                transform.run(todo)
             finally:
                 tally.stop()
                 progress.close()
         summary.failures.sort(key=lambda failure: failure.name)
+        summary.unfinished.sort()
         return summary
 
 
@@ -178,6 +235,8 @@ class FileRun:
         self.records = 0
         self.all_submitted = False
         self.failure: Failure | None = None
+        self.stopped = False
+        """A batch was left unsent by a stop: no output, not complete."""
         self.closed = False
 
     @property
@@ -215,10 +274,16 @@ class Transform:
         self.pool = ThreadPoolExecutor(max_workers=concurrent, thread_name_prefix="inferline-batch")
         self.crashes: list[BaseException] = []
         """What broke in a worker outside a batch (publishing an output, say)."""
+        self.stop = threading.Event()
+        self.on_progress: ProgressCallback | None = None
 
     def run(self, files: list[InputFile]) -> None:
         try:
-            for item in files:
+            for position, item in enumerate(files):
+                if self.stop.is_set():
+                    with self.summary.tally.lock:
+                        self.summary.unfinished += [later.name for later in files[position:]]
+                    break
                 self._submit_file(item)
         finally:
             self.pool.shutdown(wait=True)
@@ -243,6 +308,11 @@ class Transform:
                     if state.failed:
                         break
                     self.slots.acquire()
+                    if self.stop.is_set():
+                        self.slots.release()
+                        with state.lock:
+                            state.stopped = True
+                        break
                     with state.lock:
                         state.submitted += 1
                     self.pool.submit(self._batch, state, batch)
@@ -261,7 +331,10 @@ class Transform:
 
     def _batch(self, state: FileRun, batch: Batch) -> None:
         try:
-            if not state.failed:
+            if self.stop.is_set():  # queued, not yet sent: left for the next run
+                with state.lock:
+                    state.stopped = True
+            elif not state.failed:
                 self._deliver(state, batch)
         finally:
             with state.lock:
@@ -295,6 +368,15 @@ class Transform:
                 return
             state.records += batch.count
         self.progress.advance(batch.input_bytes)
+        self._report()
+
+    def _report(self) -> None:
+        if self.on_progress is None:
+            return
+        try:
+            self.on_progress(JobProgress.of(self.summary.tally))
+        except Exception:  # a listener's bug must not fail the batch it heard about
+            log.exception("the progress callback failed")
 
     def _answer(self, batch: Batch) -> bytes:
         """Invoke (with retries) and turn the answer into the bytes written for the batch."""
@@ -340,6 +422,12 @@ class Transform:
                 return
             state.closed = True
         tally = self.summary.tally
+        if state.failure is None and state.stopped:
+            state.writer.discard()
+            log.info("%s: stopped before its last batch; a later run resumes it", state.item.name)
+            with tally.lock:
+                self.summary.unfinished.append(state.item.name)
+            return
         if state.failure is not None:
             state.writer.discard()
             log.error("%s: no output: %s", state.item.location, state.failure.describe())
@@ -366,3 +454,4 @@ class Transform:
                 tally.files_done += 1
                 self.summary.outputs.append(self.destination.location(state.item.name))
         self.progress.file_finished()
+        self._report()

@@ -7,10 +7,14 @@ the model's containers, splits, batches, invokes and assembles)::
     InProgress -> Completed | Failed (FailureReason: each failed file and why)
     InProgress -> Stopping -> Stopped
 
-The batch engine has no way yet to interrupt a running job, so StopTransformJob
-answers at once (Stopping) and the job ends as Stopped once the files under way are
-done. A job that was InProgress when the control plane stopped runs again on the next
-start; the engine's manifest skips the files it already completed.
+StopTransformJob answers at once (Stopping) and sets the engine's stop event: no
+further batch is sent, the batches in flight finish, and the job ends as Stopped;
+files it had not finished keep no output. DescribeTransformJob adds ``Progress``
+(files total/done/failed, records, requests: what the engine's progress callback last
+said) beside AWS's members; botocore's parser keeps only the modelled members, so a
+boto3 client reads it from the raw answer (docs/control-plane.md shows how), and the
+page shows it. A job that was InProgress when the control plane stopped runs again
+on the next start; the engine's manifest skips the files it already completed.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import json
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inferline.containers.controlplane import listing, service
 from inferline.containers.controlplane.endpoints import Endpoints, model_document
@@ -31,6 +35,9 @@ from inferline.containers.controlplane.errors import (
 from inferline.containers.controlplane.operations import Handler
 from inferline.containers.controlplane.store import Record, Store, arn, now
 from inferline.containers.core.errors import ConfigurationError, InferlineError
+
+if TYPE_CHECKING:
+    from inferline.containers.batch.runner import JobProgress
 
 log = logging.getLogger("inferline.controlplane")
 
@@ -62,7 +69,10 @@ class TransformJobs:
         self.runtime = runtime
         self.progress: dict[str, dict[str, Any]] = {}
         """Job name -> what the engine reported (files and records), for the page."""
+        self.reported: dict[str, dict[str, int]] = {}
+        """Job name -> DescribeTransformJob's ``Progress``."""
         self._threads: dict[str, threading.Thread] = {}
+        self._stops: dict[str, threading.Event] = {}
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -105,7 +115,12 @@ class TransformJobs:
         return {"TransformJobArn": job_arn}
 
     def describe(self, request: dict[str, Any]) -> dict[str, Any]:
-        return self._job(request["TransformJobName"])
+        name = request["TransformJobName"]
+        job = dict(self._job(name))
+        reported = self.reported.get(name)
+        if reported is not None:
+            job["Progress"] = reported
+        return job
 
     def list(self, request: dict[str, Any]) -> dict[str, Any]:
         return listing.page(
@@ -125,6 +140,9 @@ class TransformJobs:
                 self.store.update(
                     "transformJobs", name, TransformJobStatus="Stopping", LastModifiedTime=now()
                 )
+                stop = self._stops.get(name)
+                if stop is not None:
+                    stop.set()
             elif status != "Stopping":
                 raise ValidationException(
                     f"The transform job {name} is {status}; only an InProgress job can be stopped."
@@ -156,6 +174,7 @@ class TransformJobs:
         return job
 
     def _start(self, name: str, model: Record) -> None:
+        self._stops[name] = threading.Event()
         thread = threading.Thread(
             target=self._run, args=(name, model), name=f"transform-{name}", daemon=True
         )
@@ -164,7 +183,7 @@ class TransformJobs:
 
     def _run(self, name: str, model: Record) -> None:
         from inferline.containers.batch.job import TransformJob
-        from inferline.containers.batch.runner import run
+        from inferline.containers.batch.runner import JobProgress, run
 
         folder = self.workdir / name
         folder.mkdir(parents=True, exist_ok=True)
@@ -173,10 +192,20 @@ class TransformJobs:
         request = self._job(name)
         self.store.update("transformJobs", name, TransformStartTime=now())
         self.progress[name] = {"state": "starting containers"}
+
+        def heard(progress: JobProgress) -> None:
+            self.progress[name], self.reported[name] = cells(progress), member(progress)
+
         try:
             job = TransformJob.from_request({k: request[k] for k in FIELDS if k in request})
             summary = run(
-                job, pipeline, runtime=self.runtime, workdir=folder / "work", terminal=False
+                job,
+                pipeline,
+                runtime=self.runtime,
+                workdir=folder / "work",
+                terminal=False,
+                stop=self._stops[name],
+                on_progress=heard,
             )
         except (InferlineError, OSError) as error:
             self.progress[name] = {"state": "failed"}
@@ -187,18 +216,17 @@ class TransformJobs:
             self._finish(name, "Failed", f"{type(error).__name__}: {error}")
             return
         tally = summary.tally
-        self.progress[name] = {
-            "files": f"{tally.files_done + tally.files_skipped}/{tally.files_total}",
-            "failed files": tally.files_failed,
-            "records": tally.records,
-        }
-        if not summary.ok:
+        heard(JobProgress.of(tally))
+        if summary.stopped:
+            self._finish(name, "Stopped")
+        elif not summary.ok:
             reasons = "; ".join(failure.describe() for failure in summary.failures)
             self._finish(name, "Failed", f"{tally.files_failed} file(s) failed: {reasons}")
         else:
             self._finish(name, "Completed")
 
     def _finish(self, name: str, status: str, reason: str | None = None) -> None:
+        self._stops.pop(name, None)
         with self.store.lock:
             job = self.store.get("transformJobs", name)
             if job is None:
@@ -216,3 +244,23 @@ class TransformJobs:
                 TransformEndTime=ended,
                 LastModifiedTime=ended,
             )
+
+
+def cells(progress: JobProgress) -> dict[str, Any]:
+    """A `JobProgress` as the page's Progress cell."""
+    return {
+        "files": f"{progress.files_done + progress.files_skipped}/{progress.files_total}",
+        "failed files": progress.files_failed,
+        "records": progress.records,
+    }
+
+
+def member(progress: JobProgress) -> dict[str, int]:
+    """A `JobProgress` as DescribeTransformJob's ``Progress``."""
+    return {
+        "FilesTotal": progress.files_total,
+        "FilesDone": progress.files_done + progress.files_skipped,
+        "FilesFailed": progress.files_failed,
+        "Records": progress.records,
+        "Requests": progress.requests,
+    }

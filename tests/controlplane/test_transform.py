@@ -82,6 +82,23 @@ def wait(sm: Any, name: str) -> dict[str, Any]:
     return described
 
 
+def progress_of(sm: Any, name: str) -> dict[str, int] | None:
+    """DescribeTransformJob's ``Progress``, read from the raw answer (botocore drops it)."""
+    raw: dict[str, Any] = {}
+
+    def keep(http_response: Any, **_: Any) -> None:
+        raw.update(json.loads(http_response.content))
+
+    event = "after-call.sagemaker.DescribeTransformJob"
+    sm.meta.events.register(event, keep)
+    try:
+        sm.describe_transform_job(TransformJobName=name)
+    finally:
+        sm.meta.events.unregister(event, keep)
+    progress: dict[str, int] | None = raw.get("Progress")
+    return progress
+
+
 def test_a_transform_job_through_boto3(sm: Any, plus: dict[int, Path], tmp_path: Path) -> None:
     create_plus_model(sm, plus, "batch-plus", 1)
     inputs = tmp_path / "in"
@@ -105,6 +122,13 @@ def test_a_transform_job_through_boto3(sm: Any, plus: dict[int, Path], tmp_path:
     assert described["TransformStartTime"] <= described["TransformEndTime"]
     assert (tmp_path / "out" / "a.csv.out").read_text().split() == ["2.0", "3.0", "4.0"]
     assert (tmp_path / "out" / "b.csv.out").read_text().split() == ["11.0"]
+    assert progress_of(sm, "batch-plus") == {
+        "FilesTotal": 2,
+        "FilesDone": 2,
+        "FilesFailed": 0,
+        "Records": 4,
+        "Requests": 2,  # MultiRecord: one request per file
+    }
     listed = sm.list_transform_jobs(StatusEquals="Completed", NameContains="batch-")
     assert [job["TransformJobName"] for job in listed["TransformJobSummaries"]] == ["batch-plus"]
 
@@ -217,6 +241,40 @@ def test_stop_transform_job_ends_stopped(sm: Any, plus: dict[int, Path], tmp_pat
     assert wait(sm, "batch-stop")["TransformJobStatus"] == "Stopped"
     with pytest.raises(ClientError, match="only an InProgress job can be stopped"):
         sm.stop_transform_job(TransformJobName="batch-stop")
+
+
+def test_stop_transform_job_mid_run_keeps_finished_files_only(
+    sm: Any, plus: dict[int, Path], tmp_path: Path
+) -> None:
+    create_plus_model(sm, plus, "batch-halt", 1)
+    inputs, output = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    files = 20
+    for number in range(files):
+        (inputs / f"part-{number:02}.csv").write_text("".join(f"{row}\n" for row in range(200)))
+    request = job_request("batch-halt", "batch-halt", str(inputs), str(output))
+    request["BatchStrategy"] = "SingleRecord"  # 4,000 requests: far more than a stop takes
+    sm.create_transform_job(**request)
+    deadline = time.monotonic() + 120
+    progress = progress_of(sm, "batch-halt")
+    while (progress is None or progress["FilesDone"] < 1) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        progress = progress_of(sm, "batch-halt")
+    assert progress is not None and progress["FilesDone"] >= 1 and progress["Records"] >= 200
+    sm.stop_transform_job(TransformJobName="batch-halt")
+    described = wait(sm, "batch-halt")
+    assert described["TransformJobStatus"] == "Stopped"
+    assert "FailureReason" not in described
+    final = progress_of(sm, "batch-halt")
+    assert final is not None and 1 <= final["FilesDone"] < files
+    written = sorted(path.name for path in output.glob("*.out"))
+    assert len(written) == final["FilesDone"]
+    assert written == [f"part-{number:02}.csv.out" for number in range(len(written))]
+    assert not list(output.glob("*.partial"))  # the file under way kept nothing
+    import urllib3
+
+    html = urllib3.request("GET", f"{sm.meta.endpoint_url}/").data.decode()
+    assert f"files {final['FilesDone']}/{files}" in html
 
 
 def test_data_capture_writes_to_s3(sm: Any, runtime: Any, plus: dict[int, Path], s3: Any) -> None:
