@@ -316,7 +316,8 @@ def setup_lines(servers: list[targets.Target], failed: dict[str, str], plan: Pla
             f"- {server.label}{detail}, {server.settings}: `{server.command_line()}`{note}"
         )
     lines.append(
-        f"- peers' venvs: {envs.CACHE}/<peer>, reused while their requirements are unchanged."
+        f"- peers' venvs: {envs.CACHE}/<peer>, reused while their requirements are unchanged; "
+        f"MMS runs on {java_version()}."
     )
     return lines
 
@@ -351,13 +352,21 @@ def package_version(name: str) -> str:
 
 
 def git_revision() -> str:
-    result = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        cwd=abalone_artifacts.ROOT,
-    )
-    return result.stdout.strip() or "?"
+    """HEAD, and whether the served code had changes not yet committed (they were measured)."""
+    root = abalone_artifacts.ROOT
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=root).stdout
+
+    head = git("rev-parse", "--short", "HEAD").strip() or "?"
+    dirty = git("status", "--porcelain", "--", "containers", "stages", "training").strip()
+    return f"{head} plus uncommitted changes in the working tree" if dirty else head
+
+
+def java_version() -> str:
+    result = subprocess.run(["java", "-version"], capture_output=True, text=True)
+    lines = (result.stderr or result.stdout).splitlines()
+    return lines[0].strip() if lines else "no java"
 
 
 def wrk_version() -> str:

@@ -250,7 +250,8 @@ def _mlflow(venv: envs.Venv, artifacts: Artifacts, work: Path) -> Target:
         json_scores,
         env={"PATH": path, "MLFLOW_TRACKING_URI": f"file://{work / 'mlruns'}"},
         versions=f"mlflow {venv.version('mlflow')}",
-        settings="defaults (1 worker)",
+        settings="defaults (1 worker); the model saved as "
+        + ("skops, its types trusted" if list(model.glob("*.skops")) else "pickle"),
     )
 
 
