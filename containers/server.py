@@ -21,8 +21,9 @@ import logging
 import re
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ KEEPALIVE_SECONDS = 75  # longer than any client's idle pool, so a reused connec
 GRACEFUL_SECONDS = 25  # SageMaker sends SIGKILL 30 s after SIGTERM
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     """Gunicorn running an app object we already built (no import string)."""
 
     def __init__(self, app: Flask, options: dict[str, Any]) -> None:
@@ -123,11 +124,13 @@ class _EscapingFormatter(logging.Formatter):
         return super().formatMessage(record)
 
 
-class _EscapingLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn ships no types
+class _EscapingLogger(glogging.Logger):
     """Gunicorn's logger with every access-log value and error message escaped."""
 
-    def atoms(self, *args: Any) -> dict[str, Any]:
-        atoms: dict[str, Any] = super().atoms(*args)
+    def atoms(
+        self, resp: Any, req: Any, environ: MutableMapping[str, Any], request_time: timedelta
+    ) -> Any:
+        atoms = super().atoms(resp, req, environ, request_time)
         return {k: escape_controls(v) if isinstance(v, str) else v for k, v in atoms.items()}
 
     def setup(self, cfg: Any) -> None:
@@ -136,6 +139,12 @@ class _EscapingLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn ships 
             handler.setFormatter(_EscapingFormatter(self.error_fmt, self.datefmt))
 
 
+# The app's own bad response headers (gunicorn >= 23): its fault, gunicorn's 500 stands.
+_RESPONSE_HEADER_ERRORS: tuple[type[Exception], ...] = tuple(
+    getattr(http_errors, name)
+    for name in ("InvalidResponseHeader", "InvalidResponseHeaderName")
+    if hasattr(http_errors, name)
+)
 _GUNICORN_STATUS: dict[type[Exception], tuple[int, str]] = {
     http_errors.LimitRequestHeaders: (431, "request headers are too large"),
     http_errors.LimitRequestLine: (414, "request line (method and path) is too long"),
@@ -154,7 +163,7 @@ class _JsonErrors:
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: Exception) -> None:
         refused = isinstance(exc, http_errors.ParseException) and not isinstance(
-            exc, (http_errors.InvalidResponseHeader, http_errors.InvalidResponseHeaderName)
+            exc, _RESPONSE_HEADER_ERRORS
         )
         if not refused or isinstance(exc, http_errors.UnsupportedTransferCoding):
             super().handle_error(req, client, addr, exc)  # type: ignore[misc]  # the worker's
