@@ -23,6 +23,7 @@ from pathlib import Path
 
 from inferline.containers.core.errors import BuildError, ConfigurationError
 from inferline.containers.images import Image
+from inferline.containers.images.debuginfo import strip_wheels
 
 PROJECT = "inferline"
 REQUIREMENTS = "requirements.txt"
@@ -59,6 +60,7 @@ def build(image: Image, project_dir: Path, wheels: Path) -> Path:
         source = Path(folder) / PROJECT
         shutil.copytree(project_dir, source, ignore=shutil.ignore_patterns(*NOT_SOURCES))
         _pip_wheel(f"{source}[{','.join(image.extras)}]", wheels)
+    strip_wheels(wheels)  # fastText's 20 MB of debug sections, say (debuginfo.py)
     return write_requirements(wheels, image.extras)
 
 
