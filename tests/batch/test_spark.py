@@ -2,7 +2,8 @@
 
 Every test runs the same job on both engines (the local one in-process, itself proven
 byte-identical to the HTTP chain by tests/training/test_inprocess.py and
-tests/batch/test_examples.py) and compares the outputs byte for byte. Pieces are
+tests/batch/test_examples.py; the example pipelines are also run over HTTP here) and
+compares the outputs byte for byte. Pieces are
 made small (`piece_bytes`) so that each file is cut into several Spark partitions.
 One SparkSession serves the whole test session (the training fixture's, when it ran
 first: `spark.session` takes the running one).
@@ -193,6 +194,21 @@ def test_example_pipelines_give_the_local_engines_bytes(
     assert local.ok and distributed.ok, distributed.lines()
     assert outputs(tmp_path / "spark") == outputs(tmp_path / "local")
     assert distributed.tally.records == len(rows) * 30
+    # ... and the HTTP chain's (the local engine's default runtime), the same job.
+    http = run(
+        make_job(
+            source,
+            tmp_path / "http",
+            model_name=example.name,
+            accept=samples[0].accept,
+            strategy="SingleRecord",
+        ),
+        example.out / "pipeline.json",
+        runtime="process",
+        terminal=False,
+    )
+    assert http.ok, http.lines()
+    assert outputs(tmp_path / "spark") == outputs(tmp_path / "http")
 
 
 def test_abalone_multirecord_batches_survive_the_cut(
