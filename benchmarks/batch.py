@@ -155,8 +155,13 @@ def main() -> None:
         for name, pipeline in pipelines.items():
             workdir = scratch / f"floor-{name}"
             workdir.mkdir()
-            batch = {"SAGEMAKER_BATCH": "true"}  # as the job sets it: XGBoost answers per row
-            loaded = InProcessPipeline.load(load_model(pipeline), workdir, environment=batch)
+            batch = {  # as a job sets it (XGBoost answers per row); no request size limit
+                "SAGEMAKER_BATCH": "true",
+                "SAGEMAKER_MAX_REQUEST_SIZE": str(16 * len(body)),
+            }
+            loaded = InProcessPipeline.load(
+                load_model(pipeline), workdir, environment=batch, timeout=3600
+            )
             loaded.chain.max_payload = max(loaded.chain.max_payload, 8 * len(body))  # JSON hop
             floors[name] = loaded
         rates: dict[tuple[str, str], list[float]] = {}
