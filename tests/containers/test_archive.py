@@ -217,11 +217,23 @@ def test_a_header_claiming_terabytes_is_refused_by_the_default_limit(tmp_path: P
     assert not (tmp_path / "target" / "huge.bin").exists()
 
 
-def test_the_default_limit_leaves_half_the_free_disk(tmp_path: Path) -> None:
-    free = shutil.disk_usage(tmp_path).free
-    assert archive.default_limit(tmp_path / "not" / "yet") == min(
-        archive.MAX_EXTRACTED_BYTES, free // 2
-    )
+@pytest.mark.parametrize(
+    ("free", "limit"),
+    [(10 * 1024**3, 5 * 1024**3), (10 * 1024**4, archive.MAX_EXTRACTED_BYTES)],
+    ids=["half of 10 GiB free", "the cap on a 10 TiB disk"],
+)
+def test_the_default_limit_is_half_the_free_disk_up_to_a_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free: int, limit: int
+) -> None:
+    asked: list[Path] = []
+
+    def disk_usage(path: Path) -> shutil._ntuple_diskusage:
+        asked.append(Path(path))
+        return shutil._ntuple_diskusage(free * 4, free * 3, free)
+
+    monkeypatch.setattr(shutil, "disk_usage", disk_usage)
+    assert archive.default_limit(tmp_path / "not" / "yet") == limit
+    assert asked == [tmp_path], "free space is measured where the target will be"
 
 
 def _zip_bundle(path: Path, member: zipfile.ZipInfo, content: bytes = b"x") -> Path:
