@@ -7,6 +7,7 @@ chain length (least squares) is what one more hop costs.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -45,15 +46,7 @@ def chain_targets(work: Path) -> list[Target]:
             Target(
                 f"chain-{length}",
                 f"{length} container(s)",
-                lambda port, path=path: [
-                    str(INFERLINE),
-                    "up",
-                    str(path),
-                    "--port",
-                    str(port),
-                    "--home",
-                    str(work / f"chain-home-{port}"),
-                ],
+                functools.partial(up_command, path, work),
                 "/ping",
                 f"/endpoints/chain-{length}/invocations",
                 lambda rows: rows.to_csv(header=False, index=False).encode(),
@@ -62,6 +55,11 @@ def chain_targets(work: Path) -> list[Target]:
             )
         )
     return built
+
+
+def up_command(definition: Path, work: Path, port: int) -> list[str]:
+    home = work / f"chain-home-{port}"
+    return [str(INFERLINE), "up", str(definition), "--port", str(port), "--home", str(home)]
 
 
 def per_hop(lengths: list[int], p50s: list[float]) -> float:

@@ -1,6 +1,6 @@
 """The speed suite (issue 14): inferline, its peers and the floor, side by side in one run.
 
-    .venv/bin/python benchmarks/suite.py [--quick] [--rounds N] [--no-write]   (make bench)
+    .venv/bin/python benchmarks/suite.py [--quick] [--rounds N] [--skip-peers] [--no-write]
 
 Serves the one fitted abalone pipeline (featurizer + RidgeCV) through every target on
 127.0.0.1, interleaved (A B C ... A B C ...) for several rounds, each target cold-started
@@ -237,8 +237,8 @@ def in_process_subjects(
     )
     stage = InProcessPipeline.load(stage_spec.variants[0].model, work / "stage")
     wanted = pipeline.predict(one_row)
-    for subject in (fused, stage):
-        answer = subject.invoke(Request(one_csv, "text/csv", accept="text/csv")).body
+    for loaded in (fused, stage):
+        answer = loaded.invoke(Request(one_csv, "text/csv", accept="text/csv")).body
         if not np.allclose(targets.csv_scores(answer), wanted, rtol=0, atol=1e-9):
             raise AssertionError(f"in-process answer {answer!r}, scikit-learn {wanted}")
 

@@ -28,7 +28,7 @@ from workloads import wait_status
 
 START_SECONDS = 180.0
 MMS_PORTS = 32767  # MMS refuses ports from 32767 up
-INFERLINE = Path(sys.executable).parent / "inferline"
+INFERLINE = Path(os.path.abspath(sys.executable)).parent / "inferline"
 CSV = {"Content-Type": "text/csv", "Accept": "text/csv"}
 JSON = {"Content-Type": "application/json", "Accept": "application/json"}
 
