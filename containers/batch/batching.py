@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from inferline.containers.core.errors import RecordTooLarge
+from inferline.containers.core.errors import RecordTooLarge as RecordTooLarge  # raised here
 
 
 @dataclass

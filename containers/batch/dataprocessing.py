@@ -28,7 +28,8 @@ from jsonpath_ng import jsonpath
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.parser import parse
 
-from inferline.containers.core.errors import ConfigurationError, RecordError
+from inferline.containers.core.errors import ConfigurationError
+from inferline.containers.core.errors import RecordError as RecordError  # raised here
 
 if TYPE_CHECKING:
     from inferline.containers.batch.job import TransformJob

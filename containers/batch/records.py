@@ -18,7 +18,9 @@ import struct
 from collections.abc import Iterator
 from typing import IO
 
-from inferline.containers.core.errors import SplitError
+from inferline.containers.core.errors import (
+    SplitError as SplitError,
+)  # raised here, caught by callers
 
 RECORDIO_MAGIC = 0xCED7230A
 HEADER = struct.Struct("<II")
