@@ -17,7 +17,7 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from flask import Flask, Response, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
@@ -62,7 +62,7 @@ def create_app(stage: Stage, settings: Settings) -> Flask:
 
     @app.get("/execution-parameters")
     def execution_parameters() -> Response:
-        return app.json.response(handler.execution_parameters())
+        return jsonify(handler.execution_parameters())  # app.json.response, typed as Flask's
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
