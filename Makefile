@@ -16,13 +16,14 @@ $(INSTALLED): setup.cfg pyproject.toml
 demo: $(INSTALLED)
 	$(BIN)/python -m inferline.training.demo
 
-test: $(INSTALLED)
+# The type checker is part of the tests: mypy --strict must be clean before pytest runs.
+test: $(INSTALLED) typecheck
 	$(BIN)/python -m pytest
 
 lint: $(INSTALLED) typecheck
 	$(BIN)/ruff check containers stages training tests benchmarks
 
-# mypy --strict, configured in pyproject.toml. It checks the modules under their
+# mypy --strict, configured in pyproject.toml, run by `make test` and `make lint`. It checks the modules under their
 # installed names (inferline.containers, ...) through links in build/typecheck/, and
 # reports the real paths.
 TYPECHECK := build/typecheck
