@@ -366,6 +366,7 @@ def _sagemaker(venv: envs.Venv, artifacts: Artifacts, work: Path) -> Target:
             "PATH": f"{venv.bin}{os.pathsep}{os.environ.get('PATH', '')}",
         },
         prepare=prepare,
+        cwd=work,  # MMS writes its logs/ folder in its working directory
         versions=(
             f"sagemaker-inference {venv.version('sagemaker-inference')}, "
             f"multi-model-server {venv.version('multi-model-server')}"
