@@ -16,7 +16,8 @@ fleet (a live endpoint's copies and routing), capture (data capture files), list
 (List filters and pages), store (the state file), page (the HTML page), server
 (one port for all of it), transforms (transform jobs on the batch engine), runtimes
 (which runtime runs an image), commands (`inferline up` without a file), definitions
-(a pipeline file deployed by the same operations), errors
+(a pipeline file deployed by the same operations), fromfile (`inferline up PIPELINE`
+served that way), errors
 (AWS's error codes). docs/control-plane.md shows use.
 """
 

@@ -34,6 +34,7 @@ from inferline.containers.harness.deployment import Options
 from inferline.containers.harness.endpoint import Endpoint
 from inferline.containers.harness.metrics import Metrics
 from inferline.containers.harness.runtime import Runtime
+from inferline.containers.pipeline.chain import DEFAULT_TIMEOUT_SECONDS
 
 log = logging.getLogger("inferline.controlplane")
 
@@ -65,6 +66,10 @@ class Endpoints:
         self._serial = itertools.count(1)
         self._threads: list[threading.Thread] = []
         self._closing = False
+        self.timeout = DEFAULT_TIMEOUT_SECONDS
+        """Seconds an invocation may take per container (`inferline up --timeout`)."""
+        self.errors: dict[str, BaseException] = {}
+        """Endpoint name -> why its last deployment failed, whole (FailureReason is cut)."""
 
     # -- the operations -------------------------------------------------------------
 
@@ -234,6 +239,7 @@ class Endpoints:
             specs = self.variant_specs(name, config)
             variants = self._start_variants(name, specs, wanted)
         except (InferlineError, OSError) as error:
+            self.errors[name] = error
             if first:
                 with self.store.lock:
                     self._claims.pop(name, None)
@@ -362,7 +368,9 @@ class Endpoints:
         errors: list[BaseException] = []
 
         def start_one() -> None:
-            options = Options(self.workdir / name / f"{spec.name}-{next(self._serial)}")
+            options = Options(
+                self.workdir / name / f"{spec.name}-{next(self._serial)}", timeout=self.timeout
+            )
             try:
                 endpoint = Endpoint.start(
                     EndpointSpec(name, (spec,)), self.runtime, options, self.metrics

@@ -19,9 +19,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     up = subparsers.add_parser(
         "up",
         help="run a pipeline or endpoint file as a local SageMaker endpoint",
-        description="Start every container of PIPELINE (a CreateModel request, or an endpoint file "
-        "with ProductionVariants and Models; JSON or YAML), wait until healthy, and serve "
-        "SageMaker Runtime's API: POST /endpoints/<name>/invocations.",
+        description="Deploy PIPELINE (a CreateModel request, or an endpoint file with "
+        "ProductionVariants and Models; JSON or YAML) through a local SageMaker control plane "
+        "(CreateModel, CreateEndpointConfig, CreateEndpoint), wait until InService, and serve "
+        "SageMaker Runtime's API (POST /endpoints/<name>/invocations) and boto3's sagemaker "
+        "API on the same port.",
     )
     up.add_argument(
         "definition",

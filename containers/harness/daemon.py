@@ -1,7 +1,8 @@
 """A harness as a long-running process: serve until a signal, detach, update, stop by pid.
 
-`serve` runs an endpoint in the foreground until SIGINT/SIGTERM; SIGHUP switches it to
-the definition `request_update` left in ``update.json`` (else re-reads its own).
+`serve` runs an endpoint in the foreground until SIGINT/SIGTERM, through a local
+control plane (`controlplane.fromfile`); SIGHUP switches it to the definition
+`request_update` left in ``update.json`` (else re-reads its own) by UpdateEndpoint.
 `detach` runs `inferline up` in a session of its own and returns once its state file
 says it serves. ``./.inferline/<name>/state.json`` (`harness.state`) is how the other
 commands find a running harness: its pid, URL, definition, logs and update generation.
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import shutil
 import signal
 import subprocess
@@ -32,7 +32,6 @@ from inferline.containers.harness import state as states
 
 if TYPE_CHECKING:
     from inferline.containers.core.definition import EndpointSpec
-    from inferline.containers.harness.local import LocalEndpoint
 
 STOP_SECONDS = 60.0
 POLL_SECONDS = 0.1
@@ -50,76 +49,25 @@ def serve(
     runtime: str,
     timeout: float,
 ) -> int:
-    """Start the endpoint, record its state, and serve until SIGINT or SIGTERM."""
-    from inferline.containers.harness.local import LocalEndpoint
+    """Deploy the file through a control plane, record its state, serve until SIGINT/SIGTERM.
+
+    The endpoint is created by the control plane's own operations (CreateModel,
+    CreateEndpointConfig, CreateEndpoint) and SIGHUP is its UpdateEndpoint
+    (`controlplane.fromfile`), so boto3's ``sagemaker`` client sees it too.
+    """
+    from inferline.containers.controlplane.fromfile import serve_file
 
     # Until serving, SIGTERM unwinds like Ctrl-C does, so started containers are stopped.
     signal.signal(signal.SIGTERM, _exit_on_signal)
-    endpoint = LocalEndpoint(
-        spec, port=port, host=host, runtime=runtime, workdir=folder.resolve(), timeout=timeout
-    )
     for leftover in clean_up(folder):
         print(f"stopped {leftover}, left running by a harness that died", flush=True)
-    state = states.State(
-        spec.name, os.getpid(), "", str(definition.resolve()), harness=states.harness_id()
+    return serve_file(
+        spec, folder, definition, port=port, host=host, runtime=runtime, timeout=timeout
     )
-    try:
-        endpoint.start()
-        signals: queue.SimpleQueue[int] = queue.SimpleQueue()  # put() is signal-handler safe
-        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(number, lambda received, frame: signals.put(received))
-        state.url = endpoint.url
-        _describe(endpoint, state)
-        while signals.get() == signal.SIGHUP:
-            _reload(endpoint, state, folder)
-        return 0
-    finally:
-        (folder / states.STATE_FILE).unlink(missing_ok=True)
-        endpoint.close()
 
 
 def _exit_on_signal(number: int, frame: object) -> None:
     raise SystemExit(128 + number)
-
-
-def _reload(endpoint: LocalEndpoint, state: states.State, folder: Path) -> None:
-    """SIGHUP: switch to the definition `inferline update` left, else re-read the current one."""
-    from inferline.containers.core import definition
-    from inferline.containers.core.errors import InferlineError
-
-    pending = folder / states.UPDATE_FILE
-    path, request = Path(state.definition), None
-    if pending.exists():
-        asked = json.loads(pending.read_text())
-        path, request = Path(asked["definition"]), asked.get("request")
-        pending.unlink()
-    try:
-        endpoint.update(definition.load(path, endpoint.name))
-        state.definition, state.update_error = str(path), None
-        print(f"endpoint {endpoint.name} now serves {path}", flush=True)
-    except InferlineError as error:
-        state.update_error = str(error)
-        print(
-            f"update failed, still serving the previous one: {error}", file=sys.stderr, flush=True
-        )
-    state.generation += 1
-    state.answered = request
-    _describe(endpoint, state, quiet=True)
-
-
-def _describe(endpoint: LocalEndpoint, state: states.State, quiet: bool = False) -> None:
-    """Record the live containers' logs in the state file; print where to call."""
-    state.logs = {c.hostname: str(c.log_path) for c in endpoint.endpoint.deployment.containers}
-    state.save(endpoint.workdir)
-    if quiet:
-        return
-    print(
-        f"endpoint {endpoint.name} is up: "
-        f"POST {endpoint.url}/endpoints/{endpoint.name}/invocations",
-        flush=True,
-    )
-    for hostname, log in state.logs.items():
-        print(f"  {hostname}: log {log}", flush=True)
 
 
 def detach(command: Sequence[str], name: str, folder: Path) -> int:

@@ -59,3 +59,35 @@ def test_up_without_a_pipeline_serves_until_down_which_flushes_capture(
     resources = json.loads((home / "controlplane" / "resources.json").read_text())
     assert list(resources["models"]) == ["kept"]
     assert resources["endpoints"]["kept"]["EndpointStatus"] == "InService"  # restored next up
+
+
+def test_up_with_a_file_deploys_it_through_the_operations_and_update_is_update_endpoint(
+    tmp_path: Path, plus: dict[int, Path]
+) -> None:
+    from tests.harness.conftest import chain_of, write
+
+    home = tmp_path / "home"
+    first = write(tmp_path / "pipeline.json", chain_of(plus[1], 1, name="filed"))
+    started = inferline("up", str(first), "--port", "0", "--detach", "--home", str(home))
+    assert started.returncode == 0, started.stderr
+    try:
+        state = json.loads((home / "filed" / "state.json").read_text())
+        sm = client("sagemaker", state["url"])
+        described = sm.describe_endpoint(EndpointName="filed")
+        assert described["EndpointStatus"] == "InService"
+        assert described["EndpointConfigName"] == "filed"
+        assert [m["ModelName"] for m in sm.list_models()["Models"]] == ["filed"]
+        runtime = client("sagemaker-runtime", state["url"])
+        assert invoke(runtime, "filed", "1")[0] == "2.0"
+
+        second = write(tmp_path / "update.json", chain_of(plus[2], 1, name="filed"))
+        updated = inferline("update", str(second), "--home", str(home))
+        assert updated.returncode == 0, updated.stderr
+        described = sm.describe_endpoint(EndpointName="filed")
+        assert described["EndpointStatus"] == "InService"
+        assert described["EndpointConfigName"] == "filed-1"  # a new config, by UpdateEndpoint
+        assert invoke(runtime, "filed", "1")[0] == "3.0"
+        assert sorted(m["ModelName"] for m in sm.list_models()["Models"]) == ["filed", "filed-1"]
+    finally:
+        down = inferline("down", "filed", "--home", str(home))
+    assert down.returncode == 0, down.stderr
