@@ -23,14 +23,20 @@ WAIT_SECONDS = 120.0  # bounded waits on readiness, generous for a loaded 2-core
 T = TypeVar("T")
 
 
-def until(check: Callable[[], T | None], what: str, seconds: float = WAIT_SECONDS) -> T:
-    """Poll `check` until it returns something other than None; fail naming `what`."""
+def until(
+    check: Callable[[], T | None],
+    what: str,
+    seconds: float = WAIT_SECONDS,
+    why: Callable[[], object] = lambda: "",
+) -> T:
+    """Poll `check` until it returns something other than None; fail naming `what` (and
+    `why()`, what the test knows of the reason)."""
     deadline = time.monotonic() + seconds
     while True:
         found = check()
         if found is not None:
             return found
-        assert time.monotonic() < deadline, f"gave up waiting for {what} after {seconds:g} s"
+        assert time.monotonic() < deadline, f"gave up on {what} after {seconds:g} s {why()}"
         time.sleep(0.05)
 
 

@@ -45,6 +45,7 @@ class Load:
 
     def __init__(self, invoke: Callable[[], str | None], clients: int = CLIENTS) -> None:
         self.outcomes: list[Outcome] = []
+        self.last_error: str | None = None
         self._stop = threading.Event()
         self._invoke = invoke
         self._threads = [threading.Thread(target=self._run) for _ in range(clients)]
@@ -66,6 +67,15 @@ class Load:
 
     def answered_after(self, moment: float) -> int:
         return sum(1 for o in list(self.outcomes) if o.sent > moment and o.error is None)
+
+    def running(self, moment: float = 0.0, at_least: int = 20) -> bool | None:
+        """True once `at_least` requests sent after `moment` were answered; a failure
+        to get there shows the last error."""
+        if self.answered_after(moment) >= at_least:
+            return True
+        failed = [o.error for o in list(self.outcomes) if o.error is not None]
+        self.last_error = failed[-1] if failed else None
+        return None
 
 
 def kill_group(container: ProcessContainer) -> float:
@@ -96,7 +106,7 @@ def test_one_instance_fails_with_424s_naming_it_until_restarted(
         victim = endpoint.endpoint.deployment.containers[1]
         assert isinstance(victim, ProcessContainer)
         with Load(invoke) as load:
-            until(lambda: load.answered_after(0) >= 20 or None, "the load to run")
+            until(load.running, "the load to run", why=lambda: load.last_error)
             killed = kill_group(victim)
             # The gate file lets its second boot (the restart) through at once.
             (tmp_path / "state" / "gate").touch()
@@ -162,7 +172,7 @@ def test_two_instances_fail_only_what_was_in_flight_on_the_killed_copy(
     victim = first.endpoint.deployment.containers[1]
     assert isinstance(victim, ProcessContainer)
     with Load(invoke) as load:
-        until(lambda: load.answered_after(0) >= 20 or None, "the load to run")
+        until(load.running, "the load to run", why=lambda: load.last_error)
         in_flight = first.in_flight
         killed = kill_group(victim)
         served = second.served
