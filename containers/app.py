@@ -13,6 +13,7 @@ other request, and any the fast path does not take, goes through the Flask views
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -77,7 +78,8 @@ def create_app(stage: Stage, settings: Settings) -> Flask:
         )
         return _response(error_reply(fault))
 
-    app.wsgi_app = FastInvocations(app.wsgi_app, handler, settings.request_limit)  # type: ignore[method-assign]
+    fast = FastInvocations(app, handler, settings.request_limit)
+    app.wsgi_app = fast  # type: ignore[method-assign]  # Flask documents wrapping wsgi_app
     return app
 
 
@@ -85,15 +87,18 @@ _SET = frozenset({"content-type", "content-length"})  # written from the reply i
 
 
 class FastInvocations:
-    """WSGI middleware answering POST /invocations from the handler, without Flask.
+    """WSGI middleware answering POST /invocations from the handler, without Flask's views.
 
     The answer is the one the Flask view gives (same status, headers and body);
     requests without a usable Content-Length (chunked, over the limit) go to Flask,
-    which answers them (413 as JSON, for one).
+    which answers them (413 as JSON, for one). The handler still runs inside Flask's
+    request context, because SageMaker inference scripts may read `flask.request`
+    (AWS's container calls them from a Flask view); the body is put back for them.
     """
 
-    def __init__(self, app: WSGIApplication, handler: ContainerHandler, limit: int) -> None:
-        self.app = app
+    def __init__(self, flask_app: Flask, handler: ContainerHandler, limit: int) -> None:
+        self.flask_app = flask_app
+        self.app: WSGIApplication = flask_app.wsgi_app
         self.handler = handler
         self.limit = limit
 
@@ -108,7 +113,9 @@ class FastInvocations:
         ):
             return self.app(environ, start_response)
         body = environ["wsgi.input"].read(int(length))
-        reply = self.handler.invoke(body, EnvironHeaders(environ))
+        environ["wsgi.input"] = io.BytesIO(body)
+        with self.flask_app.request_context(environ):
+            reply = self.handler.invoke(body, EnvironHeaders(environ))
         headers = [
             *((name, value) for name, value in reply.headers.items() if name.lower() not in _SET),
             ("Content-Type", reply.content_type),
