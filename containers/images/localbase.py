@@ -92,7 +92,9 @@ def _trim(rootfs: Path) -> None:
 def _import(rootfs: Path, tag: str) -> None:
     changes = [arg for change in CHANGES for arg in ("--change", change)]
     with subprocess.Popen(
-        ["tar", "--numeric-owner", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE  # noqa: S607  # tar from PATH, as the build host has it
+        # tar from PATH, as the build host has it
+        ["tar", "--numeric-owner", "-C", str(rootfs), "-c", "."],  # noqa: S607
+        stdout=subprocess.PIPE,
     ) as tar:
         engine.run(["import", *changes, "-", tag], stdin=tar.stdout)
     if tar.returncode != 0:
