@@ -18,6 +18,8 @@ import pytest
 
 from inferline.training import examples
 from inferline.training.examples import Trained
+from tests.echo import echo_model  # noqa: F401 - fixture for the harness and fault suites
+from tests.s3 import moto_s3_url  # noqa: F401 - fixture: one moto S3 server per session
 
 
 @pytest.fixture(scope="session")

@@ -2,37 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from inferline.containers.batch.job import TransformJob, request_from_options
 from inferline.containers.batch.output import MANIFEST
 from inferline.containers.batch.runner import run
+from tests.s3 import s3_on_moto
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        for name, setting in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}",
-        }.items():
-            monkeypatch.setenv(name, setting)
-        client = boto3.client("s3")
-        client.create_bucket(Bucket="data")
-        yield client
-    finally:
-        server.stop()
+def s3(moto_s3_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    return s3_on_moto(moto_s3_url, monkeypatch, buckets=("data",))
 
 
 def test_an_s3_prefix_in_and_out_with_multipart_for_large_outputs(

@@ -10,15 +10,12 @@ from __future__ import annotations
 import json
 import os
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import numpy as np
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
 from inferline.containers.core import archive
 from inferline.containers.core.container import ContainerHandler
@@ -26,6 +23,7 @@ from inferline.containers.core.errors import ModelLoadError, StartupError
 from inferline.containers.core.settings import Settings
 from inferline.stages import load
 from inferline.stages.sklearn import ScriptStage
+from tests.s3 import s3_on_moto
 from tests.servers import ServerProcess
 
 # The model is a plain .npy of weights: nothing an estimator detector recognises, so
@@ -158,23 +156,8 @@ def test_without_a_script_setting_the_directory_is_not_guessed(tmp_path: Path) -
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        for name, setting in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}",
-        }.items():
-            monkeypatch.setenv(name, setting)
-        client = boto3.client("s3")
-        client.create_bucket(Bucket="code")
-        yield client
-    finally:
-        server.stop()
+def s3(moto_s3_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    return s3_on_moto(moto_s3_url, monkeypatch, buckets=("code",))
 
 
 def test_an_s3_submit_directory_is_downloaded(s3: Any, tmp_path: Path) -> None:

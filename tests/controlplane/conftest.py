@@ -18,6 +18,7 @@ from inferline.containers.controlplane import ControlPlane, serve_control_plane
 from tests.harness.conftest import ONE_WORKER, models, pipeline, plus  # noqa: F401 - fixtures
 
 REGION: Final = "eu-west-1"
+ROLE: Final = "arn:aws:iam::123456789012:role/local"
 # The waiters' own delays are 30 s (AWS's pace); locally the same waiters poll fast.
 FAST = {"Delay": 0.2, "MaxAttempts": 1500}
 
@@ -89,3 +90,20 @@ def invoke(runtime: Any, name: str, body: str = "1.0", **extra: Any) -> tuple[st
         EndpointName=name, Body=body.encode(), ContentType="text/csv", Accept="text/csv", **extra
     )
     return answer["Body"].read().decode().strip(), answer["InvokedProductionVariant"]
+
+
+def sdk_stages(artefacts: dict[str, Path], session: Any) -> list[Any]:
+    """The SageMaker SDK's `Model` for each container of the abalone pipeline, in order,
+    as a user hands them to `PipelineModel` (`artefacts`: the `models` fixture)."""
+    from sagemaker.model import Model  # the SDK tests import it once they know it is there
+
+    return [
+        Model(
+            image_uri=container["Image"],
+            model_data=container["ModelDataUrl"],
+            env=container["Environment"],
+            role=ROLE,
+            sagemaker_session=session,
+        )
+        for container in pipeline(artefacts)["Containers"]
+    ]

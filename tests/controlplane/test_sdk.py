@@ -16,11 +16,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from inferline.containers.controlplane import ControlPlane
-from tests.controlplane.conftest import REGION
-from tests.harness.conftest import expected, pipeline
+from tests.controlplane.conftest import REGION, ROLE, sdk_stages
+from tests.harness.conftest import expected
 
 sagemaker = pytest.importorskip("sagemaker")
-ROLE = "arn:aws:iam::123456789012:role/local"
 
 
 def test_pipeline_model_deploys_predicts_and_deletes(
@@ -32,7 +31,6 @@ def test_pipeline_model_deploys_predicts_and_deletes(
 ) -> None:
     monkeypatch.setenv("SAGEMAKER_SUPPRESS_V2_WARNING", "1")  # v2 is what the issue targets
     from sagemaker.deserializers import JSONDeserializer
-    from sagemaker.model import Model
     from sagemaker.pipeline import PipelineModel
     from sagemaker.predictor import Predictor
     from sagemaker.serializers import CSVSerializer
@@ -43,16 +41,7 @@ def test_pipeline_model_deploys_predicts_and_deletes(
     session = sagemaker.Session(
         boto_session=boto_session, sagemaker_client=sm, sagemaker_runtime_client=runtime
     )
-    stages = [
-        Model(
-            image_uri=container["Image"],
-            model_data=container["ModelDataUrl"],
-            env=container["Environment"],
-            role=ROLE,
-            sagemaker_session=session,
-        )
-        for container in pipeline(models)["Containers"]
-    ]
+    stages = sdk_stages(models, session)
     model = PipelineModel(
         models=stages,
         role=ROLE,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,45 +17,25 @@ import boto3
 import numpy as np
 import pytest
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
 from inferline.containers.controlplane import ControlPlane
 from tests.controlplane.conftest import (
     FAST,
     REGION,
+    ROLE,
     create_plus_model,
     invoke,
+    sdk_stages,
     variant,
     wait_in_service,
 )
-from tests.harness.conftest import expected, pipeline
-
-ROLE = "arn:aws:iam::123456789012:role/local"
+from tests.harness.conftest import expected
+from tests.s3 import s3_on_moto
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        for name, setting in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}",
-        }.items():
-            monkeypatch.setenv(name, setting)
-        client = boto3.client("s3")
-        try:
-            client.create_bucket(
-                Bucket="data", CreateBucketConfiguration={"LocationConstraint": REGION}
-            )
-        except client.exceptions.BucketAlreadyOwnedByYou:
-            pass  # moto keeps its buckets in this process, across servers
-        yield client
-    finally:
-        server.stop()
+def s3(moto_s3_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    return s3_on_moto(moto_s3_url, monkeypatch, region=REGION, buckets=("data",))
 
 
 def job_request(name: str, model: str, source: str, output: str) -> dict[str, Any]:
@@ -174,7 +153,6 @@ def test_the_sdk_transformer_reads_and_writes_s3(
 ) -> None:
     monkeypatch.setenv("SAGEMAKER_SUPPRESS_V2_WARNING", "1")  # v2 is what the issue targets
     import sagemaker
-    from sagemaker.model import Model
     from sagemaker.pipeline import PipelineModel
 
     rows = [("M", 0.5, 0.4), ("F", 0.3, 0.2), ("I", 0.1, 0.1)]
@@ -185,16 +163,7 @@ def test_the_sdk_transformer_reads_and_writes_s3(
         sagemaker_client=sm,
         sagemaker_runtime_client=runtime,
     )
-    stages = [
-        Model(
-            image_uri=container["Image"],
-            model_data=container["ModelDataUrl"],
-            env=container["Environment"],
-            role=ROLE,
-            sagemaker_session=session,
-        )
-        for container in pipeline(models)["Containers"]
-    ]
+    stages = sdk_stages(models, session)
     model = PipelineModel(models=stages, role=ROLE, name="sdk-batch", sagemaker_session=session)
     transformer = model.transformer(
         instance_count=1,

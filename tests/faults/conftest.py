@@ -1,72 +1,17 @@
-"""Shared pieces of the fault tests: echo pipelines, bounded waits, process lookups.
+"""Shared pieces of the fault tests: process lookups and JSON files.
 
-The echo model (tests/fixtures/echo) answers in milliseconds and obeys commands in the
-body (``hold <name>``, ``die <name>``), so a fault can be injected exactly where a test
-wants it; the processes a test looks for are found by the model folder in their
-command line, which is the test's own tmp_path (other suites run at the same time).
+Echo pipelines and bounded waits come from tests/echo.py (its `echo_model` fixture is
+registered in tests/conftest.py); the processes a test looks for are found by the model
+folder in their command line, which is the test's own tmp_path (other suites run at
+the same time).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
-
-import pytest
-
-ECHO = Path(__file__).resolve().parents[1] / "fixtures" / "echo"
-WAIT_SECONDS = 120.0  # bounded waits on readiness, generous for a loaded 2-core machine
-T = TypeVar("T")
-
-
-def until(
-    check: Callable[[], T | None],
-    what: str,
-    seconds: float = WAIT_SECONDS,
-    why: Callable[[], object] = lambda: "",
-) -> T:
-    """Poll `check` until it returns something other than None; fail naming `what` (and
-    `why()`, what the test knows of the reason)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        found = check()
-        if found is not None:
-            return found
-        assert time.monotonic() < deadline, f"gave up on {what} after {seconds:g} s {why()}"
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def echo_model(tmp_path: Path) -> Path:
-    """The echo model, copied: importing its script writes __pycache__ beside it."""
-    return Path(shutil.copytree(ECHO, tmp_path / "echo-model"))
-
-
-def echo_chain(
-    model: Path, state: Path, names: tuple[str, ...], name: str = "echo", **environment: str
-) -> dict[str, Any]:
-    """A CreateModel request: one echo container per name, in order."""
-    state.mkdir(exist_ok=True)
-    return {
-        "ModelName": name,
-        "Containers": [
-            {
-                "Image": "inferline-sklearn",
-                "ModelDataUrl": str(model),
-                "Environment": {
-                    "SAGEMAKER_MODEL_SERVER_WORKERS": "1",
-                    "ECHO_NAME": echo_name,
-                    "ECHO_STATE": str(state),
-                    **environment,
-                },
-            }
-            for echo_name in names
-        ],
-    }
+from typing import Any
 
 
 def write_json(path: Path, document: dict[str, Any]) -> Path:

@@ -28,7 +28,7 @@ from inferline.containers.controlplane import ControlPlane, serve_control_plane
 from inferline.containers.core import definition
 from inferline.containers.harness import LocalEndpoint
 from inferline.containers.harness.process import ProcessContainer
-from tests.faults.conftest import echo_chain, until
+from tests.echo import echo_chain, until
 
 CLIENTS = 6
 NAMES = ("one", "two", "three")

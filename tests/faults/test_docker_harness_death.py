@@ -19,7 +19,8 @@ from inferline.containers.harness import state as states
 from inferline.containers.images import engine
 from inferline.training.examples import Trained
 from tests.docker.conftest import docker_engine, image  # noqa: F401 - fixtures
-from tests.faults.conftest import until, write_json
+from tests.echo import until
+from tests.faults.conftest import write_json
 
 
 def labelled(harness: str) -> list[str]:

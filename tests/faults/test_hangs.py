@@ -18,7 +18,8 @@ import requests
 
 from inferline.containers.core import definition
 from inferline.containers.harness import LocalEndpoint, StartupError
-from tests.faults.conftest import echo_chain, processes_with, write_json
+from tests.echo import echo_chain
+from tests.faults.conftest import processes_with, write_json
 
 CLIENT_SECONDS = 120  # far past the invocation timeouts: a hung connection fails the test
 STALL = textwrap.dedent('''

@@ -18,7 +18,8 @@ import requests
 
 from inferline.containers.harness import lifecycle, ports
 from inferline.containers.harness import state as states
-from tests.faults.conftest import echo_chain, processes_with, running, until, write_json
+from tests.echo import echo_chain, serve_command, until
+from tests.faults.conftest import processes_with, running, write_json
 
 CLI_SECONDS = 300
 
@@ -78,16 +79,7 @@ def test_up_stops_what_a_dead_harness_left_running(echo_model: Path, tmp_path: P
     (tmp_path / "state").mkdir()
     # Started the way a container of that harness was, but not tied to this test process.
     leftover = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "inferline.containers",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--model-dir",
-            str(echo_model),
-        ],
+        serve_command(echo_model),
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 import requests
 
 from inferline.containers.harness import lifecycle, ports
-from tests.faults.conftest import until
+from tests.echo import serve_command, until
 
 READY_SECONDS = 120.0
 
@@ -31,16 +30,7 @@ def serve(echo_model: Path, tmp_path: Path, **environment: str) -> lifecycle.Ser
     allocation = ports.allocate(set())
     (tmp_path / "state").mkdir(exist_ok=True)
     server = lifecycle.start(
-        [
-            sys.executable,
-            "-m",
-            "inferline.containers",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--model-dir",
-            str(echo_model),
-        ],
+        serve_command(echo_model),
         url=f"http://127.0.0.1:{allocation.port}",
         log_path=tmp_path / "serve.log",
         env={

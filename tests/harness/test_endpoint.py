@@ -7,7 +7,6 @@ import tarfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from inferline.containers.core import definition
 from inferline.containers.core.errors import ModelDataError
 from inferline.containers.harness import LocalEndpoint, StartupError
 from tests.harness.conftest import ONE_WORKER, chain_of
+from tests.s3 import s3_on_moto
 
 LOAD_SECONDS = 120.0  # bound on the load loop and each of its requests: a hang fails
 
@@ -211,33 +211,10 @@ def test_unhealthy_containers_are_listed_with_their_log(
     assert "container-2 | " in message and "cannot tell which stage serves" in message
 
 
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    """moto's S3 on loopback, for this module's tests (each uses buckets of its own)."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def s3(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+def s3(moto_s3_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A boto3 S3 client on moto; the harness's own boto3 finds moto the same way."""
-    import boto3
-
-    for name, setting in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL_S3": moto_url,
-    }.items():
-        monkeypatch.setenv(name, setting)
-    return boto3.client("s3")
+    return s3_on_moto(moto_s3_url, monkeypatch)
 
 
 def from_s3(url: str, name: str) -> dict[str, object]:

@@ -10,14 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
 import boto3
 import pytest
@@ -26,52 +23,10 @@ from botocore.config import Config
 
 from inferline.containers.core import definition
 from inferline.containers.harness import LocalEndpoint, ModelError, StartupError
+from tests.echo import WAIT_SECONDS, echo_chain, until
 from tests.harness.conftest import chain_of, write
 
-ECHO = Path(__file__).resolve().parents[1] / "fixtures" / "echo"
-WAIT_SECONDS = 120.0  # bounded waits on readiness, generous for a loaded 2-core machine
 CLI_SECONDS = 300
-T = TypeVar("T")
-
-
-def _until(check: Callable[[], T | None], what: str, seconds: float = WAIT_SECONDS) -> T:
-    """Poll `check` until it returns something other than None; fail naming `what`."""
-    deadline = time.monotonic() + seconds
-    while True:
-        found = check()
-        if found is not None:
-            return found
-        assert time.monotonic() < deadline, f"gave up waiting for {what} after {seconds:g} s"
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def echo_model(tmp_path: Path) -> Path:
-    """The echo model, copied: importing its script writes __pycache__ beside it."""
-    return Path(shutil.copytree(ECHO, tmp_path / "echo-model"))
-
-
-def echo_chain(
-    model: Path, state: Path, names: tuple[str, ...], name: str = "echo", **environment: str
-) -> dict[str, Any]:
-    """A CreateModel request: one echo container per name, in order."""
-    state.mkdir(exist_ok=True)
-    return {
-        "ModelName": name,
-        "Containers": [
-            {
-                "Image": "inferline-sklearn",
-                "ModelDataUrl": str(model),
-                "Environment": {
-                    "SAGEMAKER_MODEL_SERVER_WORKERS": "1",
-                    "ECHO_NAME": echo_name,
-                    "ECHO_STATE": str(state),
-                    **environment,
-                },
-            }
-            for echo_name in names
-        ],
-    }
 
 
 def post(endpoint: LocalEndpoint, body: str, **headers: str) -> requests.Response:
@@ -201,12 +156,12 @@ def test_ping_answers_503_while_a_crashed_container_restarts(
         with pytest.raises(ModelError, match="from container-2"):
             endpoint.invoke("die two", content_type="text/plain")
         # Its second boot waits for the gate, so the restart is held open until released.
-        _until(lambda: _rebooting(endpoint, state / "boots-two"), "container-2 to reboot")
+        until(lambda: _rebooting(endpoint, state / "boots-two"), "container-2 to reboot")
         down = requests.get(ping, timeout=10)
         assert down.status_code == 503
         assert f"{endpoint.name}/container-2" in down.json()["message"]
         (state / "gate").touch()
-        _until(lambda: requests.get(ping, timeout=10).status_code == 200 or None, "/ping 200")
+        until(lambda: requests.get(ping, timeout=10).status_code == 200 or None, "/ping 200")
         answer = endpoint.invoke("back", content_type="text/plain")
         assert [line.split()[0] for line in lines(answer.body)] == ["one", "two"]
 
