@@ -113,6 +113,24 @@ def model_document(model_dir: Path, name: str = "summer", **environment: str) ->
     }
 
 
+def csv_transform_args(pipeline: Path, source: Path, output: Path, *options: str) -> list[str]:
+    """`inferline transform` arguments for a CSV job split and assembled by line (the
+    resume and fault tests run it as a subprocess and in-process alike)."""
+    return [
+        "transform",
+        str(pipeline),
+        "--input",
+        str(source),
+        "--output",
+        str(output),
+        "--content-type=text/csv",
+        "--split-type=Line",
+        "--accept=text/csv",
+        "--assemble-with=Line",
+        *options,
+    ]
+
+
 def write_json(path: Path, document: Any) -> Path:
     path.write_text(json.dumps(document))
     return path

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from inferline.containers.batch.output import MANIFEST
-from tests.batch.conftest import model_document, write_json
+from tests.batch.conftest import csv_transform_args, model_document, write_json
 
 FILES = 5
 ROWS = 8
@@ -29,18 +29,9 @@ def command(pipeline: Path, source: Path, output: Path) -> list[str]:
         sys.executable,
         "-m",
         "inferline.containers",
-        "transform",
-        str(pipeline),
-        "--input",
-        str(source),
-        "--output",
-        str(output),
-        "--content-type=text/csv",
-        "--split-type=Line",
-        "--accept=text/csv",
-        "--assemble-with=Line",
-        "--strategy=SingleRecord",
-        "--runtime=process",
+        *csv_transform_args(
+            pipeline, source, output, "--strategy=SingleRecord", "--runtime=process"
+        ),
     ]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from inferline.containers.cli import main
+from tests.batch.conftest import csv_transform_args
 from tests.faults.conftest import write_json
 
 SCRIPT = textwrap.dedent("""
@@ -73,21 +74,7 @@ def killer(tmp_path: Path) -> Path:
 
 
 def transform(pipeline: Path, source: Path, output: Path, *options: str) -> int:
-    return main(
-        [
-            "transform",
-            str(pipeline),
-            "--input",
-            str(source),
-            "--output",
-            str(output),
-            "--content-type=text/csv",
-            "--split-type=Line",
-            "--accept=text/csv",
-            "--assemble-with=Line",
-            *options,
-        ]
-    )
+    return main(csv_transform_args(pipeline, source, output, *options))
 
 
 def test_a_container_crash_mid_file_is_retried_and_the_file_completes(
