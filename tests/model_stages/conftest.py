@@ -84,3 +84,15 @@ def client() -> Callable[..., FlaskClient]:
         return create_app(stage, Settings(**settings)).test_client()  # type: ignore[arg-type]
 
     return make
+
+
+def post(
+    client: FlaskClient,
+    body: str | bytes,
+    content_type: str = "application/json",
+    accept: str | None = None,
+) -> tuple[int, bytes, str]:
+    """POST /invocations through a stage's test client: status, body and Content-Type."""
+    headers = {"Content-Type": content_type, **({"Accept": accept} if accept else {})}
+    response = client.post("/invocations", data=body, headers=headers)
+    return response.status_code, response.data, response.headers["Content-Type"]

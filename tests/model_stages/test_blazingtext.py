@@ -19,7 +19,7 @@ from inferline.containers.core.settings import Settings
 from inferline.stages import detect
 from inferline.stages.blazingtext import BlazingTextStage, label_of, load, save, train
 from inferline.stages.blazingtext.kind import FASTTEXT_MAGIC, MODEL_FILE, recognises
-from tests.model_stages.conftest import dbpedia
+from tests.model_stages.conftest import dbpedia, post
 from tests.servers import ServerProcess
 
 Client = Callable[..., FlaskClient]
@@ -53,17 +53,6 @@ def reference(model_dir: Path) -> fasttext.FastText._FastText:
 @pytest.fixture(scope="module")
 def stage(model_dir: Path) -> BlazingTextStage:
     return load(model_dir, Settings())
-
-
-def post(
-    client: FlaskClient,
-    body: str,
-    content_type: str = "application/json",
-    accept: str | None = None,
-) -> tuple[int, bytes, str]:
-    headers = {"Content-Type": content_type, **({"Accept": accept} if accept else {})}
-    response = client.post("/invocations", data=body, headers=headers)
-    return response.status_code, response.data, response.headers["Content-Type"]
 
 
 def fasttext_answer(

@@ -19,7 +19,12 @@ from inferline.containers.core.errors import ModelLoadError
 from inferline.containers.core.settings import Settings
 from inferline.stages import load as load_stage
 from inferline.stages.linear_learner import LinearLearnerStage, load, save
-from tests.model_stages.conftest import abalone_numbers, sagemaker_labels, sagemaker_recordio
+from tests.model_stages.conftest import (
+    abalone_numbers,
+    post,
+    sagemaker_labels,
+    sagemaker_recordio,
+)
 from tests.servers import ServerProcess
 
 Client = Callable[..., FlaskClient]
@@ -37,17 +42,6 @@ def regressor_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def regressor(regressor_dir: Path) -> LinearLearnerStage:
     return load(regressor_dir, Settings())
-
-
-def post(
-    client: FlaskClient,
-    body: str,
-    content_type: str = "application/json",
-    accept: str | None = None,
-) -> tuple[int, bytes, str]:
-    headers = {"Content-Type": content_type, **({"Accept": accept} if accept else {})}
-    response = client.post("/invocations", data=body, headers=headers)
-    return response.status_code, response.data, response.headers["Content-Type"]
 
 
 def instances(rows: np.ndarray) -> str:

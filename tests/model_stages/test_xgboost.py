@@ -21,6 +21,7 @@ from inferline.stages import detect
 from inferline.stages import load as load_stage
 from inferline.stages.xgboost import XGBoostStage, load, save
 from tests.model_stages.conftest import abalone_numbers, sagemaker_recordio
+from tests.model_stages.conftest import post as invocations
 from tests.servers import ServerProcess
 
 Client = Callable[..., FlaskClient]
@@ -67,9 +68,8 @@ def post(
     content_type: str = "text/csv",
     accept: str | None = None,
 ) -> tuple[int, bytes, str]:
-    headers = {"Content-Type": content_type, **({"Accept": accept} if accept else {})}
-    response = client.post("/invocations", data=body, headers=headers)
-    return response.status_code, response.data, response.headers["Content-Type"]
+    """The shared `post`, with CSV (XGBoost's own input) as its default content type."""
+    return invocations(client, body, content_type, accept)
 
 
 def test_csv_real_time_is_one_comma_joined_line_of_python_floats(
