@@ -33,6 +33,14 @@ def test_up_without_a_pipeline_serves_until_down_which_flushes_capture(
     home, capture = tmp_path / "home", tmp_path / "capture"
     started = inferline("up", "--port", "0", "--detach", "--home", str(home))
     assert started.returncode == 0, started.stderr
+    try:
+        _serve_and_stop(home, capture, plus)
+    finally:  # a failed assertion must not leave the detached control plane running
+        if (home / "controlplane" / "state.json").exists():
+            inferline("down", "controlplane", "--home", str(home))
+
+
+def _serve_and_stop(home: Path, capture: Path, plus: dict[int, Path]) -> None:
     state = json.loads((home / "controlplane" / "state.json").read_text())
     sm = client("sagemaker", state["url"])
     assert sm.list_models()["Models"] == []

@@ -102,7 +102,8 @@ def test_up_stops_what_a_dead_harness_left_running(echo_model: Path, tmp_path: P
         if leftover.poll() is None:
             os.killpg(leftover.pid, signal.SIGKILL)
             leftover.wait()
-        inferline("down", "--name", "echo", "--home", str(home), cwd=tmp_path)
+        down = inferline("down", "echo", "--home", str(home), cwd=tmp_path)
+        assert down.returncode == 0, down.stderr
 
 
 class _Running:
