@@ -18,7 +18,8 @@ from inferline.containers.harness.runtime import RUNTIMES
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]  # argparse's private generic
     up = subparsers.add_parser(
         "up",
-        help="run a pipeline or endpoint file as a local SageMaker endpoint",
+        help="run a pipeline file as a local SageMaker endpoint, or with no file an empty "
+        "local SageMaker (boto3's sagemaker client)",
         description="Deploy PIPELINE (a CreateModel request, or an endpoint file with "
         "ProductionVariants and Models; JSON or YAML) through a local SageMaker control plane "
         "(CreateModel, CreateEndpointConfig, CreateEndpoint), wait until InService, and serve "
