@@ -156,6 +156,33 @@ def with_batch_environment(model: ModelSpec, job: TransformJob) -> ModelSpec:
     return dataclasses.replace(model, containers=containers)
 
 
+def prepare(pipeline: Path, job: TransformJob) -> tuple[ModelSpec, list[InputFile]]:
+    """The job's model (with the batch environment) and its input files, checked.
+
+    Shared by the local and the Spark engine, so both refuse the same jobs.
+    """
+    model = with_batch_environment(load_model(pipeline), job)
+    if job.model_name != model.name:
+        log.warning(
+            "the job names ModelName %s; running %s from %s", job.model_name, model.name, pipeline
+        )
+    if job.data_type == "S3Prefix":
+        check_apart(job.input_uri, job.output_uri)
+    return model, list_inputs(job.input_uri, job.data_type)
+
+
+def plan_output(
+    pipeline: Path, job: TransformJob, inputs: list[InputFile], root: Path
+) -> tuple[Destination, Manifest, Summary, list[InputFile]]:
+    """Where the output goes, what the manifest says is done, and the files still to do."""
+    destination = Destination(job.output_uri, root)
+    manifest = Manifest(destination, job.fingerprint(pipeline.read_bytes()))
+    tally = Tally(files_total=len(inputs))
+    todo = [item for item in inputs if not manifest.is_complete(item.name)]
+    tally.files_skipped = len(inputs) - len(todo)
+    return destination, manifest, Summary(tally, None), todo
+
+
 def run(
     job: TransformJob,
     pipeline: Path,
@@ -175,22 +202,11 @@ def run(
         ConfigurationError: bad input or output locations, or settings SageMaker refuses.
         StartupError, ModelLoadError: the pipeline did not come up.
     """
-    model = with_batch_environment(load_model(pipeline), job)
-    if job.model_name != model.name:
-        log.warning(
-            "the job names ModelName %s; running %s from %s", job.model_name, model.name, pipeline
-        )
-    if job.data_type == "S3Prefix":
-        check_apart(job.input_uri, job.output_uri)
-    inputs = list_inputs(job.input_uri, job.data_type)
+    model, inputs = prepare(pipeline, job)
     with tempfile.TemporaryDirectory(prefix="inferline-transform-") as scratch:
         root = workdir or Path(scratch)
-        destination = Destination(job.output_uri, root)
-        manifest = Manifest(destination, job.fingerprint(pipeline.read_bytes()))
-        tally = Tally(files_total=len(inputs))
-        todo = [item for item in inputs if not manifest.is_complete(item.name)]
-        tally.files_skipped = len(inputs) - len(todo)
-        summary = Summary(tally, None)
+        destination, manifest, summary, todo = plan_output(pipeline, job, inputs, root)
+        tally = summary.tally
         if tally.files_skipped:
             log.info(
                 "%d of %d files are already complete (manifest)", tally.files_skipped, len(inputs)

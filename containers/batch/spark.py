@@ -41,14 +41,9 @@ from inferline.containers.batch.pieces import (
     plan,
     transform_partition,
 )
-from inferline.containers.batch.progress import Progress, Tally
-from inferline.containers.batch.runner import (
-    Failure,
-    Summary,
-    load_model,
-    with_batch_environment,
-)
-from inferline.containers.batch.sources import InputFile, check_apart, list_inputs
+from inferline.containers.batch.progress import Progress
+from inferline.containers.batch.runner import Failure, Summary, plan_output, prepare
+from inferline.containers.batch.sources import InputFile
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -115,22 +110,11 @@ def run(
         ConfigurationError: bad input or output locations, or settings SageMaker refuses.
         StartupError, ModelLoadError: the pipeline does not load (tried on the driver).
     """
-    model = with_batch_environment(load_model(pipeline), job)
-    if job.model_name != model.name:
-        log.warning(
-            "the job names ModelName %s; running %s from %s", job.model_name, model.name, pipeline
-        )
-    if job.data_type == "S3Prefix":
-        check_apart(job.input_uri, job.output_uri)
-    inputs = list_inputs(job.input_uri, job.data_type)
+    model, inputs = prepare(pipeline, job)
     with tempfile.TemporaryDirectory(prefix="inferline-transform-") as scratch:
         root = workdir or Path(scratch)
-        destination = Destination(job.output_uri, root)
-        manifest = Manifest(destination, job.fingerprint(pipeline.read_bytes()))
-        tally = Tally(files_total=len(inputs))
-        todo = [item for item in inputs if not manifest.is_complete(item.name)]
-        tally.files_skipped = len(inputs) - len(todo)
-        summary = Summary(tally, None)
+        destination, manifest, summary, todo = plan_output(pipeline, job, inputs, root)
+        tally = summary.tally
         if not todo:
             return summary
         # The settings as the local engine resolves them; loading here also reports a
