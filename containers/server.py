@@ -16,7 +16,6 @@ app sees them (a 64 KB header, a malformed request line) are answered as JSON to
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import socket
@@ -38,6 +37,7 @@ from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 from inferline import stages
 from inferline.containers.app import create_app
 from inferline.containers.core import modeldir
+from inferline.containers.core.refusal import refusal
 from inferline.containers.core.settings import Settings
 
 ACCESS_LOG_FORMAT = (
@@ -156,7 +156,8 @@ class _JsonErrors:
     """A gunicorn worker mixin: requests refused while parsing get our JSON error shape.
 
     Gunicorn answers them itself (before the Flask app) with an HTML page; this writes
-    ``{"error": "BadRequest", "message": ...}`` instead, so every 4xx has one shape.
+    ``{"error": "BadRequest", "message": ...}`` instead (`core.refusal`, which the
+    harness's front door writes too), so every 4xx has one shape.
     """
 
     log: Any
@@ -174,13 +175,8 @@ class _JsonErrors:
         )
         message = escape_controls(f"{what}: {exc}")
         self.log.warning("refused a request from %s: %d %s", (addr or ("",))[0], status, message)
-        body = json.dumps({"error": "BadRequest", "message": message}).encode()
-        head = (
-            f"HTTP/1.1 {status} Bad Request\r\nConnection: close\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        )
         try:
-            util.write_nonblock(client, head.encode("latin-1") + body)
+            util.write_nonblock(client, refusal(status, message))
         except OSError:
             self.log.debug("could not send the error answer")
 

@@ -1,9 +1,10 @@
 """The hostile corpus against the harness endpoint (LocalEndpoint), one per stage kind.
 
 Through the front door a container's refusal is SageMaker's 424 ModelError (its
-OriginalStatusCode the container's 4xx), a body over InvokeEndpoint's 6 MB is the
-endpoint's own 413, and malformed HTTP is the front door's 4xx. Each is answered as
-JSON with a message, none is a 5xx, and the endpoint serves a good request after.
+OriginalStatusCode the container's 4xx), and a body over InvokeEndpoint's 6 MB, a head
+over 16 KB and malformed HTTP are the front door's own 4xx (containers/harness/
+frontdoor.py). Each is answered as JSON with a message, none is a 5xx, and the
+endpoint serves a good request after.
 """
 
 from __future__ import annotations
@@ -16,22 +17,21 @@ import pytest
 
 from inferline import stages
 from inferline.containers.core import definition
+from inferline.containers.core.errors import error_for_status
 from inferline.containers.harness import LocalEndpoint
 from tests.conformance.examples import EXAMPLES, Example
 from tests.hostile.corpus import Hostile, corpus
 from tests.hostile.send import Outcome, send
 
 KINDS = sorted(stages.kinds())
-# The harness's front door (containers/harness/frontdoor.py, cheroot) answers these
-# itself, not as SageMaker would: reported, and pinned by a strict xfail below so a
-# fix shows up. Not ours to change here (the speed work owns the front door).
-FRONT_DOOR_GAPS = {
-    "a 64 KB header": "cheroot accepts a 64 KB header and the endpoint answers 200",
-    "far over the limit (declared 100 MB)": (
-        "a Content-Length of 100 MB with a few bytes sent is invoked (200), not a 413"
-    ),
-    "bad chunk size": "cheroot answers a bad chunk size with its own 500 text/html",
-    "request line of garbage": "cheroot answers a garbage request line with text/plain",
+# Answered by the harness's front door itself (cheroot), before the endpoint's app sees
+# them, with the status of each: as JSON in the shape of every other error.
+FRONT_DOOR_REFUSALS = {
+    "a 64 KB header": 431,
+    "a 64 KB Content-Type": 431,
+    "far over the limit (declared 100 MB)": 413,
+    "bad chunk size": 400,
+    "request line of garbage": 400,
 }
 # The process runtime runs the toolkit's own images; a kind without one of its own is
 # served by the sklearn image with INFERLINE_STAGE naming it (as `inferline serve` is).
@@ -90,18 +90,24 @@ def _routed(hostile: Hostile, route: str) -> tuple[Hostile, str]:
     return routed, route if hostile.raw is None else ""
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=why))
-        for name, why in FRONT_DOOR_GAPS.items()
-    ],
-)
-def test_front_door_gaps(endpoint: tuple[str, Example, LocalEndpoint], name: str) -> None:
+@pytest.mark.parametrize("name", FRONT_DOOR_REFUSALS)
+def test_the_front_door_refuses_malformed_http_as_json(
+    endpoint: tuple[str, Example, LocalEndpoint], name: str
+) -> None:
     kind, example, served = endpoint
     [hostile] = [h for h in corpus(example.requests) if h.name == name]
-    routed, prefix = _routed(hostile, f"/endpoints/{served.name}")
-    assert answered_as_expected(send(served.port, routed, path_prefix=prefix), routed.expect)
+    route = f"/endpoints/{served.name}"
+    routed, prefix = _routed(hostile, route)
+    outcome = send(served.port, routed, path_prefix=prefix)
+    status = FRONT_DOOR_REFUSALS[name]
+    assert outcome.status == status, outcome
+    assert outcome.content_type == "application/json", outcome
+    assert outcome.error == error_for_status(status).__name__, outcome
+    assert outcome.message, outcome
+    # The front door closed that connection; a new one is served as before.
+    content_type, body = next(iter(example.requests.items()))
+    good = send(served.port, Hostile("good", "good", content_type, body), path_prefix=route)
+    assert good.status == 200, (kind, good)
 
 
 def test_every_hostile_request_gets_a_4xx_from_the_endpoint(
@@ -111,15 +117,9 @@ def test_every_hostile_request_gets_a_4xx_from_the_endpoint(
     route = f"/endpoints/{served.name}"
     wrong = []
     for hostile in corpus(example.requests):
-        if hostile.name in FRONT_DOOR_GAPS:
-            continue
-        expect = expected_at_the_endpoint(hostile)
-        raw = hostile.raw and hostile.raw.replace(
-            b" /invocations ", f" {route}/invocations ".encode()
-        )
-        routed = replace(hostile, raw=raw, expect=expect)
-        outcome = send(served.port, routed, path_prefix=route if hostile.raw is None else "")
-        if not answered_as_expected(outcome, expect):
+        routed, prefix = _routed(hostile, route)
+        outcome = send(served.port, routed, path_prefix=prefix)
+        if not answered_as_expected(outcome, routed.expect):
             wrong.append(f"{hostile.name}: {outcome}")
     assert not wrong, f"{kind} endpoint: {len(wrong)}:\n" + "\n".join(wrong)
     for content_type, body in example.requests.items():
