@@ -5,13 +5,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench bench-batch images clean fuzz hostile soak faults
+.PHONY: demo test lint typecheck bench bench-batch images clean fuzz hostile soak faults constraints
 
-$(INSTALLED): setup.cfg pyproject.toml
+# Every dependency, pip included, at its pin in constraints.txt: the image wheelhouses
+# (containers/images/wheelhouse.py) install from the same pins, so what is tested is what
+# ships. A change to constraints.txt reinstalls.
+CONSTRAINTS := constraints.txt
+
+$(INSTALLED): setup.cfg pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) pip
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[dev]'
 	touch $(INSTALLED)
+
+# constraints.txt from setup.cfg: pip resolves '.[dev]' (every extra) in a throwaway venv
+# without installing anything (--dry-run --report), and each distribution it picked is
+# pinned (tests/packaging/constraints.py). The pins already there are kept, so a new
+# requirement brings only what it needs; UPGRADE=1 resolves everything afresh.
+CONSTRAINTS_VENV := build/constraints
+constraints:
+	rm -rf $(CONSTRAINTS_VENV) && $(PYTHON) -m venv $(CONSTRAINTS_VENV)
+	$(CONSTRAINTS_VENV)/bin/python -m pip install --quiet $(if $(UPGRADE),--upgrade,-c $(CONSTRAINTS)) pip
+	$(CONSTRAINTS_VENV)/bin/python -m pip install --quiet --dry-run --ignore-installed \
+		$(if $(UPGRADE),,-c $(CONSTRAINTS)) --report $(CONSTRAINTS_VENV)/report.json '.[dev]'
+	$(CONSTRAINTS_VENV)/bin/python tests/packaging/constraints.py $(CONSTRAINTS_VENV)/report.json \
+		> $(CONSTRAINTS_VENV)/constraints.txt
+	mv $(CONSTRAINTS_VENV)/constraints.txt $(CONSTRAINTS)
 
 demo: $(INSTALLED)
 	$(BIN)/python -m inferline.training.demo
