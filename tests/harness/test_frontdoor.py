@@ -1,9 +1,15 @@
-"""The harness's front door keeps client connections alive, and errors stay JSON on it."""
+"""The harness's front door keeps client connections alive, and errors stay JSON on it.
+
+Requests cheroot refuses itself (before any app) are answered in inferline's JSON error
+shape, the connection closes, and the next connection is served; a chunked body reaches
+the app decoded, with its length, and the connection stays alive after it.
+"""
 
 from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -13,6 +19,7 @@ import pytest
 import urllib3
 
 from inferline.containers.core import definition
+from inferline.containers.core.protocol import ERROR_TYPE, MAX_PAYLOAD_BYTES
 from inferline.containers.harness import LocalEndpoint, frontdoor
 from tests.harness.conftest import chain_of
 
@@ -62,6 +69,160 @@ def test_a_taken_port_fails_at_start() -> None:
             frontdoor.start(PeerRecorder(), "127.0.0.1", door.port)
     finally:
         door.stop()
+
+
+@pytest.fixture(scope="module")
+def door() -> Iterator[tuple[frontdoor.FrontDoor, PeerRecorder]]:
+    recorder = PeerRecorder()
+    served = frontdoor.start(recorder, "127.0.0.1", 0)
+    yield served, recorder
+    served.stop()
+
+
+def exchange(port: int, data: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send raw bytes, read until the server closes: status, headers (lower-case), body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value for name, _, value in (ln.partition(": ") for ln in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+def post(body: bytes, *headers: str) -> bytes:
+    head = "".join(f"{header}\r\n" for header in ("POST / HTTP/1.1", "Host: x", *headers))
+    return head.encode() + b"\r\n" + body
+
+
+REFUSED = {
+    "a 64 KB header": (post(b"1", "X-Hostile: " + "a" * 65536, "Content-Length: 1"), 431),
+    "a head of many small headers": (
+        post(b"1", *(f"X-Many-{n}: {'a' * 100}" for n in range(200)), "Content-Length: 1"),
+        431,
+    ),
+    "a request line over the head limit": (f"GET /{'a' * 20000} HTTP/1.1\r\n\r\n".encode(), 414),
+    "a body declared at 100 MB": (post(b"1.0", "Content-Length: 104857600"), 413),
+    "a chunked body over the limit": (
+        post(b"%x\r\n" % (MAX_PAYLOAD_BYTES + 1), "Transfer-Encoding: chunked"),
+        413,
+    ),
+    "a bad chunk size": (post(b"zz\r\n1.0\r\n0\r\n\r\n", "Transfer-Encoding: chunked"), 400),
+    "a chunk without its CRLF": (post(b"3\r\n1.0XX0\r\n\r\n", "Transfer-Encoding: chunked"), 400),
+    "a request line of garbage": (b"\x16\x03\x01\x02\x00 garbage\r\n\r\n", 400),
+    "a bad Content-Length": (post(b"1", "Content-Length: ten"), 400),
+    "HTTP/2.0": (b"GET / HTTP/2.0\r\n\r\n", 505),
+}
+ERROR_NAMES = {400: "BadRequest", 413: "PayloadTooLarge", 414: "BadRequest", 431: "BadRequest"}
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_a_refused_request_is_answered_as_json_and_the_next_one_is_served(
+    door: tuple[frontdoor.FrontDoor, PeerRecorder], name: str
+) -> None:
+    served, recorder = door
+    data, status = REFUSED[name]
+    before = len(recorder.peers)
+    answered, headers, body = exchange(served.port, data)
+    assert answered == status
+    assert headers["content-type"] == "application/json"
+    assert headers["connection"] == "close"
+    error = json.loads(body)
+    assert error["error"] == ERROR_NAMES.get(status, "ServingError"), error
+    assert error["message"], error
+    assert headers[ERROR_TYPE.lower()] == error["error"]
+    assert len(recorder.peers) == before  # refused before the app
+    assert exchange(served.port, post(b"ok", "Content-Length: 2"))[::2] == (200, b"ok")
+
+
+def test_a_client_sending_all_of_a_refused_request_still_gets_the_answer(
+    door: tuple[frontdoor.FrontDoor, PeerRecorder],
+) -> None:
+    """http.client sends the whole request before reading: the front door reads what
+    is left before closing, or the client's socket is reset and the 431 lost with it."""
+    served, _ = door
+    statuses = []
+    for _ in range(20):
+        connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+        try:
+            connection.request("POST", "/", b"1" * 65536, {"X-Hostile": "a" * 65536})
+            statuses.append(connection.getresponse().status)
+        finally:
+            connection.close()
+    assert statuses == [431] * 20
+
+
+def test_a_body_over_the_limit_sent_in_full_gets_a_413(
+    door: tuple[frontdoor.FrontDoor, PeerRecorder],
+) -> None:
+    served, _ = door
+    pool = urllib3.HTTPConnectionPool("127.0.0.1", served.port, retries=False, timeout=30)
+    response = pool.urlopen("POST", "/", body=b"1" * (MAX_PAYLOAD_BYTES + 1))
+    assert response.status == 413
+    assert json.loads(response.data)["error"] == "PayloadTooLarge"
+    assert pool.urlopen("POST", "/", body=b"1" * MAX_PAYLOAD_BYTES).status == 200
+    pool.close()
+
+
+def test_expect_continue_over_the_limit_is_refused_before_the_body_is_sent(
+    door: tuple[frontdoor.FrontDoor, PeerRecorder],
+) -> None:
+    served, _ = door
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as sock:
+        head = post(b"", "Expect: 100-continue", f"Content-Length: {MAX_PAYLOAD_BYTES + 1}")
+        sock.sendall(head)  # and no body: a client waits for 100 Continue before sending it
+        answer = sock.makefile("rb").read()  # until the server closes
+    assert answer.startswith(b"HTTP/1.1 413 "), answer  # not 100: the body was never invited
+    assert json.loads(answer.partition(b"\r\n\r\n")[2])["error"] == "PayloadTooLarge"
+
+
+def test_expect_continue_within_the_limit_is_invited(
+    door: tuple[frontdoor.FrontDoor, PeerRecorder],
+) -> None:
+    served, _ = door
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as sock:
+        sock.sendall(post(b"", "Expect: 100-continue", "Content-Length: 2", "Connection: close"))
+        reader = sock.makefile("rb")
+        assert reader.readline() == b"HTTP/1.1 100 Continue\r\n"
+        assert reader.readline() == b"\r\n"
+        sock.sendall(b"ok")
+        answer = reader.read()  # until the server closes
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and answer.endswith(b"\r\n\r\nok")
+
+
+def test_a_chunked_body_reaches_the_app_decoded_and_the_connection_stays_alive(
+    door: tuple[frontdoor.FrontDoor, PeerRecorder],
+) -> None:
+    served, recorder = door
+    before = len(recorder.peers)
+    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+    try:
+        for index in range(3):
+            pieces = iter([b"1.0,", str(index).encode(), b",3.0"])
+            connection.request("POST", "/", pieces, encode_chunked=True)
+            response = connection.getresponse()
+            assert (response.status, response.read()) == (200, f"1.0,{index},3.0".encode())
+    finally:
+        connection.close()
+    assert len(set(recorder.peers[before:])) == 1  # one connection for the three
+
+
+def test_trailers_after_a_chunked_body_are_not_taken_for_the_next_request(
+    door: tuple[frontdoor.FrontDoor, PeerRecorder],
+) -> None:
+    served, _ = door
+    chunked = post(b"2\r\nok\r\n0\r\nX-Trailer: 1\r\n\r\n", "Transfer-Encoding: chunked")
+    closing = post(b"!", "Content-Length: 1", "Connection: close")
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as sock:
+        sock.sendall(chunked + closing)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    assert received.count(b"HTTP/1.1 200 OK") == 2, received
+    assert received.endswith(b"\r\n\r\n!")
 
 
 @pytest.fixture(scope="module")
