@@ -49,4 +49,4 @@ def load(model_dir: Path, settings: Settings) -> Stage:
         compat.install()
         return ScriptStage.load(model_dir, script, options)
     estimator = artifact.load(artifact.find(model_dir))
-    return SklearnStage.for_estimator(estimator, options.method)
+    return SklearnStage.for_estimator(estimator, options.method, options.compile_estimators)

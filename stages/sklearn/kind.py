@@ -51,6 +51,11 @@ class SklearnSettings:
         default=False, metadata=variable("INFERLINE_SKLEARN_INSTALL_REQUIREMENTS", _flag)
     )
     """pip-install the script's requirements.txt at start; when false, unmet ones stop it."""
+    compile_estimators: bool = field(
+        default=True, metadata=variable("INFERLINE_SKLEARN_COMPILE", _flag)
+    )
+    """Run the fitted estimators `compiled.py` recognises as numpy (the same bits as
+    scikit-learn), an estimator file's and a script's model alike; false: scikit-learn."""
 
 
 def recognises(model_dir: Path) -> bool:

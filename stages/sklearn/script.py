@@ -7,6 +7,10 @@ three is refused, as AWS refuses it). What it leaves out falls back to AWS's def
 (`defaults.py`), or inferline's with INFERLINE_SKLEARN_SCRIPT_DEFAULTS=inferline.
 ``execution_parameters_fn()`` may answer /execution-parameters.
 
+The model model_fn returns gets the compiled numpy forms of the methods `compiled.py`
+recognises (`compile_in_place`: on that instance, so the script's calls are the same
+calls, with the same answers and errors), unless INFERLINE_SKLEARN_COMPILE=false.
+
 The handlers see what AWS's worker gives them: the body as str for application/json
 and text/csv (bytes otherwise; str for any text type in inferline mode), the bare
 Content-Type (application/json when none is sent), and one Accept: the client's
@@ -96,7 +100,14 @@ class ScriptStage:
             model = module.model_fn(str(model_dir))
         except Exception as error:  # noqa: BLE001 - user code
             raise ModelLoadError(f"model_fn failed: {type(error).__name__}: {error}") from error
-        return cls(module, model, options or SklearnSettings())
+        options = options or SklearnSettings()
+        # A model that is a scikit-learn estimator has loaded scikit-learn; a script
+        # without one (a postprocessor) does not pay for importing it.
+        if options.compile_estimators and "sklearn" in sys.modules:
+            from inferline.stages.sklearn.compiled import compile_in_place
+
+            compile_in_place(model)
+        return cls(module, model, options)
 
     @property
     def aws_defaults(self) -> bool:

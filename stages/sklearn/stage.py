@@ -5,7 +5,7 @@ chooses another (`predict_proba`, `decision_function`, ...). Headerless rows tak
 column names the estimator was fitted with (`feature_names_in_`), so a ColumnTransformer
 that selects columns by name works on SageMaker's headerless CSV. Estimators that
 `compiled.py` recognises run as numpy with scikit-learn's exact answers (it falls
-back to scikit-learn for anything else).
+back to scikit-learn for anything else); INFERLINE_SKLEARN_COMPILE=false turns that off.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import pandas as pd
 
 from inferline.containers.core.errors import ConfigurationError, UnprocessableEntity
 from inferline.stages.base import FrameStage
-from inferline.stages.sklearn.compiled import compile_method
 
 
 def default_method(estimator: Any) -> str:
@@ -36,13 +35,20 @@ class SklearnStage(FrameStage):
     compiled: Callable[[Any], Any] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def for_estimator(cls, estimator: Any, method: str | None = None) -> SklearnStage:
+    def for_estimator(
+        cls, estimator: Any, method: str | None = None, compiled: bool = True
+    ) -> SklearnStage:
         chosen = method or default_method(estimator)
         if not callable(getattr(estimator, chosen, None)):
             raise ConfigurationError(
                 f"INFERLINE_SKLEARN_METHOD={chosen!r}: "
                 f"{type(estimator).__name__} has no such method"
             )
+        if not compiled:
+            return cls(estimator, chosen)
+        # Imported here: with compiling off, or for a script with no estimator, it is not.
+        from inferline.stages.sklearn.compiled import compile_method
+
         return cls(estimator, chosen, compile_method(estimator, chosen))
 
     @property
