@@ -1,8 +1,10 @@
 """The wheelhouse an image installs from, built on the host with pip.
 
 Images install with ``pip --no-index`` from the wheels gathered here: no network and no
-TLS inside the build, and the exact same versions every time. ``requirements.txt`` pins
-every wheel, so it is also the list of what an image holds::
+TLS inside the build, and the exact same versions every time. pip gathers them with the
+project's ``constraints.txt`` (the pins ``make test`` installs too), so an image ships the
+versions the tests ran. ``requirements.txt`` pins every wheel, so it is also the list of
+what an image holds::
 
     wheelhouse.build(IMAGES["sklearn"], project_dir, context / "wheels")
 
@@ -27,6 +29,8 @@ from inferline.containers.images.debuginfo import strip_wheels
 
 PROJECT = "inferline"
 REQUIREMENTS = "requirements.txt"
+# Beside setup.cfg: every third-party distribution of every extra, pinned (`make constraints`).
+CONSTRAINTS = "constraints.txt"
 # Left out of the copy the project's wheel is built from: a stale build/lib would
 # otherwise put modules that no longer exist into the image.
 NOT_SOURCES = (
@@ -48,18 +52,22 @@ SOURCE_DATE_EPOCH = "1700000000"
 def build(image: Image, project_dir: Path, wheels: Path) -> Path:
     """Gather the wheels of ``inferline[<image.extras>]`` into `wheels`; return its requirements.
 
+    Every distribution is at its pin in the project's constraints.txt.
+
     Raises:
-        ConfigurationError: the project does not declare one of the image's extras.
-        BuildError: pip fails (its output is shown).
+        ConfigurationError: the project does not declare one of the image's extras, or has
+            no constraints.txt.
+        BuildError: pip fails (its output is shown), say for a requirement its pin breaks.
     """
     _check_extras(image, project_dir)
+    constraints = _constraints(project_dir)
     if wheels.exists():
         shutil.rmtree(wheels)
     wheels.mkdir(parents=True)
     with tempfile.TemporaryDirectory(prefix="inferline-source-") as folder:
         source = Path(folder) / PROJECT
         shutil.copytree(project_dir, source, ignore=shutil.ignore_patterns(*NOT_SOURCES))
-        _pip_wheel(f"{source}[{','.join(image.extras)}]", wheels)
+        _pip_wheel(f"{source}[{','.join(image.extras)}]", constraints, wheels)
     strip_wheels(wheels)  # fastText's 20 MB of debug sections, say (debuginfo.py)
     return write_requirements(wheels, image.extras)
 
@@ -99,7 +107,17 @@ def _check_extras(image: Image, project_dir: Path) -> None:
         )
 
 
-def _pip_wheel(requirement: str, wheels: Path) -> None:
+def _constraints(project_dir: Path) -> Path:
+    constraints = project_dir / CONSTRAINTS
+    if not constraints.is_file():
+        raise ConfigurationError(
+            f"{constraints} does not exist: an image installs the pinned versions the tests "
+            "ran with; write it with `make constraints`"
+        )
+    return constraints
+
+
+def _pip_wheel(requirement: str, constraints: Path, wheels: Path) -> None:
     command = [
         sys.executable,
         "-m",
@@ -107,6 +125,8 @@ def _pip_wheel(requirement: str, wheels: Path) -> None:
         "wheel",
         "--quiet",
         "--prefer-binary",
+        "--constraint",
+        str(constraints),
         "--wheel-dir",
         str(wheels),
         requirement,
