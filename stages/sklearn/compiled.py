@@ -27,6 +27,7 @@ model_fn's model): the class, `isinstance` and the user's calls are unchanged.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -115,15 +116,23 @@ class CompiledMethod:
         self._bind()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not self._ready:
+        if len(args) == 1 and not kwargs:
+            # Unsupported, or anything else the arithmetic trips on: scikit-learn's own
+            # answer or error is the reply (raised outside this block: no chained error).
+            with contextlib.suppress(Exception):
+                return self.arithmetic(args[0])
+        if self._fallback is None:
             self._build()
-        if len(args) == 1 and not kwargs and self._step is not None and self._usable(args[0]):
-            try:
-                return self._step(Table.of(args[0]))
-            except Unsupported:
-                pass
         assert self._fallback is not None
         return self._fallback(*args, **kwargs)
+
+    def arithmetic(self, data: Any) -> Any:
+        """The compiled path alone: raises Unsupported where the call would fall back."""
+        if not self._ready:
+            self._build()
+        if self._step is None or not self._usable(data):
+            raise Unsupported()
+        return self._step(Table.of(data))
 
     def __repr__(self) -> str:
         return f"<compiled {type(self._estimator).__name__}.{self._method}>"
