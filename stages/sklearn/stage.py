@@ -6,6 +6,9 @@ column names the estimator was fitted with (`feature_names_in_`), so a ColumnTra
 that selects columns by name works on SageMaker's headerless CSV. Estimators that
 `compiled.py` recognises run as numpy with scikit-learn's exact answers (it falls
 back to scikit-learn for anything else); INFERLINE_SKLEARN_COMPILE=false turns that off.
+Outputs that are arrays are written by the codecs straight from the array
+(`transform_columns`), and a model fitted on an array gets float CSV columns as one
+without a DataFrame; what those paths do not write byte for byte goes through pandas.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from inferline.containers.core.codecs.table import ArrayTable, Columns
 from inferline.containers.core.errors import ConfigurationError, UnprocessableEntity
 from inferline.stages.base import FrameStage
 
@@ -61,6 +65,27 @@ class SklearnStage(FrameStage):
         result = call(self.estimator, self.method, data, self.compiled)
         return output_frame(self.estimator, self.method, result)
 
+    def transform_columns(self, columns: Columns) -> ArrayTable | pd.DataFrame:
+        data = direct_input(self.estimator, columns)
+        result = call(self.estimator, self.method, data, self.compiled)
+        return outputs(self.estimator, self.method, result)
+
+
+def direct_input(estimator: Any, columns: Columns) -> pd.DataFrame | np.ndarray:
+    """`model_input(estimator, columns.frame())`, with less pandas.
+
+    A model fitted on an array whose columns are all float64 gets the array without a
+    frame, in the layout `frame.to_numpy()` gives (pandas holds one row per column, and
+    transposes); columns already in the fitted order are not compared by pandas.
+    """
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None and all(values.dtype == np.float64 for values in columns.values):
+        return np.array(columns.values).T
+    frame = columns.frame()
+    if names is not None and columns.names == list(names):
+        return frame
+    return model_input(estimator, frame)
+
 
 def model_input(estimator: Any, frame: pd.DataFrame) -> pd.DataFrame | np.ndarray:
     """The frame in the form the estimator was fitted on: named columns, or a plain array."""
@@ -87,15 +112,23 @@ def call(
 
 def output_frame(estimator: Any, method: str, result: Any) -> pd.DataFrame:
     """A named table from whatever the method returned."""
+    named = outputs(estimator, method, result)
+    return named if isinstance(named, pd.DataFrame) else named.frame()
+
+
+def outputs(estimator: Any, method: str, result: Any) -> ArrayTable | pd.DataFrame:
+    """What the method returned, named: an array with its column names, or a frame."""
     if isinstance(result, pd.DataFrame):
         return result.reset_index(drop=True)
     if hasattr(result, "toarray"):
         result = result.toarray()
     array = np.asarray(result)
     if array.ndim == 1:
-        return pd.DataFrame({_single_name(method): array})
+        return ArrayTable(array, (_single_name(method),))
     names = _output_names(estimator, method, array.shape[1])
-    return pd.DataFrame(array, columns=list(names))
+    if array.ndim != 2:
+        return pd.DataFrame(array, columns=list(names))  # pandas' own error, as ever
+    return ArrayTable(array, names)
 
 
 def _single_name(method: str) -> str:

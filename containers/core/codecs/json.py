@@ -26,7 +26,9 @@ import pandas as pd
 from inferline.containers.core.codecs.base import JSON
 from inferline.containers.core.codecs.table import (
     DEFAULT,
+    ArrayTable,
     column_names,
+    finite_numbers,
     frame_from_rows,
     records_of,
 )
@@ -111,6 +113,25 @@ def dumps(value: Any) -> bytes:
         raise UnprocessableEntity(f"output cannot be written as JSON: {error}") from None
 
 
+def number_records(table: ArrayTable) -> list[str] | None:
+    """`dumps` of each of `records_of(table.frame())`, for finite numbers; else None.
+
+    json writes a float as its repr and an int as its str, so each record is one %
+    format of the row. NaN (null), infinities (refused), other dtypes and repeated
+    names (one key, the last value) take `records_of`.
+    """
+    if len(set(table.names)) != len(table.names):
+        return None
+    values = finite_numbers(table)
+    if values is None:
+        return None
+    keys = (json.dumps(name).replace("%", "%%") for name in table.names)
+    template = "{" + ",".join(f"{key}:%r" for key in keys) + "}"
+    if table.array.ndim == 1:
+        return [template % value for value in values]
+    return [template % tuple(row) for row in values]
+
+
 def _as_rows(value: Any) -> list[Any]:
     if not isinstance(value, list):
         return [value] if isinstance(value, dict) else [[value]]
@@ -129,3 +150,11 @@ class JsonCodec:
 
     def encode(self, frame: pd.DataFrame, media: MediaType) -> bytes:
         return dumps({"predictions": records_of(frame)})
+
+    def encode_array(self, table: ArrayTable, media: MediaType) -> bytes | None:
+        if type(self).encode is not JsonCodec.encode:
+            return None  # a subclass writes JSON its own way
+        records = number_records(table)
+        if records is None:
+            return None
+        return ('{"predictions":[' + ",".join(records) + "]}").encode()

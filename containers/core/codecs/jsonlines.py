@@ -12,9 +12,10 @@ from inferline.containers.core.codecs.json import (
     dumps,
     frame_from_document_rows,
     load,
+    number_records,
     rows_from_document,
 )
-from inferline.containers.core.codecs.table import DEFAULT, records_of
+from inferline.containers.core.codecs.table import DEFAULT, ArrayTable, records_of
 from inferline.containers.core.media import MediaType
 
 
@@ -39,3 +40,9 @@ class JsonLinesCodec:
 
     def encode(self, frame: pd.DataFrame, media: MediaType) -> bytes:
         return b"".join(dumps(record) + b"\n" for record in records_of(frame))
+
+    def encode_array(self, table: ArrayTable, media: MediaType) -> bytes | None:
+        if type(self).encode is not JsonLinesCodec.encode:
+            return None  # a subclass writes JSON Lines its own way
+        records = number_records(table)
+        return None if records is None else ("\n".join(records) + "\n").encode()

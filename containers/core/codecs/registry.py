@@ -102,9 +102,16 @@ class Registry(Generic[D, E]):
         Raises:
             NotAcceptable: nothing accepted can be written; the message lists what can.
         """
+        encoder, media = self.encoder_for(accept, default)
+        return Answer(encoder.encode(value, media), media.mimetype)
+
+    def encoder_for(
+        self, accept: Sequence[MediaType], default: str | MediaType
+    ) -> tuple[Encoder[E], MediaType]:
+        """The encoder `encode` would use, and the accepted type it answers (406 as `encode`)."""
         fallback = default if isinstance(default, MediaType) else MediaType.parse(default)
         media = negotiate(accept, self._encoders, fallback)
-        return Answer(self._encoders[media.mimetype].encode(value, media), media.mimetype)
+        return self._encoders[media.mimetype], media
 
     def _add(self, codec: Any) -> None:
         reads, writes = isinstance(codec, Decoder), isinstance(codec, Encoder)

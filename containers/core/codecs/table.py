@@ -5,6 +5,13 @@ rows take their column names from the stage; numbers become numbers, strings sta
 strings, empty fields become missing values. Encoding flattens vector cells, so a
 row of ``[0.5, array([1., 0.])]`` is written as three values.
 
+The direct path skips pandas where it costs more than the work (one row through a
+compiled scikit-learn stage): a `ColumnDecoder` reads a body into `Columns` (the
+typed arrays the DataFrame would hold), and an `ArrayEncoder` writes an `ArrayTable`
+(a stage's output array and its names) with the bytes the DataFrame path writes. Each
+answers None for what it does not reproduce exactly, and the caller takes the
+DataFrame path (`Columns.frame`, `ArrayTable.frame`).
+
 `DEFAULT` is the table registry: the csv, json, jsonlines and npy codecs register
 themselves in it, and stages layer their own over it (`DEFAULT.with_codecs`).
 """
@@ -13,14 +20,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any, TypeAlias
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 import pandas as pd
+import pandas._config as pandas_config
 
 from inferline.containers.core.codecs.base import Codec
 from inferline.containers.core.codecs.registry import Registry
 from inferline.containers.core.errors import BadRequest, UnprocessableEntity
+from inferline.containers.core.media import MediaType
 
 TableCodec: TypeAlias = Codec[pd.DataFrame]
 CodecRegistry: TypeAlias = Registry[pd.DataFrame, pd.DataFrame]
@@ -69,10 +79,18 @@ def frame_from_text_rows(rows: list[list[str]], columns: Sequence[str] | None) -
     """A table from rows of strings (CSV): each column is typed as a whole."""
     if not rows:
         return pd.DataFrame(columns=list(columns or []))
+    return text_columns(rows, columns).frame()
+
+
+def text_columns(rows: list[list[str]], columns: Sequence[str] | None) -> Columns:
+    """The typed columns of one or more rows of strings (`frame_from_text_rows` without pandas).
+
+    Raises:
+        BadRequest: the rows differ in length (the first that differs is named).
+        UnprocessableEntity: their width is not the stage's column count.
+    """
     names = column_names(_common_width(rows, "fields"), columns)
-    return pd.DataFrame(
-        {name: typed_column([row[i] for row in rows]) for i, name in enumerate(names)}
-    )
+    return Columns(names, [typed_column(values) for values in zip(*rows, strict=True)])
 
 
 def _common_width(rows: Sequence[Sequence[Any]], unit: str) -> int:
@@ -83,26 +101,145 @@ def _common_width(rows: Sequence[Sequence[Any]], unit: str) -> int:
                 "send every row as a list (or every row as an object)"
             )
     width = len(rows[0])
+    if len(set(map(len, rows))) == 1:  # the usual case, checked in C
+        return width
     for number, row in enumerate(rows, start=1):
         if len(row) != width:
             raise BadRequest(f"row {number} has {len(row)} {unit}, row 1 has {width}")
     return width
 
 
-def typed_column(values: list[str]) -> np.ndarray:
+def typed_column(values: Sequence[str]) -> np.ndarray:
     """Whole numbers as int64, other numbers as float64 (empty = NaN), else strings."""
-    present = [value for value in values if value != ""]
-    if not present:
+    missing = values.count("")
+    if missing == len(values):
         return np.full(len(values), np.nan)
-    try:
-        if len(present) == len(values):
-            return np.array([int(value) for value in values], dtype=np.int64)
-    except (ValueError, OverflowError):  # not whole numbers, or beyond int64
-        pass
+    if not missing:
+        # map() runs the conversions in C; each failure falls through to the next typing.
+        count = len(values)
+        try:
+            return np.fromiter(map(int, values), dtype=np.int64, count=count)
+        except (ValueError, OverflowError):  # not whole numbers, or beyond int64
+            pass
+        try:
+            return np.fromiter(map(float, values), dtype=np.float64, count=count)
+        except ValueError:
+            return np.array(values, dtype=object)
     try:
         return np.array([float(value) if value != "" else math.nan for value in values])
     except ValueError:
         return np.array([value if value != "" else None for value in values], dtype=object)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A decoded body before any DataFrame: each column's name and its typed array."""
+
+    names: list[str]
+    values: list[np.ndarray]
+
+    def frame(self) -> pd.DataFrame:
+        """The DataFrame the codec's `decode` answers for the same body."""
+        if _FROM_ARRAYS is not None and _plain_columns(self):
+            # pandas' private _from_arrays without its checks builds the same frame (same
+            # blocks, RangeIndex, object column Index) in a third of the time of the
+            # dict constructor, which re-checks every array: most of a one-row call. The
+            # checks only matter for what _plain_columns rules out.
+            frame: pd.DataFrame = _FROM_ARRAYS(
+                self.values,
+                columns=pd.Index(self.names, dtype=object),
+                index=pd.RangeIndex(len(self.values[0])),
+                verify_integrity=False,
+            )
+            return frame
+        return pd.DataFrame(dict(zip(self.names, self.values, strict=True)))
+
+
+_FROM_ARRAYS = getattr(pd.DataFrame, "_from_arrays", None)
+_PLAIN_DTYPES = frozenset(np.dtype(name) for name in ("int64", "float64", "object"))
+
+
+def _plain_columns(columns: Columns) -> bool:
+    """What the dict constructor would take as it is: distinct names, equal-length
+    int64/float64/object arrays, and pandas not turning strings into its string dtype."""
+    values = columns.values
+    return (
+        bool(values)
+        and len(set(columns.names)) == len(columns.names) == len(values)
+        and len({len(array) for array in values}) == 1
+        and all(array.dtype in _PLAIN_DTYPES and array.ndim == 1 for array in values)
+        and not _strings_inferred()
+    )
+
+
+def _strings_inferred() -> bool:
+    """pandas' future.infer_string: its constructors then turn str objects into str dtype."""
+    # pandas' own (private) check is a dict lookup; get_option costs more than building
+    # the frame this way saves.
+    check = getattr(pandas_config, "using_string_dtype", None)
+    if check is None:
+        return bool(pd.get_option("future.infer_string"))
+    return bool(check())
+
+
+@dataclass(frozen=True)
+class ArrayTable:
+    """A stage's output as it came: a 1-D array (one column) or a 2-D one, and its names."""
+
+    array: np.ndarray
+    names: tuple[str, ...]
+
+    def frame(self) -> pd.DataFrame:
+        """The DataFrame the stage answers on the DataFrame path."""
+        if self.array.ndim == 1:
+            return pd.DataFrame({self.names[0]: self.array})
+        return pd.DataFrame(self.array, columns=list(self.names))
+
+
+@runtime_checkable
+class ColumnDecoder(Protocol):
+    """A codec that can read a body straight into `Columns`."""
+
+    mimetype: str
+
+    def decode_columns(
+        self, body: bytes, media: MediaType, columns: Sequence[str] | None
+    ) -> Columns | None:
+        """The body's columns, or None where only `decode` reads it exactly (no rows).
+
+        Raises the same errors, with the same messages, as `decode` on the same body.
+        """
+        ...
+
+
+@runtime_checkable
+class ArrayEncoder(Protocol):
+    """A codec that can write an `ArrayTable` without a DataFrame."""
+
+    mimetype: str
+
+    def encode_array(self, table: ArrayTable, media: MediaType) -> bytes | None:
+        """The bytes `encode(table.frame(), media)` writes, or None where it cannot say."""
+        ...
+
+
+NUMBER_DTYPES = frozenset(np.dtype(name) for name in ("float64", "float32", "int64", "int32"))
+"""Output dtypes the array encoders write: `tolist` gives Python floats and ints, as the
+DataFrame's columns do (other dtypes take the DataFrame path)."""
+
+
+def finite_numbers(table: ArrayTable) -> list[Any] | None:
+    """The table's rows as Python numbers when every value is a finite number, else None.
+
+    A 1-D array gives a list of numbers, a 2-D one a list of row lists.
+    """
+    array = table.array
+    if array.dtype not in NUMBER_DTYPES or array.ndim not in (1, 2) or not array.size:
+        return None
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        return None  # NaN is an empty field or null, and JSON refuses infinities
+    values: list[Any] = array.tolist()
+    return values
 
 
 def has_vectors(frame: pd.DataFrame) -> bool:
