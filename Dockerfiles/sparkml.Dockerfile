@@ -13,14 +13,21 @@ COPY wheels /wheels
 # Size (docs/images.md): bytecode is compiled on first import (about 2 s of CPU at the
 # first start) rather than shipped (a third of the venv); what only tests, compilers,
 # type checkers or training read is removed: test suites, C headers and static
-# libraries, Cython sources, type stubs, and inferline's training datasets.
+# libraries, Cython sources, type stubs, inferline's training datasets, and the scipy
+# subpackages below.
 RUN python3 -m venv /opt/pip \
     && python3 -m venv --without-pip /opt/venv \
     && /opt/pip/bin/pip --python /opt/venv/bin/python install --no-cache-dir --no-compile \
         --no-index --find-links /wheels --requirement /wheels/requirements.txt \
     && find /opt/venv -depth \( -type d \( -name tests -o -path "*/inferline/training/datasets" \) \
         -o -type f \( -name "*.h" -o -name "*.a" -o -name "*.pyx" -o -name "*.pxd" -o -name "*.pyi" \) \) \
-        -exec rm -rf {} +
+        -exec rm -rf {} + \
+    && for unused in cluster integrate interpolate io ndimage odr optimize signal spatial stats; do \
+        rm -rf "/opt/venv/lib/python3.11/site-packages/scipy/$unused"; done
+# The scipy subpackages removed above (34 MB, which the 300 MB budget needs) are ones the
+# sparkml stage never imports: it uses scipy.fft, scipy.sparse and scipy.special, and
+# these need only scipy.linalg and scipy._lib of the rest (tests/docker/test_dockerfiles.py
+# imports every module of the stage and runs its ops with the removed ones refused).
 
 FROM ${BASE_IMAGE}
 LABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true \

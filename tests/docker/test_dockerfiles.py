@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -59,3 +61,34 @@ def test_installs_only_from_the_wheelhouse(name: str) -> None:
     runs = " ".join(args for op, args in steps if op == "RUN")
     assert "--no-index" in runs and "--no-cache-dir" in runs
     assert "apt-get" not in runs  # no compilers or system packages on top of the base
+
+
+def test_the_sparkml_stage_runs_without_the_scipy_its_image_removes() -> None:
+    """The sparkml image deletes scipy subpackages for its size budget: the stage's whole
+    suite (every op, the bundles, the stage) passes with them refused."""
+    steps = instructions(FOLDER / IMAGES["sparkml"].dockerfile)
+    runs = " ".join(args for op, args in steps if op == "RUN")
+    removed = re.search(r"for unused in ([a-z_ ]+); do", runs)
+    assert removed is not None
+    refused = ",".join(f"scipy.{name}" for name in removed.group(1).split())
+    suite = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "tests.docker.refused_modules",
+            "tests/sparkml",
+        ],
+        cwd=FOLDER.parent,
+        env={**os.environ, "INFERLINE_REFUSED_MODULES": refused},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert suite.returncode == 0, suite.stdout[-3000:]
+    assert " passed" in suite.stdout and "skipped" not in suite.stdout
