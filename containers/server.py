@@ -236,7 +236,9 @@ def _model_dir(settings: Settings) -> Iterator[Path]:
     start (a port in use), so the `finally` in `open_model_dir` runs in each case; a
     forked worker exiting through the same frames does not release it (owner check).
     """
-    with modeldir.open_model_dir(settings.model_dir, settings.max_extracted_bytes) as directory:
+    with modeldir.open_model_dir(
+        settings.model_dir, settings.max_extracted_bytes, settings.max_archive_members
+    ) as directory:
         yield directory
 
 

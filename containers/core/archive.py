@@ -5,7 +5,11 @@ the directory a container serves. Reading (`extract`) refuses any member that co
 land outside the target: absolute paths, `..`, links pointing out of the directory,
 devices and FIFOs; and it refuses an archive whose members add up to more than a
 limit on extracted bytes (a decompression bomb: a few KB of gzip expanding to
-terabytes), checked from the tar headers before a byte is written. Writing (`write`)
+terabytes), checked from the tar headers before a byte is written, and one holding
+more than a limit on members (millions of empty files or folders exhaust inodes and
+time, and a bytes limit never sees them), counted while the headers are read, so a
+huge listing is never held. `check_zip_members` and `check_zip` apply the same rules to
+a zip (an MLeap bundle) before and after opening it. Writing (`write`)
 is reproducible: members sorted, no timestamps, owners or umask-dependent modes, and
 a gzip header without name or time, so the same files always give the same bytes (an
 archive's hash identifies its model).
@@ -16,17 +20,21 @@ from __future__ import annotations
 import gzip
 import shutil
 import stat
+import struct
 import tarfile
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from inferline.containers.core.errors import ModelLoadError
 
 __all__ = [
     "ARCHIVE_NAME",
+    "MAX_ARCHIVE_MEMBERS",
     "MAX_EXTRACTED_BYTES",
     "SUFFIXES",
     "check_zip",
+    "check_zip_members",
     "default_limit",
     "extract",
     "is_archive",
@@ -43,6 +51,9 @@ MAX_EXTRACTED_BYTES = 256 * 1024**3
 """The most a model archive may expand to by default (256 GiB): past any real model."""
 FREE_SPACE_SHARE = 0.5
 """By default an extraction may take at most this share of the target's free space."""
+MAX_ARCHIVE_MEMBERS = 100_000
+"""The most members (files, folders, links) a model archive or bundle may hold by default
+(INFERLINE_MAX_ARCHIVE_MEMBERS): real models hold a few to a few thousand."""
 
 
 def default_limit(target: Path) -> int:
@@ -61,23 +72,30 @@ def is_archive(path: Path) -> bool:
     return path.is_file() and path.name.endswith(SUFFIXES)
 
 
-def extract(archive: Path, target: Path, limit: int | None = None) -> None:
+def extract(
+    archive: Path, target: Path, limit: int | None = None, members: int = MAX_ARCHIVE_MEMBERS
+) -> None:
     """Extract `archive` into `target`, refusing any member that could escape it.
 
     Every member is checked before anything is written, so an unsafe archive leaves
     `target` untouched; tarfile's "data" filter then applies the same rules again.
-    `limit` caps the bytes the members add up to (default: `default_limit(target)`);
-    reading the headers decompresses the stream but writes nothing.
+    `limit` caps the bytes the members add up to (default: `default_limit(target)`),
+    `members` their number; reading the headers decompresses the stream but writes
+    nothing.
 
     Raises:
-        ModelLoadError: the archive is unreadable, holds an unsafe member, or would
-            expand past `limit`.
+        ModelLoadError: the archive is unreadable, holds an unsafe member, would
+            expand past `limit`, or holds more than `members` members.
     """
     allowed = default_limit(target) if limit is None else limit
     try:
         with tarfile.open(archive) as tar:
             total = 0
-            for member in tar:  # headers one at a time: a bomb stops at the limit
+            # Headers one at a time: a bomb stops at the limit, a flood of members at
+            # the count (tarfile keeps only the headers read so far).
+            for count, member in enumerate(tar, start=1):
+                if count > members:
+                    raise ModelLoadError(_too_many(archive, members))
                 _check(member, archive)
                 total += member.size if member.isreg() else 0
                 if total > allowed:
@@ -85,6 +103,82 @@ def extract(archive: Path, target: Path, limit: int | None = None) -> None:
             tar.extractall(target, filter="data")
     except (tarfile.TarError, OSError, EOFError) as error:
         raise ModelLoadError(f"cannot extract {archive}: {error}") from None
+
+
+# The zip format's end-of-central-directory records and central file header (PKWARE's
+# APPNOTE.TXT 4.3.12-4.3.16), the layouts zipfile itself reads.
+_END = struct.Struct("<4s4H2LH")
+_END_SIGNATURE = b"PK\x05\x06"
+_END64_LOCATOR = struct.Struct("<4sLQL")
+_END64_LOCATOR_SIGNATURE = b"PK\x06\x07"
+_END64_SIZE = 56
+_END64_SIGNATURE = b"PK\x06\x06"
+_CENTRAL_HEADER = struct.Struct("<4s4B4HL2L5H2L")
+_CENTRAL_SIGNATURE = b"PK\x01\x02"
+_MAX_COMMENT = 0xFFFF
+
+
+def check_zip_members(path: Path, members: int = MAX_ARCHIVE_MEMBERS) -> None:
+    """Refuse a zip holding more than `members` entries, before `zipfile` opens it.
+
+    `zipfile.ZipFile` builds a ZipInfo for every entry of the central directory as it
+    opens (and ignores the count the archive declares), so a zip of millions of empty
+    entries costs gigabytes before anything could count them. This walks the central
+    directory's headers from the file, as zipfile would read them, and stops as soon as
+    the count passes `members`. A zip it cannot make sense of is left to zipfile,
+    which says what is wrong with it.
+
+    Raises:
+        ModelLoadError: the message names the limit and INFERLINE_MAX_ARCHIVE_MEMBERS.
+    """
+    with path.open("rb") as stream:
+        found = _central_directory(stream)
+        if found is None:
+            return
+        start, size = found
+        stream.seek(start)
+        count = consumed = 0
+        while consumed < size:
+            header = stream.read(_CENTRAL_HEADER.size)
+            if len(header) < _CENTRAL_HEADER.size or header[:4] != _CENTRAL_SIGNATURE:
+                return  # malformed: zipfile refuses it with its own message
+            fields = _CENTRAL_HEADER.unpack(header)
+            skip = fields[12] + fields[13] + fields[14]  # name, extra and comment lengths
+            stream.seek(skip, 1)
+            consumed += _CENTRAL_HEADER.size + skip
+            count += 1
+            if count > members:
+                raise ModelLoadError(_too_many(path, members))
+
+
+def _central_directory(stream: BinaryIO) -> tuple[int, int] | None:
+    """(offset, size) of a zip's central directory, found as zipfile finds it."""
+    end = stream.seek(0, 2)
+    tail_start = max(0, end - _END.size - _MAX_COMMENT)
+    stream.seek(tail_start)
+    tail = stream.read()
+    at = tail.rfind(_END_SIGNATURE)
+    if at < 0 or len(tail) - at < _END.size:
+        return None
+    size: int = _END.unpack_from(tail, at)[5]
+    record = tail_start + at
+    locator_at = record - _END64_LOCATOR.size
+    if locator_at >= 0:
+        stream.seek(locator_at)
+        locator = stream.read(_END64_LOCATOR.size)
+        if locator[:4] == _END64_LOCATOR_SIGNATURE:
+            # Zip64: the 64-bit sizes sit in the record just before the locator.
+            if locator_at < _END64_SIZE:
+                return None
+            stream.seek(locator_at - _END64_SIZE)
+            record64 = stream.read(_END64_SIZE)
+            if record64[:4] != _END64_SIGNATURE:
+                return None
+            size = struct.unpack_from("<Q", record64, 40)[0]  # its central directory size
+            record = locator_at - _END64_SIZE
+    # As zipfile does: the directory ends where the end records begin, whatever offset
+    # it declares (data prepended to an archive shifts that offset).
+    return max(0, record - size), size
 
 
 def check_zip(bundle: zipfile.ZipFile, path: Path, limit: int) -> None:
@@ -110,6 +204,14 @@ def check_zip(bundle: zipfile.ZipFile, path: Path, limit: int) -> None:
         total += info.file_size
         if total > limit:
             raise ModelLoadError(_too_large(path, limit))
+
+
+def _too_many(archive: Path, members: int) -> str:
+    return (
+        f"{archive} holds more than {members} members (files, folders and links), the limit "
+        f"on a model archive's members (INFERLINE_MAX_ARCHIVE_MEMBERS, by default "
+        f"{MAX_ARCHIVE_MEMBERS}); refusing to extract it"
+    )
 
 
 def _too_large(archive: Path, limit: int) -> str:

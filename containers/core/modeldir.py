@@ -2,7 +2,8 @@
 
 SageMaker extracts ModelDataUrl into /opt/ml/model before the container starts; for
 local runs a model.tar.gz may be given instead, and `archive.extract` unpacks it with
-the same care (no absolute paths, no `..`, no links out, no devices, no bombs).
+the same care (no absolute paths, no `..`, no links out, no devices, no bombs, no
+floods of members: at most `members`, INFERLINE_MAX_ARCHIVE_MEMBERS).
 
 An archive is extracted once into a cache folder (`CACHE_DIR`, named by the archive's
 path, size and mtime) and shared: every server of it holds a shared `flock` on the
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from inferline.containers.core.archive import extract, is_archive
+from inferline.containers.core.archive import MAX_ARCHIVE_MEMBERS, extract, is_archive
 from inferline.containers.core.errors import ModelLoadError
 
 # `extract` and `is_archive` stay importable from here for existing callers.
@@ -42,11 +43,17 @@ CACHE_DIR = Path(tempfile.gettempdir()) / "inferline-models"
 _PARTIAL = ".partial-"
 
 
-def resolve(path: Path, extract_to: Path | None = None, limit: int | None = None) -> Path:
+def resolve(
+    path: Path,
+    extract_to: Path | None = None,
+    limit: int | None = None,
+    members: int = MAX_ARCHIVE_MEMBERS,
+) -> Path:
     """The directory to load the model from, extracting an archive into `extract_to`.
 
     The caller owns `extract_to` (it is not removed); without one, the extraction is
     a shared cached one that stays until `Extraction.release` (see `open_model_dir`).
+    `limit` and `members` bound the archive's bytes and members (`archive.extract`).
 
     Raises:
         ModelLoadError: the path is missing, or the archive is unreadable or unsafe.
@@ -54,18 +61,20 @@ def resolve(path: Path, extract_to: Path | None = None, limit: int | None = None
     if not _is_archive_path(path):
         return path
     if extract_to is not None:
-        extract(path, extract_to, limit)
+        extract(path, extract_to, limit, members)
         return extract_to
-    return Extraction.acquire(path, limit).directory
+    return Extraction.acquire(path, limit, members=members).directory
 
 
 @contextmanager
-def open_model_dir(path: Path, limit: int | None = None) -> Iterator[Path]:
+def open_model_dir(
+    path: Path, limit: int | None = None, members: int = MAX_ARCHIVE_MEMBERS
+) -> Iterator[Path]:
     """The model directory for `path`; an extraction of it is released on exit."""
     if not _is_archive_path(path):
         yield path
         return
-    extraction = Extraction.acquire(path, limit)
+    extraction = Extraction.acquire(path, limit, members=members)
     try:
         yield extraction.directory
     finally:
@@ -94,13 +103,17 @@ class Extraction:
 
     @classmethod
     def acquire(
-        cls, archive: Path, limit: int | None = None, cache: Path = CACHE_DIR
+        cls,
+        archive: Path,
+        limit: int | None = None,
+        cache: Path = CACHE_DIR,
+        members: int = MAX_ARCHIVE_MEMBERS,
     ) -> Extraction:
         """The extraction of `archive`, made now or reused, held until `release`.
 
         Raises:
-            ModelLoadError: the archive is unreadable, unsafe or too large (nothing of it
-                is left behind).
+            ModelLoadError: the archive is unreadable, unsafe, too large or holds too
+                many members (nothing of it is left behind).
         """
         cache.mkdir(mode=0o700, parents=True, exist_ok=True)
         directory = cache / f"inferline-model-{_key(archive)}"
@@ -115,7 +128,7 @@ class Extraction:
                 with directory.with_name(directory.name + ".extracting").open("ab") as mutex:
                     fcntl.flock(mutex, fcntl.LOCK_EX)
                     if not directory.is_dir():
-                        _extract_atomically(archive, directory, limit)
+                        _extract_atomically(archive, directory, limit, members)
         except BaseException:
             lock.close()
             raise
@@ -142,14 +155,14 @@ def _key(archive: Path) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
-def _extract_atomically(archive: Path, directory: Path, limit: int | None) -> None:
+def _extract_atomically(archive: Path, directory: Path, limit: int | None, members: int) -> None:
     """Extract under a temporary name and rename: a half extraction is never reused."""
     for stale in directory.parent.glob(directory.name + _PARTIAL + "*"):
         shutil.rmtree(stale, ignore_errors=True)  # cut off by a crash; we hold the lock
     partial = directory.with_name(f"{directory.name}{_PARTIAL}{os.getpid()}")
     partial.mkdir(mode=0o755)
     try:
-        extract(archive, partial, limit)
+        extract(archive, partial, limit, members)
         partial.rename(directory)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)

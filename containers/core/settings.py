@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+from inferline.containers.core.archive import MAX_ARCHIVE_MEMBERS
 from inferline.containers.core.errors import ConfigurationError
 from inferline.containers.core.protocol import MAX_PAYLOAD_BYTES
 
@@ -209,6 +210,12 @@ class Settings:
     )
     """Most bytes a model.tar.gz may expand to; unset: the smaller of 256 GiB and half the
     free disk (`archive.default_limit`). A bigger archive is refused before extraction."""
+    max_archive_members: int = field(
+        default=MAX_ARCHIVE_MEMBERS,
+        metadata=variable("INFERLINE_MAX_ARCHIVE_MEMBERS", _positive_int),
+    )
+    """Most members (files, folders, links) a model.tar.gz or MLeap zip bundle may hold
+    (100,000). One holding more is refused while its headers are read, before extraction."""
     stage: str | None = field(default=None, metadata=variable("INFERLINE_STAGE", text))
     """Stage kind (sklearn, sparkml, ...); detected from the model directory when unset."""
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from inferline.containers.core.archive import check_zip_members
 from inferline.containers.core.errors import ModelLoadError
 from inferline.stages.linear_learner.kind import ALGO_FILE
 from inferline.stages.linear_learner.mxnet import parse_params
@@ -57,6 +58,7 @@ def load_algo(model_dir: Path) -> MXNetLinearRegressor:
     """
     path = model_dir / ALGO_FILE
     try:
+        check_zip_members(path)  # opening lists every entry: millions would exhaust memory
         with zipfile.ZipFile(path) as archive:
             missing = [name for name in (SYMBOL, PARAMS) if name not in archive.namelist()]
             if missing:

@@ -21,4 +21,4 @@ def load(model_dir: Path, settings: Settings) -> Stage:
     from inferline.stages.sparkml.stage import SparkMLStage
 
     options: SparkMLSettings = KIND.options(settings)
-    return SparkMLStage.load(model_dir, options.schema)
+    return SparkMLStage.load(model_dir, options.schema, settings.max_archive_members)

@@ -71,20 +71,24 @@ class Bundle:
             return self.root.transform(frame)
 
 
-def load_bundle(path: str | Path) -> Bundle:
+def load_bundle(path: str | Path, members: int = archive_module.MAX_ARCHIVE_MEMBERS) -> Bundle:
     """Load a bundle from a directory (BUNDLE_FILE + root/), a .zip or a model.tar.gz.
 
+    A .zip or model.tar.gz holding more than `members` entries is refused before it
+    is read (INFERLINE_MAX_ARCHIVE_MEMBERS).
+
     Raises:
-        ModelLoadError: not a bundle, protobuf format, malformed JSON, or an op this
-            runtime does not implement ("unsupported op <name>").
+        ModelLoadError: not a bundle, protobuf format, malformed JSON, an archive that
+            is unsafe or too large, or an op this runtime does not implement
+            ("unsupported op <name>").
     """
     path = Path(path)
     if archive_module.is_archive(path):
         with tempfile.TemporaryDirectory(prefix="inferline-bundle-") as scratch:
-            archive_module.extract(path, Path(scratch))
+            archive_module.extract(path, Path(scratch), members=members)
             return _load(_DirectoryFiles(_bundle_dir(Path(scratch), path)))
     if path.is_file():
-        return _load(_ZipFiles.open(path))
+        return _load(_ZipFiles.open(path, members))
     if path.is_dir():
         return _load(_DirectoryFiles(_bundle_dir(path, path)))
     raise ModelLoadError(f"bundle {path} does not exist")
@@ -190,8 +194,10 @@ class _ZipFiles(_Files):
         self.entries = entries
 
     @classmethod
-    def open(cls, path: Path) -> _ZipFiles:
+    def open(cls, path: Path, members: int) -> _ZipFiles:
         try:
+            # Counted from the file first: opening lists every entry into memory.
+            archive_module.check_zip_members(path, members)
             with zipfile.ZipFile(path) as archive:
                 # Unsafe names, links and bombs are refused before a member is read.
                 archive_module.check_zip(archive, path, _zip_limit())

@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from inferline.containers.core.archive import MAX_ARCHIVE_MEMBERS
 from inferline.containers.core.errors import (
     BadRequest,
     ConfigurationError,
@@ -44,10 +45,16 @@ class SparkMLStage:
             self._check(schema, ModelLoadError)
 
     @classmethod
-    def load(cls, model_dir: Path, schema_json: str | None = None) -> SparkMLStage:
+    def load(
+        cls,
+        model_dir: Path,
+        schema_json: str | None = None,
+        members: int = MAX_ARCHIVE_MEMBERS,
+    ) -> SparkMLStage:
         """Load the bundle in `model_dir` (bundle.json + root/, or one bundle .zip);
-        `schema_json` is SAGEMAKER_SPARKML_SCHEMA's value, when set."""
-        bundle = load_bundle(_bundle_path(model_dir))
+        `schema_json` is SAGEMAKER_SPARKML_SCHEMA's value, when set; a zip of more than
+        `members` entries is refused (INFERLINE_MAX_ARCHIVE_MEMBERS)."""
+        bundle = load_bundle(_bundle_path(model_dir), members)
         schema = _default_schema(model_dir, schema_json)
         log.info(
             "loaded Spark ML bundle %s: reads %s, writes %s",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import stat
+import struct
 import tarfile
 import zipfile
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from pathlib import Path
 BUNDLE_FILE = "bundle.json"
 BOMB_BYTES = 64 * 1024 * 1024
 LIMIT = 1024 * 1024  # INFERLINE_MAX_EXTRACTED_BYTES for the bomb cases
+MEMBERS = 1000  # INFERLINE_MAX_ARCHIVE_MEMBERS for the flood cases (the default is 100,000)
+FLOOD = 20 * MEMBERS  # members in a flood: built in well under a second
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class Artifact:
     format: str  # "model.tar.gz" or "MLeap zip"
     build: Callable[[Path], Path]
     refusal: str  # a fragment of the ModelLoadError's message
+    extracted_bytes: int | None = None  # the limit on extracted bytes, when lowered
+    members: int | None = None  # the limit on members, when lowered
 
 
 def _tar(*members: tuple[tarfile.TarInfo, bytes]) -> Callable[[Path], Path]:
@@ -67,6 +72,45 @@ def _tar_claims(folder: Path) -> Path:
     with gzip.open(path, "wb") as raw:
         raw.write(header.tobuf(format=tarfile.GNU_FORMAT) + bytes(1024))
     return path
+
+
+def tar_flood(kind: bytes, count: int = FLOOD) -> Callable[[Path], Path]:
+    """`count` empty members of `kind` (files or folders) after a model file, written as
+    raw headers: tarfile's addfile would take seconds."""
+
+    def build(folder: Path) -> Path:
+        path = folder / "model.tar.gz"
+        with gzip.open(path, "wb", compresslevel=1) as raw:
+            model = tarfile.TarInfo("model.joblib")
+            model.size = 2
+            content = b"ok".ljust(tarfile.BLOCKSIZE, b"\0")
+            raw.write(model.tobuf(format=tarfile.GNU_FORMAT) + content)
+            for number in range(count):
+                raw.write(_info(f"flood/{number}", kind).tobuf(format=tarfile.GNU_FORMAT))
+            raw.write(bytes(2 * tarfile.BLOCKSIZE))
+        return path
+
+    return build
+
+
+def zip_flood(declared: int | None = None, count: int = FLOOD) -> Callable[[Path], Path]:
+    """A bundle.json and `count` empty entries; `declared` rewrites the count the end
+    record gives (zipfile ignores it, and so must the check)."""
+
+    def build(folder: Path) -> Path:
+        path = folder / "model.zip"
+        with zipfile.ZipFile(path, "w") as bundle:
+            bundle.writestr(BUNDLE_FILE, '{"format": "json"}')
+            for number in range(count):
+                bundle.writestr(f"root/flood/{number}", b"")
+        if declared is not None:
+            data = bytearray(path.read_bytes())
+            end = data.rfind(b"PK\x05\x06")
+            data[end + 8 : end + 12] = struct.pack("<HH", declared, declared)
+            path.write_bytes(bytes(data))
+        return path
+
+    return build
 
 
 def _zip(name: str, mode: int = stat.S_IFREG | 0o644, size: int = 16) -> Callable[[Path], Path]:
@@ -133,7 +177,13 @@ ARTIFACTS = [
     Artifact(
         "FIFO", "model.tar.gz", _tar((_info("fifo", tarfile.FIFOTYPE), b"")), "device or pipe"
     ),
-    Artifact("bomb: 64 MiB of zeros past a 1 MiB limit", "model.tar.gz", _tar_bomb, "expands past"),
+    Artifact(
+        "bomb: 64 MiB of zeros past a 1 MiB limit",
+        "model.tar.gz",
+        _tar_bomb,
+        "expands past",
+        extracted_bytes=LIMIT,
+    ),
     Artifact(
         "bomb: a header claiming 2 TiB (default limit)", "model.tar.gz", _tar_claims, "expands past"
     ),
@@ -153,5 +203,34 @@ ARTIFACTS = [
         "MLeap zip",
         _zip("root/model.json", size=BOMB_BYTES),
         "expands past",
+        extracted_bytes=LIMIT,
+    ),
+    Artifact(
+        f"flood: {FLOOD} empty files past a limit of {MEMBERS} members",
+        "model.tar.gz",
+        tar_flood(tarfile.REGTYPE),
+        "more than 1000 members",
+        members=MEMBERS,
+    ),
+    Artifact(
+        f"flood: {FLOOD} empty folders past a limit of {MEMBERS} members",
+        "model.tar.gz",
+        tar_flood(tarfile.DIRTYPE),
+        "more than 1000 members",
+        members=MEMBERS,
+    ),
+    Artifact(
+        f"flood: {FLOOD} empty entries past a limit of {MEMBERS} members",
+        "MLeap zip",
+        zip_flood(),
+        "more than 1000 members",
+        members=MEMBERS,
+    ),
+    Artifact(
+        f"flood: {FLOOD} entries declaring 2, past a limit of {MEMBERS} members",
+        "MLeap zip",
+        zip_flood(declared=2),
+        "more than 1000 members",
+        members=MEMBERS,
     ),
 ]
