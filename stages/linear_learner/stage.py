@@ -5,22 +5,37 @@ from a classifier: for two classes `score` is the probability of the second clas
 (Linear Learner's class 1), for more it is the list of class probabilities. A
 classifier without `predict_proba` (SGD with hinge loss) scores with
 `decision_function` instead, as Linear Learner's raw scores.
+
+A regressor's numeric JSON, JSON Lines and CSV bodies skip pandas (`invoke`): the
+body is read straight into a float matrix, the model predicts (compiled to numpy by
+`inferline.stages.sklearn.compiled` where it is recognised) and the scores are written
+by `dense.column_body`, with the same bytes as the DataFrame path, which everything
+else takes (classifiers, RecordIO, ``.npy``, bodies the direct readers do not take,
+and every bad body, so errors are the codecs' own).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from sklearn.pipeline import Pipeline
 
 from inferline.containers.core.codecs import JSON, CodecRegistry
-from inferline.containers.core.codecs.dense import feature_matrix
+from inferline.containers.core.codecs.dense import column_body, dense_matrix, feature_matrix
 from inferline.containers.core.errors import ModelLoadError
+from inferline.containers.core.invocation import Answer, Invocation
+from inferline.containers.core.media import MediaType, negotiate
 from inferline.stages.base import FrameStage
 from inferline.stages.linear_learner.codecs import REGISTRY
+from inferline.stages.sklearn.compiled import compile_method
 from inferline.stages.sklearn.stage import call
+
+SCORE = "score"
+DEFAULT_ACCEPT = MediaType.parse(JSON)
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,10 @@ class LinearLearnerStage(FrameStage):
     default_accept: ClassVar[str] = JSON
 
     estimator: Any
+    compiled: Callable[[Any], Any] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
+    """`estimator.predict` as numpy (`compile_method`), or None where it is not recognised."""
 
     def __post_init__(self) -> None:
         if not callable(getattr(self.estimator, "predict", None)):
@@ -38,29 +57,64 @@ class LinearLearnerStage(FrameStage):
                 f"{type(self.estimator).__name__} has no predict(); the linear-learner stage "
                 "serves a fitted regressor or classifier"
             )
+        if not self.is_classifier:
+            object.__setattr__(self, "compiled", compile_method(self.estimator, "predict"))
 
     @property
     def is_classifier(self) -> bool:
         return hasattr(self.estimator, "classes_")
 
+    def invoke(self, invocation: Invocation) -> Answer:
+        """A regressor's numeric body without pandas; anything else through `transform`."""
+        if self.is_classifier:
+            return super().invoke(invocation)
+        features = dense_matrix(invocation.body, invocation.content_type.mimetype)
+        width = getattr(self.estimator, "n_features_in_", None)
+        if features is None or (width is not None and features.shape[1] != width):
+            return super().invoke(invocation)  # the codecs read it again and name the fault
+        scores = self._predict(features)
+        media = negotiate(invocation.accept, self.codecs.writable, DEFAULT_ACCEPT)
+        body = (
+            column_body(SCORE, scores, media.mimetype) if isinstance(scores, np.ndarray) else None
+        )
+        if body is None:
+            frame = pd.DataFrame({SCORE: scores})
+            return self.codecs.encode(frame, invocation.accept, self.default_accept)
+        return Answer(body, media.mimetype)
+
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
         if frame.empty:  # scikit-learn refuses zero rows; no rows, no predictions
-            return pd.DataFrame({"score": []})
-        features: Any = feature_matrix(frame, getattr(self.estimator, "n_features_in_", None))
-        names = getattr(self.estimator, "feature_names_in_", None)
-        if names is not None:  # fitted on a DataFrame: give it its column names back
-            features = pd.DataFrame(features, columns=names)
+            return pd.DataFrame({SCORE: []})
+        features = feature_matrix(frame, getattr(self.estimator, "n_features_in_", None))
         if not self.is_classifier:
-            return pd.DataFrame({"score": call(self.estimator, "predict", features)})
-        scores = self._class_scores(features)
+            return pd.DataFrame({SCORE: self._predict(features)})
+        named = self._named(features)
+        scores = self._class_scores(named)
         # predict() rather than an argmax here, so labels equal the estimator's own.
-        labels = call(self.estimator, "predict", features)
+        labels = call(self.estimator, "predict", named)
         return pd.DataFrame(
             {
-                "score": scores if scores.ndim == 1 else list(scores),
+                SCORE: scores if scores.ndim == 1 else list(scores),
                 "predicted_label": labels,
             }
         )
+
+    def _predict(self, features: np.ndarray) -> Any:
+        """A regressor's scores for the decoded rows (scikit-learn's errors are 422s).
+
+        The compiled function answers one row, and any number for a lone estimator (one
+        matrix product on the matrix scikit-learn would get). A compiled Pipeline's steps
+        hand on row-major arrays where scikit-learn keeps the decoded column-major one,
+        which changes BLAS's summation order past one row, so those are scikit-learn's.
+        """
+        one_row = len(features) == 1
+        compiled = self.compiled if one_row or not isinstance(self.estimator, Pipeline) else None
+        return call(self.estimator, "predict", self._named(features), compiled)
+
+    def _named(self, features: np.ndarray) -> Any:
+        """The rows as the estimator was fitted: a DataFrame when it was fitted on one."""
+        names = getattr(self.estimator, "feature_names_in_", None)
+        return features if names is None else pd.DataFrame(features, columns=names)
 
     def _class_scores(self, features: Any) -> np.ndarray:
         """Probabilities (or decision values) per row; one value for two classes,
