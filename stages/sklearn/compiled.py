@@ -51,11 +51,18 @@ class Unsupported(Exception):
 
 
 class Table:
-    """A step's input: its columns, and the 2-D array itself when the input is one."""
+    """A step's input: its columns, and the 2-D array itself when the input is one.
 
-    def __init__(self, columns: list[np.ndarray] | None, array: np.ndarray | None) -> None:
+    `owned`: the array is a previous compiled step's own result, which the next step may
+    change in place (never the caller's data).
+    """
+
+    def __init__(
+        self, columns: list[np.ndarray] | None, array: np.ndarray | None, owned: bool = False
+    ) -> None:
         self._columns = columns
         self.array = array
+        self.owned = owned
 
     @classmethod
     def of(cls, data: Any) -> Table:
@@ -250,8 +257,12 @@ def _pipeline(pipeline: Pipeline, method: str) -> Step | None:
 
     def run(table: Table) -> np.ndarray:
         result = steps[0](table)
+        # A step answers a fresh array, or (all passthrough) the very array it was given.
+        owned = result is not table.array or table.owned
         for step in steps[1:]:
-            result = step(Table(None, result))
+            given = result
+            result = step(Table(None, given, owned=owned))
+            owned = result is not given or owned
         return result
 
     return run
@@ -290,7 +301,7 @@ def _column_transformer(transformer: ColumnTransformer) -> Step | None:
                 outputs.append(np.column_stack([_numeric(column) for column in selected]))
             else:
                 outputs.append(step(Table(selected, None)))
-        return np.hstack(outputs)
+        return np.concatenate(outputs, axis=1)  # np.hstack's result, without its checks
 
     return run
 
@@ -324,10 +335,14 @@ def _imputer(imputer: SimpleImputer) -> Step | None:
         keep = ~np.isnan(statistics)
     kept = statistics[keep]
 
+    every = bool(keep.all())
+
     def run(table: Table) -> np.ndarray:
-        values = _numeric_block(table, len(statistics))[:, keep]
+        values = _numeric_block(table, len(statistics))
+        if not every:
+            values = values[:, keep]
         holes = np.isnan(values)
-        if holes.any():
+        if np.count_nonzero(holes):  # cheaper than .any() on a few values
             values[holes] = np.broadcast_to(kept, values.shape)[holes]
         return values
 
@@ -434,13 +449,24 @@ def _numeric(column: np.ndarray) -> np.ndarray:
 
 
 def _numeric_block(table: Table, width: int) -> np.ndarray:
-    """A fresh float64 copy of numeric columns, as scikit-learn's validation makes; an
-    infinity is scikit-learn's to refuse (imputers and scalers allow only NaN)."""
-    columns = table.columns
-    if len(columns) != width:
-        raise Unsupported()
-    block = np.column_stack([_numeric(column) for column in columns]).astype(np.float64, copy=False)
-    if np.isinf(block).any():
+    """A float64 copy of numeric columns, as scikit-learn's validation makes (a previous
+    step's own array as it is); an infinity is scikit-learn's to refuse (imputers and
+    scalers allow only NaN)."""
+    if table.array is not None:
+        if table.array.shape[1] != width:
+            raise Unsupported()
+        array = _numeric(table.array)
+        owned = table.owned and array.dtype == np.float64
+        block = array if owned else array.astype(np.float64)  # astype copies
+    else:
+        columns = table.columns
+        if len(columns) != width:
+            raise Unsupported()
+        # Column by column into one C-ordered array: np.column_stack costs more on one row.
+        block = np.empty((len(columns[0]), width), dtype=np.float64)
+        for position, column in enumerate(columns):
+            block[:, position] = _numeric(column)
+    if np.count_nonzero(np.isinf(block)):
         raise Unsupported()
     return block
 

@@ -14,7 +14,10 @@ import pandas as pd
 import pytest
 import sklearn
 from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import RidgeCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from inferline.stages.sklearn.compiled import CompiledMethod, Unsupported, compile_in_place
 from inferline.training import data
@@ -138,4 +141,27 @@ def test_a_regressor_is_compiled_and_a_frame_for_it_is_scikit_learns(fitted: Fit
     for given in (features[:1], pd.DataFrame(features[:1]), features[:1].astype(np.float32)):
         assert outcome(lambda given=given: regressor.predict(given)) == outcome(
             lambda given=given: twin.predict(given)
+        )
+
+
+def test_the_callers_array_is_never_changed_in_place() -> None:
+    rng = np.random.default_rng(3)
+    features = rng.normal(size=(40, 3))
+    features[rng.random(features.shape) < 0.2] = np.nan
+    inner = make_pipeline("passthrough")  # answers the very array it is given
+    for pipeline in (
+        make_pipeline(SimpleImputer(), StandardScaler()),
+        make_pipeline(inner, StandardScaler()),
+        make_pipeline(make_pipeline(inner, SimpleImputer()), StandardScaler()),
+    ):
+        pipeline.fit(features)
+        plain = copy.deepcopy(pipeline)
+        assert compile_in_place(pipeline) == ("transform",)
+        given = features[:5].copy()
+        result = pipeline.transform.arithmetic(given)
+        assert given.tobytes() == features[:5].tobytes()  # untouched, NaN included
+        assert result.tobytes() == plain.transform(features[:5]).tobytes()
+        whole = np.array([[1, 2, 3], [4, 5, 6]])  # integers: converted, as scikit-learn does
+        assert outcome(lambda p=pipeline, x=whole: p.transform(x)) == outcome(
+            lambda p=plain, x=whole: p.transform(x)
         )
