@@ -247,6 +247,17 @@ SPARSE = '{"instances": [{"data": {"features": {"keys": [KEY], "shape": [10], "v
         (f'{{"instances": [{{"data": {{"features": {{"values": {FEATURES_ROW}}}}}}}]}}', JSON),
         (f'{{"columns": {COLUMNS}, "data": [{FEATURES_ROW}]}}', JSON),
         (f'{{"features": {FEATURES_ROW}}}', JSON),
+        ('{"instances": [{"features": ["1.5", 2, 3, 4, 5, 6, 7, 8, 9, 1]}]}', JSON),
+        (
+            '{"instances": [{"features": [null, 2, 3, 4, 5, 6, 7, 8, 9, 1]}, {"features": '
+            "[null, 2, 3, 4, 5, 6, 7, 8, 9, 1]}]}",
+            JSON,
+        ),
+        (f'{{"instances": [{{"features": {FEATURES_ROW}, "id": "a"}}]}}', JSON),
+        (f'{{"instances": [{{"features": {FEATURES_ROW}}}], "configuration": {{"k": 1}}}}', JSON),
+        (f'{{"instances": [{FEATURES_ROW}, {{"features": {FEATURES_ROW}}}]}}', JSON),
+        (f"[[{ROW.replace('1.5', 'true', 1)}], [{ROW}]]", JSON),
+        (f'{{"features": {FEATURES_ROW}, "label": "x"}}\n', JSONLINES),
         (f"[{FEATURES_ROW}, {FEATURES_ROW}]", JSON),
         (f"{FEATURES_ROW}", JSON),
         (f"[{FEATURES_ROW}, 3]", JSON),
@@ -285,6 +296,21 @@ def test_every_body_gets_the_table_paths_answer_or_error(
         assert_same(ridge, invocation(body.encode(), content_type, accept))
     if content_type != "application/x-unknown":
         assert_same_matrix(body.encode(), content_type)
+
+
+def test_bodies_with_strings_elsewhere_and_nulls_read_as_the_table_path(
+    mxnet: LinearLearnerStage,
+) -> None:
+    """A body with more quotes than its keys may hold strings among its numbers: numpy
+    checks every value then. null is a missing value, NaN on both paths (and null out)."""
+    tagged = b'{"instances": [{"features": [1, 2.5, 3], "id": "a"}], "k": "v"}'
+    assert dense_matrix(tagged, JSON) is not None
+    assert dense_matrix(b'{"instances": [{"features": [1, "2.5", 3]}]}', JSON) is None
+    for body in (tagged, b"[[1, null, 3], [4, 5, 6]]", b'{"features": [null, null, null]}'):
+        assert_same_matrix(body, JSON)
+        for accept in (JSON, CSV, JSONLINES):
+            assert assert_same(mxnet, invocation(body, JSON, accept))[0] == 200
+    assert b"null" in served(mxnet, invocation(b"[[1, null, 3]]", JSON, JSON))[1]
 
 
 def test_negative_zero_keeps_its_sign() -> None:
