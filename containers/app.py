@@ -86,14 +86,36 @@ def create_app(stage: Stage, settings: Settings) -> Flask:
 _SET = frozenset({"content-type", "content-length"})  # written from the reply itself
 
 
+# inferline's own stage classes (by qualified name, so that this imports none of them):
+# their code never reads flask.request, so their hop skips Flask's request context.
+CONTEXT_FREE_STAGES = frozenset(
+    {
+        "inferline.stages.sklearn.stage.SklearnStage",
+        "inferline.stages.sparkml.stage.SparkMLStage",
+        "inferline.stages.xgboost.stage.XGBoostStage",
+        "inferline.stages.linear_learner.stage.LinearLearnerStage",
+        "inferline.stages.blazingtext.stage.BlazingTextStage",
+    }
+)
+
+
+def reads_flask_request(stage: Stage) -> bool:
+    """Whether `stage` may read `flask.request`: any but inferline's own classes (an
+    inference script, a third-party kind, a subclass) may, as AWS's container calls
+    scripts from a Flask view."""
+    kind = type(stage)
+    return f"{kind.__module__}.{kind.__qualname__}" not in CONTEXT_FREE_STAGES
+
+
 class FastInvocations:
     """WSGI middleware answering POST /invocations from the handler, without Flask's views.
 
     The answer is the one the Flask view gives (same status, headers and body);
     requests without a usable Content-Length (chunked, over the limit) go to Flask,
-    which answers them (413 as JSON, for one). The handler still runs inside Flask's
-    request context, because SageMaker inference scripts may read `flask.request`
-    (AWS's container calls them from a Flask view); the body is put back for them.
+    which answers them (413 as JSON, for one). A stage that may read `flask.request`
+    (`reads_flask_request`: SageMaker inference scripts) runs inside Flask's request
+    context, with the body put back for it; inferline's own stages run without it,
+    which saves about a third of the middleware's cost (docs/benchmarks.md, "Per hop").
     """
 
     def __init__(self, flask_app: Flask, handler: ContainerHandler, limit: int) -> None:
@@ -101,6 +123,7 @@ class FastInvocations:
         self.app: WSGIApplication = flask_app.wsgi_app
         self.handler = handler
         self.limit = limit
+        self.request_context = reads_flask_request(handler.stage)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         length = environ.get("CONTENT_LENGTH") or ""
@@ -113,8 +136,11 @@ class FastInvocations:
         ):
             return self.app(environ, start_response)
         body = environ["wsgi.input"].read(int(length))
-        environ["wsgi.input"] = io.BytesIO(body)
-        with self.flask_app.request_context(environ):
+        if self.request_context:
+            environ["wsgi.input"] = io.BytesIO(body)
+            with self.flask_app.request_context(environ):
+                reply = self.handler.invoke(body, EnvironHeaders(environ))
+        else:
             reply = self.handler.invoke(body, EnvironHeaders(environ))
         headers = [
             *((name, value) for name, value in reply.headers.items() if name.lower() not in _SET),

@@ -3,9 +3,11 @@
 The stage is loaded once in the gunicorn master before any worker forks (preload),
 so a model that cannot load is a clear startup error rather than a crash loop, the
 port is bound only when the model is ready, and workers share the model's memory.
-Workers are gthread: keep-alive connections between pipeline hops, and a /ping is
+Workers are threaded: keep-alive connections between pipeline hops, and a /ping is
 answered by another thread while an inference runs (docs/benchmarks.md compares
-gthread and sync workers).
+gthread and sync workers). The threaded worker is gthread's request code with each
+thread waiting for its own requests (`containers/worker.py`, Linux), which saves a
+thread hand-off per request; INFERLINE_WORKER_CLASS=gunicorn-gthread is gunicorn's own.
 
 A model.tar.gz is extracted once into a shared cache (`modeldir.open_model_dir`) and
 removed when the server stops (SIGTERM, SIGINT, a failed start); a crash restart
@@ -35,8 +37,9 @@ from gunicorn.workers.sync import SyncWorker
 from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 
 from inferline import stages
+from inferline.containers import worker
 from inferline.containers.app import create_app
-from inferline.containers.core import modeldir
+from inferline.containers.core import modeldir, protocol
 from inferline.containers.core.refusal import refusal
 from inferline.containers.core.settings import Settings
 
@@ -125,7 +128,13 @@ class _EscapingFormatter(logging.Formatter):
 
 
 class _EscapingLogger(glogging.Logger):
-    """Gunicorn's logger with every access-log value and error message escaped."""
+    """Gunicorn's logger with every access-log value and error message escaped.
+
+    The access line of ACCESS_LOG_FORMAT is written straight from the five values it
+    shows: gunicorn's own `access` builds a dict of every header, environ key and time
+    format first, a large share of a one-row hop's cost (docs/benchmarks.md, "Per hop").
+    The line is the same as gunicorn would write (quotes escaped as its SafeAtoms does).
+    """
 
     def atoms(
         self, resp: Any, req: Any, environ: MutableMapping[str, Any], request_time: timedelta
@@ -133,10 +142,41 @@ class _EscapingLogger(glogging.Logger):
         atoms = super().atoms(resp, req, environ, request_time)
         return {k: escape_controls(v) if isinstance(v, str) else v for k, v in atoms.items()}
 
+    def access(
+        self, resp: Any, req: Any, environ: MutableMapping[str, Any], request_time: timedelta
+    ) -> None:
+        if self.cfg.access_log_format != ACCESS_LOG_FORMAT:
+            super().access(resp, req, environ, request_time)
+            return
+        if not self.access_log_enabled:
+            return
+        inference_id = "-"
+        for name, value in req.headers:  # gunicorn upper-cases names; the last one wins
+            if name == _INFERENCE_ID_HEADER:
+                inference_id = value
+        status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
+        micros = request_time.seconds * 1_000_000 + request_time.microseconds
+        line = (
+            f"{_log_value(environ.get('REQUEST_METHOD'))} {_log_value(environ.get('PATH_INFO'))} "
+            f"{_log_value(status)} {resp.sent} bytes {micros}us "
+            f"inference-id={_log_value(inference_id)}"
+        )
+        self.access_log.info("%s", line)
+
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
         for handler in self.error_log.handlers:
             handler.setFormatter(_EscapingFormatter(self.error_fmt, self.datefmt))
+
+
+_INFERENCE_ID_HEADER = protocol.INFERENCE_ID.upper()
+
+
+def _log_value(value: object) -> str:
+    """An access-log value as gunicorn's SafeAtoms writes it, control characters escaped."""
+    if not isinstance(value, str):
+        return str(value)
+    return escape_controls(value).replace('"', '\\"')
 
 
 # The app's own bad response headers (gunicorn >= 23): its fault, gunicorn's 500 stands.
@@ -189,11 +229,17 @@ class JsonErrorsSyncWorker(_JsonErrors, SyncWorker):  # type: ignore[misc]
     """sync, with gunicorn's own refusals answered as JSON."""
 
 
+class JsonErrorsDirectWorker(_JsonErrors, worker.DirectThreadWorker):  # type: ignore[misc]
+    """gthread without the per-request hand-off (`containers/worker.py`), refusals as JSON."""
+
+
 def _worker_class(settings: Settings) -> type[Any]:
     # As gunicorn does for "sync": threads > 1 means the threaded worker.
     if settings.worker_class == "sync" and settings.threads <= 1:
         return JsonErrorsSyncWorker
-    return JsonErrorsThreadWorker
+    if settings.worker_class == "gunicorn-gthread" or not worker.available():
+        return JsonErrorsThreadWorker
+    return JsonErrorsDirectWorker
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:

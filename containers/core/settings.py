@@ -125,8 +125,8 @@ def _batch_strategy(name: str, raw: str) -> str:
 
 def _worker_class(name: str, raw: str) -> str:
     value = raw.strip().lower()
-    if value not in ("gthread", "sync"):
-        raise ConfigurationError(f"{name} must be gthread or sync, got {raw!r}")
+    if value not in ("gthread", "gunicorn-gthread", "sync"):
+        raise ConfigurationError(f"{name} must be gthread, gunicorn-gthread or sync, got {raw!r}")
     return value
 
 
@@ -171,7 +171,9 @@ class Settings:
     worker_class: str = field(
         default="gthread", metadata=variable("INFERLINE_WORKER_CLASS", _worker_class)
     )
-    """Gunicorn worker class: gthread (keep-alive, pings beside inferences) or sync."""
+    """Gunicorn worker class: gthread (keep-alive, pings beside inferences; each thread waits
+    for its own requests, containers/worker.py), gunicorn-gthread (gunicorn's own, which
+    hands each request from its main thread to a pool) or sync."""
     threads: int = field(default=4, metadata=variable("INFERLINE_WORKER_THREADS", _positive_int))
     """Threads per worker (gthread): keep-alive hops and pings served beside inferences."""
     timeout: int = field(

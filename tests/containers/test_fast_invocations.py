@@ -1,7 +1,9 @@
-"""POST /invocations answers the same through the fast path as through the Flask view."""
+"""POST /invocations answers the same through the fast path as through the Flask view;
+scripts still read flask.request there, inferline's own stages run without its context."""
 
 from __future__ import annotations
 
+import importlib
 import io
 from pathlib import Path
 
@@ -9,9 +11,15 @@ import pytest
 from werkzeug.test import Client, TestResponse
 
 from inferline import stages
-from inferline.containers.app import FastInvocations, create_app
+from inferline.containers.app import (
+    CONTEXT_FREE_STAGES,
+    FastInvocations,
+    create_app,
+    reads_flask_request,
+)
 from inferline.containers.core.settings import Settings
 from tests import abalone
+from tests.echo import echo_model  # noqa: F401  # a fixture
 
 REQUESTS = [
     ({"Content-Type": "text/csv", "Accept": "text/csv"}, abalone.SAMPLE),
@@ -65,3 +73,36 @@ def test_bodies_over_the_limit_and_chunked_bodies_go_to_flask(
             "/invocations", input_stream=io.BytesIO(abalone.SAMPLE.encode()), headers=chunked
         ),
     )
+
+
+def test_a_script_reads_flask_request_through_the_fast_path(
+    echo_model: Path,  # noqa: F811  # the fixture
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ECHO_NAME", "one")
+    monkeypatch.setenv("ECHO_STATE", str(tmp_path))
+    settings = Settings(model_dir=echo_model)
+    app = create_app(stages.load(None, echo_model, settings), settings)
+    assert isinstance(app.wsgi_app, FastInvocations) and app.wsgi_app.request_context
+    headers = {"Content-Type": "text/plain", "X-Amzn-SageMaker-Custom-Attributes": "a=1"}
+    fast = Client(app).post("/invocations", data="hello", headers=headers)
+    flask = Client(app.wsgi_app.app).post("/invocations", data="hello", headers=headers)
+    same(fast, flask)
+    assert fast.status_code == 200
+    assert fast.data.decode().splitlines() == ["hello", "one attributes=a=1 private="]
+
+
+def test_inferline_stages_skip_the_request_context(featurizer_dir: Path) -> None:
+    settings = Settings(model_dir=featurizer_dir)
+    stage = stages.load(None, featurizer_dir, settings)
+    assert not reads_flask_request(stage)
+    fast = create_app(stage, settings).wsgi_app
+    assert isinstance(fast, FastInvocations) and not fast.request_context
+
+
+@pytest.mark.parametrize("name", sorted(CONTEXT_FREE_STAGES))
+def test_each_context_free_stage_is_a_class_of_that_name(name: str) -> None:
+    module, _, qualname = name.rpartition(".")
+    kind = getattr(importlib.import_module(module), qualname)
+    assert isinstance(kind, type) and f"{kind.__module__}.{kind.__qualname__}" == name

@@ -1,0 +1,180 @@
+"""The serving worker (containers/worker.py) under real gunicorn: the same bytes as
+gunicorn's gthread, keep-alive, /ping beside a held inference, the access line."""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from inferline.containers.server import ACCESS_LOG_FORMAT, _EscapingLogger
+from tests import abalone
+from tests.echo import echo_model, until  # noqa: F401  # echo_model is a fixture
+from tests.servers import ServerProcess
+
+READ_SECONDS = 60.0
+
+
+def exchange(port: int, raw: bytes) -> bytes:
+    """Send raw request bytes on a new connection, then end it; everything answered."""
+    with socket.create_connection(("127.0.0.1", port), timeout=READ_SECONDS) as sock:
+        sock.sendall(raw)
+        sock.shutdown(socket.SHUT_WR)  # a body cut short is cut short for good
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def without_date(answer: bytes) -> bytes:
+    return b"\r\n".join(line for line in answer.split(b"\r\n") if not line.startswith(b"Date: "))
+
+
+def post(body: str, content_type: str = "text/csv", close: bool = True) -> bytes:
+    connection = "Connection: close\r\n" if close else ""
+    return (
+        f"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n"
+        f"Accept: text/csv\r\n{connection}Content-Length: {len(body)}\r\n\r\n{body}"
+    ).encode()
+
+
+RAW_REQUESTS = [
+    post(abalone.SAMPLE),
+    post("M,not,a,number"),
+    post("x", content_type="image/png"),
+    b"GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /execution-parameters HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n",
+    # pipelined: gunicorn answers the first and closes; the worker must do the same
+    post(abalone.SAMPLE, close=False) + post("x", "image/png", close=False) + post("1"),
+]
+
+
+@pytest.fixture(scope="module")
+def servers(
+    featurizer_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    logs = tmp_path_factory.mktemp("worker-logs")
+    with ServerProcess.start(featurizer_dir, logs / "direct.log") as direct:
+        stock_worker = {"INFERLINE_WORKER_CLASS": "gunicorn-gthread"}
+        with ServerProcess.start(featurizer_dir, logs / "gunicorn.log", env=stock_worker) as stock:
+            yield direct, stock
+
+
+def test_the_default_worker_answers_byte_for_byte_what_gunicorns_gthread_does(
+    servers: tuple[ServerProcess, ServerProcess],
+) -> None:
+    direct, stock = servers
+    assert "Using worker: JsonErrorsDirectWorker" in direct.output()
+    assert "Using worker: JsonErrorsThreadWorker" in stock.output()
+    for raw in RAW_REQUESTS:
+        ours, theirs = exchange(direct.port, raw), exchange(stock.port, raw)
+        assert ours.startswith(b"HTTP/1.1 ")
+        assert without_date(ours) == without_date(theirs), raw
+
+
+def test_one_connection_carries_a_hundred_requests(
+    servers: tuple[ServerProcess, ServerProcess],
+) -> None:
+    direct, _ = servers
+    connection = http.client.HTTPConnection("127.0.0.1", direct.port, timeout=READ_SECONDS)
+    try:
+        connection.connect()
+        sock = connection.sock
+        for _ in range(100):
+            connection.request("POST", "/invocations", abalone.SAMPLE, {"Content-Type": "text/csv"})
+            response = connection.getresponse()
+            assert response.status == 200 and response.read()
+            assert not response.will_close
+        assert connection.sock is sock  # never reconnected
+    finally:
+        connection.close()
+
+
+def test_ping_is_answered_while_an_inference_holds_a_thread(
+    echo_model: Path,  # noqa: F811  # the fixture
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    environment = {"ECHO_NAME": "a", "ECHO_STATE": str(state)}
+    with ServerProcess.start(echo_model, tmp_path / "echo.log", env=environment) as server:
+        answers: list[int] = []
+
+        def held() -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+            connection.request("POST", "/invocations", "hold a", {"Content-Type": "text/plain"})
+            answers.append(connection.getresponse().status)
+            connection.close()
+
+        caller = threading.Thread(target=held)
+        caller.start()
+        try:
+            until(lambda: sleeping_threads(server) or None, "a worker thread to hold the request")
+            ping = http.client.HTTPConnection("127.0.0.1", server.port, timeout=READ_SECONDS)
+            ping.request("GET", "/ping")
+            assert ping.getresponse().status == 200
+            ping.close()
+            assert not answers  # still held
+        finally:
+            (state / "release").touch()
+            caller.join(timeout=120)
+        assert answers == [200]
+
+
+def sleeping_threads(server: ServerProcess) -> int:
+    """Threads of the server's workers asleep in time.sleep (the echo model holding a
+    request, polling for its release file), read from /proc."""
+    master = server.process.pid
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    asleep = 0
+    for child in children:
+        for task in Path(f"/proc/{child}/task").iterdir():
+            try:
+                asleep += "nanosleep" in (task / "wchan").read_text()
+            except OSError:  # the thread ended meanwhile
+                continue
+    return asleep
+
+
+def test_the_access_line_is_what_gunicorns_own_access_writes() -> None:
+    cfg = SimpleNamespace(access_log_format=ACCESS_LOG_FORMAT, accesslog="-")
+    logger = _EscapingLogger.__new__(_EscapingLogger)
+    logger.cfg = cfg
+    logger._access_log_enabled = True
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    logger.access_log = logging.getLogger("test-worker-access")
+    logger.access_log.propagate = False
+    logger.access_log.setLevel(logging.INFO)
+    logger.access_log.addHandler(Keep())
+    response = SimpleNamespace(status="200 OK", sent=42, headers=[("Content-Type", "text/csv")])
+    request = SimpleNamespace(
+        headers=[("X-AMZN-SAGEMAKER-INFERENCE-ID", 'a"b\x1b[2J\nforged'), ("HOST", "x")]
+    )
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/invocations\r\nfake",
+        "RAW_URI": "/invocations",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+    }
+    took = timedelta(microseconds=1234)
+    logger.access(response, request, environ, took)
+    cfg.access_log_format = ACCESS_LOG_FORMAT + " "  # not ours: gunicorn's own path
+    logger.access(response, request, environ, took)
+    assert lines[0] + " " == lines[1]
+    assert lines[0] == (
+        'POST /invocations\\x0d\\x0afake 200 42 bytes 1234us inference-id=a\\"b\\x1b[2J\\x0aforged'
+    )
