@@ -35,7 +35,7 @@ from inferline.containers.core.codecs.dense import DenseJsonCodec, DenseJsonLine
 from inferline.containers.core.codecs.json import JsonCodec
 from inferline.containers.core.codecs.jsonlines import JsonLinesCodec
 from inferline.containers.core.codecs.recordio import RecordIOProtobufCodec
-from inferline.containers.core.codecs.table import column_names
+from inferline.containers.core.codecs.table import MAX_FEATURES, check_cells, column_names
 from inferline.containers.core.errors import BadRequest, UnprocessableEntity
 from inferline.containers.core.media import MediaType
 
@@ -46,46 +46,72 @@ __all__ = ["LIBSVM", "X_LIBSVM", "LibSvmCodec", "PredictionCsvCodec", "requests"
 
 
 class LibSvmCodec:
-    """text/libsvm: sparse rows; a decoder only (answers are CSV or JSON)."""
+    """text/libsvm: sparse rows; a decoder only (answers are CSV or JSON).
+
+    An index sizes the matrix (``0 999999999999:1`` would be a 7 TiB row), so each is
+    checked as it is read, before anything is allocated: past the model's features is a
+    422 naming the index and the count; with no columns given, past MAX_FEATURES a 400.
+    """
 
     def __init__(self, mimetype: str = LIBSVM) -> None:
         self.mimetype = mimetype
 
     def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> pd.DataFrame:
         lines = [line.split() for line in text(body, "LibSVM").splitlines() if line.strip()]
-        entries = [_entries(tokens, number) for number, tokens in enumerate(lines, start=1)]
+        bound = _Bound(len(columns), "the model's") if columns is not None else _Bound()
+        entries = [_entries(tokens, number, bound) for number, tokens in enumerate(lines, 1)]
         width = (
             len(columns)
             if columns is not None
             else 1 + max((index for row in entries for index in row), default=-1)
         )
+        check_cells(len(entries), width, "the LibSVM body")
         matrix = np.full((len(entries), width), np.nan)
         for row, values in enumerate(entries):
-            for index, value in values.items():
-                if index >= width:
-                    raise UnprocessableEntity(
-                        f"LibSVM line {row + 1}: feature index {index} is beyond the model's "
-                        f"{width} features (0-{width - 1})"
-                    )
-                matrix[row, index] = value
+            if values:
+                matrix[row, list(values)] = list(values.values())
         return pd.DataFrame(matrix, columns=column_names(width, columns))
 
 
-def _entries(tokens: list[str], number: int) -> dict[int, float]:
+@dataclass(frozen=True)
+class _Bound:
+    """The feature indices a row may use: below `features`, the model's or MAX_FEATURES."""
+
+    features: int = MAX_FEATURES
+    whose: str = ""
+
+    def check(self, index: int, number: int) -> None:
+        if index < self.features:
+            return
+        if self.whose:
+            raise UnprocessableEntity(
+                f"LibSVM line {number}: feature index {index} is beyond {self.whose} "
+                f"{self.features} features (0-{self.features - 1})"
+            )
+        raise BadRequest(
+            f"LibSVM line {number}: feature index {index} is past the {self.features} "
+            f"features (0-{self.features - 1}) a row may hold when the model does not say "
+            "how many it reads"
+        )
+
+
+def _entries(tokens: list[str], number: int, bound: _Bound) -> dict[int, float]:
     """``index:value`` pairs of one line; a leading label (a number, no colon) is ignored."""
     entries: dict[int, float] = {}
     for position, token in enumerate(tokens):
-        index, colon, value = token.partition(":")
+        index_text, colon, value = token.partition(":")
         if not colon:
             if position == 0 and _is_number(token):
                 continue
             raise BadRequest(f"LibSVM line {number}: {token!r} is not index:value")
         try:
-            entries[int(index)] = float(value)
+            index = int(index_text)
+            entries[index] = float(value)
         except ValueError:
             raise BadRequest(f"LibSVM line {number}: {token!r} is not index:value") from None
-        if int(index) < 0:
+        if index < 0:
             raise BadRequest(f"LibSVM line {number}: negative feature index in {token!r}")
+        bound.check(index, number)
     return entries
 
 

@@ -27,6 +27,7 @@ CSV, JSON, JSONLINES, NPY = (
     "application/x-npy",
 )
 RECORDIO = "application/x-recordio-protobuf"
+LIBSVM, X_LIBSVM = "text/libsvm", "text/x-libsvm"
 LIMIT = 6 * 1024 * 1024  # the container's default request limit (SAGEMAKER_MAX_REQUEST_SIZE)
 CLIENT_ERRORS = frozenset(range(400, 500))
 OK_OR_REFUSED = CLIENT_ERRORS | {200, 204}
@@ -132,6 +133,12 @@ def _json_hostiles() -> Iterator[tuple[str, str, bytes, frozenset[int]]]:
         ),
         either,
     )
+    yield (
+        "wrong JSON shape",
+        "sparse shape of 2^24",
+        (b'{"instances":[{"data":{"features":{"keys":[0],"shape":[16777216],"values":[1.0]}}}]}'),
+        either,
+    )
     yield "wrong JSON shape", "huge numbers", b'{"instances": [[1e400, -1e400]]}', either
     yield "non-UTF-8", "latin-1 in a string", b'{"instances": [["\xe9", 1]]}', refused
     yield "BOM", "UTF-8 BOM before JSON", b'\xef\xbb\xbf{"instances": [[1.0, 2.0]]}', either
@@ -168,11 +175,76 @@ def _npy_hostiles() -> Iterator[tuple[str, str, bytes, frozenset[int]]]:
     yield "npy lying header", "version 9.9", b"\x93NUMPY\x09\x09" + bytes(20), refused
 
 
+def _libsvm_hostiles() -> Iterator[tuple[str, str, bytes, frozenset[int]]]:
+    """Indices that would size a huge matrix, and lines that are not index:value."""
+    refused, either = CLIENT_ERRORS, OK_OR_REFUSED
+    yield "huge declared size", "LibSVM index 2^32 - 1", b"1 4294967295:1\n", refused
+    yield "huge declared size", "LibSVM index 10^12", b"0 999999999999:1\n", refused
+    yield (
+        "huge declared size",
+        "LibSVM index of 5000 digits",
+        b"0 " + b"9" * 5000 + b":1\n",
+        refused,
+    )
+    yield "huge declared size", "LibSVM index past int64", b"0 99999999999999999999:1\n", refused
+    yield "malformed LibSVM", "negative index", b"0 -1:1\n", refused
+    yield "malformed LibSVM", "value missing", b"0 0:\n", refused
+    yield "malformed LibSVM", "value not a number", b"0 0:abc\n", refused
+    yield "malformed LibSVM", "index not a number", b"0 x:1\n", refused
+    yield "malformed LibSVM", "colon only", b"0 :\n", refused
+    yield "malformed LibSVM", "label only", b"1\n", either
+    yield "numbers as text", "LibSVM NaN and Inf values", b"0 0:nan 1:inf\n", either
+    yield "non-UTF-8", "LibSVM latin-1 byte", b"0 0:1 \xe9:1\n", refused
+
+
+def _record(keys: list[int], shape: list[int], values: int = 1) -> bytes:
+    """One RecordIO record of a sparse Float32Tensor, built with the SageMaker SDK's
+    protobuf class (its writer would not write keys or shapes this hostile)."""
+    import warnings
+
+    from inferline.containers.core.codecs.recordio import frame_record
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the SDK warns about its own deprecation on import
+        from sagemaker.amazon.record_pb2 import Record
+
+    record = Record()
+    tensor = record.features["values"].float32_tensor
+    tensor.values.extend([1.0] * values)
+    tensor.keys.extend(keys)
+    tensor.shape.extend(shape)
+    return frame_record(record.SerializeToString())
+
+
+def _recordio_hostiles() -> Iterator[tuple[str, str, bytes, frozenset[int]]]:
+    """Records declaring shapes, keys and varints no body holds, and broken framing."""
+    refused = CLIENT_ERRORS
+    header = (0xCED7230A).to_bytes(4, "little")
+    yield "huge declared size", "RecordIO sparse shape 10^12", _record([0], [10**12]), refused
+    yield "huge declared size", "RecordIO sparse key 2^32", _record([2**32], [2]), refused
+    yield "huge declared size", "RecordIO key 10^12, no shape", _record([10**12], []), refused
+    yield (
+        "huge declared size",
+        "RecordIO varint of 1 MB",
+        header + (1_000_002).to_bytes(4, "little") + b"\x08" + b"\xff" * 1_000_000 + b"\x01",
+        refused,
+    )
+    yield "malformed RecordIO", "keys without values", _record([0, 1], [2], values=1), refused
+    yield "malformed RecordIO", "bad magic", b"\x00" * 8, refused
+    yield "malformed RecordIO", "length past the body", header + b"\xff\xff\x00\x00", refused
+    yield "malformed RecordIO", "multi-part flag", header + (1 << 29).to_bytes(4, "little"), refused
+    yield "malformed RecordIO", "truncated header", header[:3], refused
+    yield "malformed RecordIO", "no features", header + b"\x02\x00\x00\x00\x10\x01\x00\x00", refused
+
+
 BY_TYPE = {
     CSV: _text_hostiles,
     JSON: _json_hostiles,
     JSONLINES: _jsonlines_hostiles,
     NPY: _npy_hostiles,
+    LIBSVM: _libsvm_hostiles,
+    X_LIBSVM: _libsvm_hostiles,
+    RECORDIO: _recordio_hostiles,
 }
 
 

@@ -6,6 +6,7 @@ import json
 import pickle
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import requests
 import xgboost
 from flask.testing import FlaskClient
 
+from inferline.containers.core.codecs.recordio import frame_record
 from inferline.containers.core.errors import ModelLoadError
 from inferline.containers.core.settings import Settings
 from inferline.stages import detect
@@ -154,6 +156,8 @@ def test_empty_body_is_204_no_content(stage: XGBoostStage, client: Client) -> No
         ("0.4,0.3", "text/csv", 422, "expected 7 values per row"),
         ("1 0:0.4 zero:1", "text/libsvm", 400, "is not index:value"),
         ("0:0.4 7:1.0", "text/libsvm", 422, "feature index 7 is beyond"),
+        ("1 4294967295:1", "text/libsvm", 422, "index 4294967295 is beyond the model's 7 features"),
+        ("0 999999999999:1", "text/x-libsvm", 422, "index 999999999999 is beyond the model's 7"),
         ('{"instances": [', "application/json", 400, "malformed JSON"),
         (ROW, "image/png", 415, "cannot read Content-Type 'image/png'"),
     ],
@@ -339,9 +343,27 @@ def test_malformed_recordio_is_a_400_naming_the_record(
 ) -> None:
     got, answer, _ = post(client(stage), body, "application/x-recordio-protobuf")
     assert got == status and words in json.loads(answer)["message"]
+    huge_key = sparse_recordio(key=2**32)
+    got, answer, _ = post(client(stage), huge_key, "application/x-recordio-protobuf")
+    assert got == 422 and f"sparse key {2**32} is beyond the 7 features" in answer.decode()
     short = sagemaker_recordio(FEATURES[:1, :3])
     got, answer, _ = post(client(stage), short, "application/x-recordio-protobuf")
     assert got == 422 and "has 3 features, expected 7" in json.loads(answer)["message"]
+
+
+def sparse_recordio(key: int) -> bytes:
+    """One RecordIO record of a 7-wide sparse row with a single `key`, built with the
+    SageMaker SDK's protobuf class (its writer would refuse a key past the width)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the SDK warns about its own deprecation on import
+        from sagemaker.amazon.record_pb2 import Record
+
+    record = Record()
+    tensor = record.features["values"].float32_tensor
+    tensor.values.append(1.0)
+    tensor.keys.append(key)
+    tensor.shape.append(7)
+    return frame_record(record.SerializeToString())
 
 
 def test_early_stopped_boosters_predict_with_their_best_iteration(tmp_path: Path) -> None:

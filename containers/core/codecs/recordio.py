@@ -11,6 +11,10 @@ Float64 or Int32 tensor: dense, or sparse with `keys` and a `shape`. In a respon
 
 The protobuf wire format is read and written directly (four wire types suffice), so
 neither the xgboost nor the sklearn image needs a protobuf runtime or generated code.
+Nothing a record declares sizes an allocation unchecked: a varint longer than
+protobuf's 10 bytes is refused (decoding an unbounded one is quadratic), and a sparse
+row's shape or keys past the stage's features (or MAX_FEATURES, when it does not say)
+are refused before the matrix is made.
 The linear-learner stage reads and writes this format; the xgboost stage reads it.
 """
 
@@ -24,11 +28,12 @@ import numpy as np
 import pandas as pd
 
 from inferline.containers.core.codecs.base import RECORDIO_PROTOBUF
-from inferline.containers.core.codecs.table import check_cells, column_names
+from inferline.containers.core.codecs.table import MAX_FEATURES, check_cells, column_names
 from inferline.containers.core.errors import BadRequest, NotAcceptable, UnprocessableEntity
 from inferline.containers.core.media import MediaType
 
 MAGIC = 0xCED7230A
+MAX_VARINT_BYTES = 10  # a 64-bit value, the longest protobuf writes
 FEATURES_KEY = "values"
 # Value's oneof field numbers (record.proto) -> the element type of its packed values.
 TENSOR_TYPES: dict[int, np.dtype[Any] | None] = {
@@ -96,6 +101,8 @@ def _varint(data: bytes, offset: int) -> tuple[int, int]:
     while True:
         if offset >= len(data):
             raise Malformed("truncated varint")
+        if shift >= 7 * MAX_VARINT_BYTES:
+            raise Malformed(f"a varint longer than {MAX_VARINT_BYTES} bytes")
         byte = data[offset]
         value |= (byte & 0x7F) << shift
         offset += 1
@@ -183,11 +190,18 @@ def row_of(payload: bytes) -> tuple[np.ndarray, list[int], list[int]]:
     raise Malformed('the record has no features["values"]')
 
 
-def _width(row: tuple[np.ndarray, list[int], list[int]]) -> int:
+def _width(row: tuple[np.ndarray, list[int], list[int]], number: int) -> int:
+    """The features record `number` declares, refused past MAX_FEATURES when sparse."""
     values, keys, shape = row
     if not keys and not shape:
         return len(values)
-    return int(shape[-1]) if shape else max(keys) + 1
+    width = int(shape[-1]) if shape else max(keys) + 1
+    if width > MAX_FEATURES:
+        raise BadRequest(
+            f"RecordIO-protobuf record {number} declares {width} features, past the "
+            f"{MAX_FEATURES} a row may hold when the model does not say how many it reads"
+        )
+    return width
 
 
 class RecordIOProtobufCodec:
@@ -202,7 +216,11 @@ class RecordIOProtobufCodec:
                 rows.append(row_of(payload))
         except Malformed as error:
             raise BadRequest(f"RecordIO-protobuf record {len(rows) + 1}: {error}") from None
-        width = len(columns) if columns is not None else max(map(_width, rows), default=0)
+        width = (
+            len(columns)
+            if columns is not None
+            else max((_width(row, n) for n, row in enumerate(rows, 1)), default=0)
+        )
         check_cells(len(rows), width, "the RecordIO-protobuf body")
         matrix = np.full((len(rows), width), np.nan)
         for number, (values, keys, shape) in enumerate(rows, start=1):
@@ -214,9 +232,18 @@ class RecordIOProtobufCodec:
                     )
                 matrix[number - 1] = values
                 continue
-            if len(keys) != len(values) or any(key >= width for key in keys):
+            if len(keys) != len(values):
                 raise UnprocessableEntity(
-                    f"RecordIO-protobuf record {number}: sparse keys do not fit {width} features"
+                    f"RecordIO-protobuf record {number}: {len(keys)} sparse keys but "
+                    f"{len(values)} values"
+                )
+            declared = int(shape[-1]) if shape else 0
+            beyond = next((key for key in keys if key >= width), None)
+            if beyond is not None or declared > width:
+                what = f"key {beyond}" if beyond is not None else f"shape of {declared}"
+                raise UnprocessableEntity(
+                    f"RecordIO-protobuf record {number}: sparse {what} is beyond the "
+                    f"{width} features the model reads (0-{width - 1})"
                 )
             matrix[number - 1, keys] = values
         return pd.DataFrame(matrix, columns=column_names(width, columns))

@@ -43,6 +43,10 @@ MAX_CELLS = 1 << 24
 
 Sparse formats (RecordIO-protobuf, dense-record JSON) name a feature count the body
 does not hold; a tiny body claiming 10^12 features is refused, not allocated."""
+MAX_FEATURES = 1 << 20
+"""Most features one row may declare (a sparse shape, a LibSVM or RecordIO index) when the
+stage does not say how many it reads: 1,048,576, scikit-learn's HashingVectorizer's width.
+With the stage's count, that count is the bound; both are checked before allocating."""
 
 
 def check_cells(rows: int, width: int, what: str) -> None:
