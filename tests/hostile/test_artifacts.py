@@ -101,7 +101,7 @@ def test_the_default_limit_lets_a_normal_model_through(tmp_path: Path) -> None:
         assert len(list((extracted / "code").iterdir())) == 1000
     zipped = tmp_path / "bundle.zip"
     with zipfile.ZipFile(zipped, "w") as bundle_zip:
-        for number in range(2000):
+        for number in range(1000):
             bundle_zip.writestr(f"root/{number}.json", b"{}")
     archive.check_zip_members(zipped)  # the default: no refusal
 
@@ -129,3 +129,20 @@ def test_a_flood_is_refused_at_startup_naming_the_setting(tmp_path: Path) -> Non
     written = [p for p in temp.rglob("*") if p.is_file() and not p.name.endswith(locks)]
     assert written == [], "nothing of the flood is written"
     assert not [p for p in temp.rglob("inferline-model-*") if p.is_dir()], "no partial folder"
+
+
+def test_a_flooded_mleap_zip_is_refused_when_the_sparkml_stage_loads(tmp_path: Path) -> None:
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    zip_flood(count=50)(model_dir)
+    refused = subprocess.run(
+        serve_command(model_dir, "--port", str(free_port()), "--stage", "sparkml"),
+        env={**os.environ, "INFERLINE_MAX_ARCHIVE_MEMBERS": "10"},
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    output = (refused.stdout + refused.stderr).decode()
+    assert refused.returncode != 0
+    assert "model.zip holds more than 10 members" in output
+    assert "INFERLINE_MAX_ARCHIVE_MEMBERS" in output
