@@ -146,3 +146,30 @@ def test_a_flooded_mleap_zip_is_refused_when_the_sparkml_stage_loads(tmp_path: P
     assert refused.returncode != 0
     assert "model.zip holds more than 10 members" in output
     assert "INFERLINE_MAX_ARCHIVE_MEMBERS" in output
+
+
+def test_the_zip_count_finds_zip64_commented_and_prefixed_directories(tmp_path: Path) -> None:
+    """Past 65,535 entries a zip's count and size live in its zip64 end record; a comment
+    or a prefix (a self-extracting stub) moves the end record: each is counted exactly."""
+    entries = 0x10000  # one past what the classic end record can count
+    big = tmp_path / "zip64.zip"
+    with zipfile.ZipFile(big, "w") as zipped:
+        for number in range(entries):
+            zipped.writestr(f"{number}", b"")
+    assert b"PK\x06\x06" in big.read_bytes()[-200:], "written with a zip64 end record"
+    archive.check_zip_members(big, entries)
+    with pytest.raises(ModelLoadError, match=f"more than {entries - 1} members"):
+        archive.check_zip_members(big, entries - 1)
+    small = tmp_path / "commented.zip"
+    with zipfile.ZipFile(small, "w") as zipped:
+        for number in range(5):
+            zipped.writestr(f"{number}", b"x")
+        zipped.comment = b"PK fake signature in a comment " * 100
+    prefixed = tmp_path / "prefixed.zip"
+    prefixed.write_bytes(b"#!/bin/sh\nexit 0\n" * 64 + small.read_bytes())
+    for path in (small, prefixed):
+        with zipfile.ZipFile(path) as opened:
+            assert len(opened.infolist()) == 5  # zipfile finds the same five
+        archive.check_zip_members(path, 5)
+        with pytest.raises(ModelLoadError, match="more than 4 members"):
+            archive.check_zip_members(path, 4)
