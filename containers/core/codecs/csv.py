@@ -15,8 +15,8 @@ from inferline.containers.core.codecs.table import (
     DEFAULT,
     ArrayTable,
     Columns,
-    finite_numbers,
     frame_from_text_rows,
+    number_rows,
     rows_of,
     text_columns,
 )
@@ -26,7 +26,7 @@ from inferline.containers.core.media import MediaType
 # The csv module's reader is needed for quotes (the only way a field holds a comma or a
 # newline), a lone \r (which it refuses) and NUL; a body with none of them, small enough
 # that no field can pass the reader's size limit, is read here by str.split, which
-# gives the reader's rows at a third of its cost (tests/containers/test_fast_paths.py).
+# gives the reader's rows at a third of its cost (tests/property/test_fast_paths.py).
 _NEEDS_READER = re.compile('["\r\x00]')
 _NEEDS_STRIP = re.compile(r"[^\S\n]")  # whitespace a field could start or end with
 
@@ -71,13 +71,14 @@ def write_rows(rows: list[list[Any]]) -> bytes:
 
 
 def write_numbers(table: ArrayTable) -> bytes | None:
-    """What `write_rows` writes for a table of finite numbers, without the csv writer; else None.
+    """What `write_rows` writes for a table of numbers, without the csv writer; else None.
 
-    The csv module writes a float as its repr and an int as its str (which is its repr),
-    and never quotes either: joining reprs is the same text. NaN (an empty field, which
-    alone on a line the writer quotes) and non-numbers take `write_rows`.
+    The csv module writes a float as its repr (infinities as ``inf``) and an int as its
+    str (which is its repr), and never quotes either: joining reprs is the same text.
+    NaN (an empty field, which alone on a line the writer quotes) and non-numbers take
+    `write_rows`.
     """
-    values = finite_numbers(table)
+    values = number_rows(table, infinities=True)
     if values is None:
         return None
     if table.array.ndim == 1:

@@ -28,8 +28,8 @@ from inferline.containers.core.codecs.table import (
     DEFAULT,
     ArrayTable,
     column_names,
-    finite_numbers,
     frame_from_rows,
+    number_rows,
     records_of,
 )
 from inferline.containers.core.errors import BadRequest, UnprocessableEntity
@@ -118,11 +118,9 @@ def number_records(table: ArrayTable) -> list[str] | None:
 
     json writes a float as its repr and an int as its str, so each record is one %
     format of the row. NaN (null), infinities (refused), other dtypes and repeated
-    names (one key, the last value) take `records_of`.
+    names take `records_of`.
     """
-    if len(set(table.names)) != len(table.names):
-        return None
-    values = finite_numbers(table)
+    values = number_rows(table, infinities=False)
     if values is None:
         return None
     keys = (json.dumps(name).replace("%", "%%") for name in table.names)

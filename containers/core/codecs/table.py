@@ -232,16 +232,18 @@ NUMBER_DTYPES = frozenset(np.dtype(name) for name in ("float64", "float32", "int
 DataFrame's columns do (other dtypes take the DataFrame path)."""
 
 
-def finite_numbers(table: ArrayTable) -> list[Any] | None:
-    """The table's rows as Python numbers when every value is a finite number, else None.
-
-    A 1-D array gives a list of numbers, a 2-D one a list of row lists.
-    """
+def number_rows(table: ArrayTable, infinities: bool) -> list[Any] | None:
+    """The table's values as Python numbers (a list for a 1-D array, row lists for 2-D),
+    or None: a dtype outside NUMBER_DTYPES, NaN, an infinity unless `infinities`, no
+    values, or a repeated name (pandas reads it as several columns)."""
     array = table.array
     if array.dtype not in NUMBER_DTYPES or array.ndim not in (1, 2) or not array.size:
         return None
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        return None  # NaN is an empty field or null, and JSON refuses infinities
+    if len(set(table.names)) != len(table.names):
+        return None
+    if array.dtype.kind == "f":
+        if not (np.isfinite(array).all() or (infinities and not np.isnan(array).any())):
+            return None
     values: list[Any] = array.tolist()
     return values
 

@@ -1,0 +1,238 @@
+"""Property tests of the codecs' direct path: the same rows, columns, frames and bytes as
+the DataFrame path, on any input.
+
+The references are the codec as it was before the direct path (the csv module's
+reader, typing by per-value loops, the dict DataFrame constructor, the csv writer and
+json.dumps over `rows_of`/`records_of`), kept here as the oracle.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from inferline.containers.core.codecs.csv import read_rows, write_numbers, write_rows
+from inferline.containers.core.codecs.json import dumps, number_records
+from inferline.containers.core.codecs.table import (
+    ArrayTable,
+    Columns,
+    records_of,
+    rows_of,
+    text_columns,
+    typed_column,
+)
+from inferline.containers.core.errors import ServingError
+
+EXAMPLES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def reference_rows(body: bytes) -> list[list[str]]:
+    """The codec's CSV reading before the direct path: always the csv module's reader."""
+    content = body.decode("utf-8-sig")
+    reader = csv.reader(io.StringIO(content), skipinitialspace=True, strict=True)
+    rows = [row for row in reader if row]
+    return [[field.strip() for field in row] for row in rows]
+
+
+def reference_column(values: list[str]) -> np.ndarray:
+    """The codec's column typing before the direct path."""
+    present = [value for value in values if value != ""]
+    if not present:
+        return np.full(len(values), np.nan)
+    try:
+        if len(present) == len(values):
+            return np.array([int(value) for value in values], dtype=np.int64)
+    except (ValueError, OverflowError):
+        pass
+    try:
+        return np.array([float(value) if value != "" else math.nan for value in values])
+    except ValueError:
+        return np.array([value if value != "" else None for value in values], dtype=object)
+
+
+def same_array(expected: np.ndarray, actual: np.ndarray) -> None:
+    assert (expected.dtype, expected.shape) == (actual.dtype, actual.shape)
+    if expected.dtype == object:
+        assert [(type(v), v) for v in expected.tolist()] == [(type(v), v) for v in actual.tolist()]
+    else:
+        assert expected.tobytes() == actual.tobytes()  # NaN's bits included
+
+
+def outcome(read: Any, body: bytes) -> Any:
+    try:
+        return read(body)
+    except (csv.Error, UnicodeDecodeError, ServingError) as error:
+        return "error", type(error).__name__
+
+
+# CSV text as clients write it and as attackers do: separators, every kind of
+# whitespace str.strip knows, quotes, \r, NUL, numbers and words.
+csv_alphabet = st.sampled_from(
+    list(",,,\n\n \"'\t\r\x00\x0b\x0c\x1c\x85\xa0\u2028\u3000abcMFI-+._eE0123456789")
+)
+csv_text = st.text(csv_alphabet, max_size=80)
+plain_csv_text = st.text(csv_alphabet.filter(lambda char: char not in '"\r\x00'), max_size=80)
+
+
+@EXAMPLES
+@given(content=csv_text, bom=st.booleans())
+def test_rows_are_the_csv_readers_rows(content: str, bom: bool) -> None:
+    body = ("\ufeff" if bom else "").encode() + content.encode()
+    expected = outcome(reference_rows, body)
+    actual = outcome(read_rows, body)
+    if isinstance(expected, tuple):  # the reader refused it: so does read_rows (a 400)
+        assert actual == ("error", "BadRequest")
+    else:
+        assert actual == expected
+
+
+@EXAMPLES
+@given(content=plain_csv_text)
+def test_rows_without_quotes_take_the_split_path_and_match(content: str) -> None:
+    assert read_rows(content.encode()) == reference_rows(content.encode())
+
+
+cell = st.one_of(
+    st.just(""),
+    st.integers(-(2**70), 2**70).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.floats(width=32).map(str),
+    st.sampled_from(["nan", "NaN", "-inf", "Infinity", "1_000", "+5", "0x10", "1e400", "M", "é"]),
+    st.text(max_size=4).map(str.strip),
+)
+
+
+@EXAMPLES
+@given(values=st.lists(cell, min_size=1, max_size=6))
+def test_columns_are_typed_as_before(values: list[str]) -> None:
+    same_array(reference_column(values), typed_column(values))
+    same_array(reference_column(values), typed_column(tuple(values)))
+
+
+@st.composite
+def text_tables(draw: st.DrawFn) -> list[list[str]]:
+    rows, width = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    return [draw(st.lists(cell, min_size=width, max_size=width)) for _ in range(rows)]
+
+
+def reference_frame(rows: list[list[str]], names: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {name: reference_column([row[i] for row in rows]) for i, name in enumerate(names)}
+    )
+
+
+def same_frame(expected: pd.DataFrame, actual: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(expected, actual, check_exact=True)
+    assert expected.index.equals(actual.index) and type(expected.index) is type(actual.index)
+    assert expected.columns.dtype == actual.columns.dtype
+    assert [block.dtype for block in expected._mgr.blocks] == [
+        block.dtype for block in actual._mgr.blocks
+    ]
+    for position in range(expected.shape[1]):
+        same_array(expected.iloc[:, position].to_numpy(), actual.iloc[:, position].to_numpy())
+    for frame in (expected, actual):  # the layout scikit-learn is handed
+        assert frame.to_numpy().flags.f_contiguous == expected.to_numpy().flags.f_contiguous
+
+
+@EXAMPLES
+@given(rows=text_tables())
+def test_the_frame_of_columns_is_the_dict_constructors_frame(rows: list[list[str]]) -> None:
+    names = [f"c{index}" for index in range(len(rows[0]))]
+    columns = text_columns(rows, names)
+    assert columns.names == names
+    same_frame(reference_frame(rows, names), columns.frame())
+
+
+def test_repeated_names_keep_the_dict_constructors_meaning() -> None:
+    rows = [["1", "2.5"], ["3", "x"]]
+    columns = text_columns(rows, ["a", "a"])
+    same_frame(pd.DataFrame({"a": reference_column(["2.5", "x"])}), columns.frame())
+
+
+number_dtypes = st.sampled_from([np.float64, np.float32, np.int64, np.int32, np.float16, np.bool_])
+
+
+@st.composite
+def output_tables(draw: st.DrawFn) -> ArrayTable:
+    dtype = draw(number_dtypes)
+    shape = draw(
+        st.one_of(st.tuples(st.integers(1, 5)), st.tuples(st.integers(1, 4), st.integers(1, 4)))
+    )
+    array = draw(hnp.arrays(dtype, shape))
+    width = 1 if array.ndim == 1 else array.shape[1]
+    names = draw(
+        st.lists(
+            st.sampled_from(["prediction", "a", "é", 'q"uote', "100%", "%s", "0"]),
+            min_size=width,
+            max_size=width,
+            unique=True,
+        )
+    )
+    return ArrayTable(array, tuple(names))
+
+
+@EXAMPLES
+@given(table=output_tables())
+def test_arrays_are_written_as_the_dataframe_path_writes_them(table: ArrayTable) -> None:
+    frame = table.frame()
+    csv_body = write_numbers(table)
+    if csv_body is not None:
+        assert csv_body == write_rows(rows_of(frame))
+    records = number_records(table)
+    if records is not None:
+        assert [record.encode() for record in records] == [
+            dumps(record) for record in records_of(frame)
+        ]
+        assert ('{"predictions":[' + ",".join(records) + "]}").encode() == dumps(
+            {"predictions": records_of(frame)}
+        )
+
+
+@EXAMPLES
+@given(array=hnp.arrays(np.float64, st.integers(1, 8), elements=st.floats(allow_nan=False)))
+def test_finite_and_infinite_floats_are_written_directly_to_csv(array: np.ndarray) -> None:
+    table = ArrayTable(array, ("prediction",))
+    written = write_numbers(table)
+    assert written is not None  # no NaN: the direct path writes it, infinities included
+    assert written == write_rows(rows_of(table.frame()))
+
+
+@pytest.mark.parametrize(
+    "array",
+    [np.array([1.5, np.nan]), np.array([[np.nan], [1.0]]), np.array(["a"], dtype=object)],
+)
+def test_nan_and_objects_are_left_to_the_dataframe_path(array: np.ndarray) -> None:
+    table = ArrayTable(
+        array, tuple(str(i) for i in range(1 if array.ndim == 1 else array.shape[1]))
+    )
+    assert write_numbers(table) is None and number_records(table) is None
+
+
+def test_repeated_names_are_left_to_the_dataframe_path() -> None:
+    table = ArrayTable(np.array([[1.0, 2.0]]), ("a", "a"))
+    assert write_numbers(table) is None and number_records(table) is None
+
+
+def test_infinities_are_left_to_json_which_refuses_them() -> None:
+    assert number_records(ArrayTable(np.array([math.inf]), ("score",))) is None
+
+
+def test_a_frame_of_columns_holds_what_it_was_given() -> None:
+    values = [np.array(["M"], dtype=object), np.array([0.5]), np.array([7])]
+    frame = Columns(["sex", "length", "rings"], values).frame()
+    assert frame.to_dict("list") == {"sex": ["M"], "length": [0.5], "rings": [7]}
+    assert json.loads(frame.to_json()) == {
+        "sex": {"0": "M"},
+        "length": {"0": 0.5},
+        "rings": {"0": 7},
+    }
