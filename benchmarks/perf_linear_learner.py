@@ -67,8 +67,7 @@ def cases() -> dict[str, tuple[int, Call]]:
     thousand = features[np.random.default_rng(0).integers(0, len(features), 1000)]
     direct = LinearLearnerStage(regressor)
     compiled_table = LinearLearnerStage(regressor)
-    before = LinearLearnerStage(regressor)
-    object.__setattr__(before, "compiled", None)  # scikit-learn's own predict, as before
+    before = LinearLearnerStage(regressor, compile_predict=False)  # scikit-learn's predict
     assert direct.compiled is not None
 
     found: dict[str, tuple[int, Call]] = {}

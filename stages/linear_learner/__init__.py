@@ -26,14 +26,16 @@ __getattr__ = lazy(__name__, {"LinearLearnerStage": "inferline.stages.linear_lea
 
 def load(model_dir: Path, settings: Settings) -> LinearLearnerStage:
     """The stage for a real Linear Learner `model_algo-1` in `model_dir`, else for its one
-    scikit-learn estimator file."""
+    scikit-learn estimator file (compiled unless INFERLINE_SKLEARN_COMPILE is false)."""
     from inferline.stages.linear_learner.stage import LinearLearnerStage
+    from inferline.stages.sklearn.kind import KIND as SKLEARN
 
     if (model_dir / ALGO_FILE).is_file():
         from inferline.stages.linear_learner.algo import load_algo
 
         return LinearLearnerStage(load_algo(model_dir))
-    return LinearLearnerStage(artifact.load(artifact.find(model_dir)))
+    estimator = artifact.load(artifact.find(model_dir))
+    return LinearLearnerStage(estimator, SKLEARN.options(settings).compile_estimators)
 
 
 def save(estimator: Any, model_dir: Path, name: str = artifact.DEFAULT_NAME) -> Path:

@@ -17,12 +17,11 @@ and every bad body, so errors are the codecs' own).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
 
 from inferline.containers.core.codecs import JSON, CodecRegistry
 from inferline.containers.core.codecs.dense import column_body, dense_matrix, feature_matrix
@@ -46,18 +45,21 @@ class LinearLearnerStage(FrameStage):
     default_accept: ClassVar[str] = JSON
 
     estimator: Any
+    compile_predict: InitVar[bool] = True
+    """Run a regressor's `predict` compiled to numpy where `compile_method` recognises it
+    (INFERLINE_SKLEARN_COMPILE, as for the sklearn stage); False: scikit-learn's own."""
     compiled: Callable[[Any], Any] | None = field(
         default=None, init=False, compare=False, repr=False
     )
-    """`estimator.predict` as numpy (`compile_method`), or None where it is not recognised."""
+    """`estimator.predict` as numpy, or None (not recognised, a classifier, or off)."""
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, compile_predict: bool) -> None:
         if not callable(getattr(self.estimator, "predict", None)):
             raise ModelLoadError(
                 f"{type(self.estimator).__name__} has no predict(); the linear-learner stage "
                 "serves a fitted regressor or classifier"
             )
-        if not self.is_classifier:
+        if compile_predict and not self.is_classifier:
             object.__setattr__(self, "compiled", compile_method(self.estimator, "predict"))
 
     @property
@@ -100,16 +102,8 @@ class LinearLearnerStage(FrameStage):
         )
 
     def _predict(self, features: np.ndarray) -> Any:
-        """A regressor's scores for the decoded rows (scikit-learn's errors are 422s).
-
-        The compiled function answers one row, and any number for a lone estimator (one
-        matrix product on the matrix scikit-learn would get). A compiled Pipeline's steps
-        hand on row-major arrays where scikit-learn keeps the decoded column-major one,
-        which changes BLAS's summation order past one row, so those are scikit-learn's.
-        """
-        one_row = len(features) == 1
-        compiled = self.compiled if one_row or not isinstance(self.estimator, Pipeline) else None
-        return call(self.estimator, "predict", self._named(features), compiled)
+        """A regressor's scores for the decoded rows (scikit-learn's errors are 422s)."""
+        return call(self.estimator, "predict", self._named(features), self.compiled)
 
     def _named(self, features: np.ndarray) -> Any:
         """The rows as the estimator was fitted: a DataFrame when it was fitted on one."""

@@ -28,7 +28,7 @@ from inferline.containers.core.errors import BadRequest, ServingError
 from inferline.containers.core.invocation import Invocation
 from inferline.containers.core.media import MediaType
 from inferline.containers.core.settings import Settings
-from inferline.stages.linear_learner import LinearLearnerStage, load
+from inferline.stages.linear_learner import LinearLearnerStage, load, save
 from inferline.stages.linear_learner.algo import MXNetLinearRegressor
 from inferline.stages.linear_learner.codecs import REGISTRY
 from inferline.stages.sklearn.stage import call
@@ -158,6 +158,17 @@ def named() -> LinearLearnerStage:
     return LinearLearnerStage(LinearRegression().fit(frame, RINGS))
 
 
+def test_inferline_sklearn_compile_false_serves_scikit_learns_own_predict(
+    tmp_path: Path,
+) -> None:
+    save(REGRESSOR, tmp_path)
+    assert load(tmp_path, Settings()).compiled is not None
+    off = load(tmp_path, Settings.from_env({"INFERLINE_SKLEARN_COMPILE": "false"}))
+    assert off.compiled is None
+    for body, content_type in bodies(HELD_OUT[:3]):
+        assert assert_same(off, invocation(body, content_type))[0] == 200
+
+
 def test_the_featurizers_bodies_take_the_direct_path() -> None:
     """Without this the equality tests below could pass with the direct path never taken."""
     for body, content_type in bodies(HELD_OUT[:5]):
@@ -183,8 +194,7 @@ def test_all_held_out_rows_at_once_are_byte_identical(
     for body, content_type in bodies(HELD_OUT):
         for accept in ACCEPTS:
             assert assert_same(ridge, invocation(body, content_type, accept))[0] == 200
-    # A Pipeline past one row is scikit-learn's (see LinearLearnerStage._predict), and a
-    # model fitted on named columns gets its names; both still answer on the direct path.
+    # A compiled Pipeline, and a model fitted on named columns (given its names back).
     for stage in (pipeline, named):
         for body, content_type in bodies(FEATURES):
             for accept in (JSON, CSV, JSONLINES):
