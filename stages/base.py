@@ -13,6 +13,7 @@ A stage with its own byte-level contract (a SageMaker inference script) implemen
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +31,7 @@ from inferline.containers.core.codecs.table import (
 )
 from inferline.containers.core.errors import BadRequest
 from inferline.containers.core.invocation import Answer, ExecutionParameters, Invocation, Stage
+from inferline.containers.core.media import MediaType
 from inferline.containers.core.settings import Settings
 
 __all__ = ["ExecutionParameters", "FrameStage", "Stage", "StageLoader"]
@@ -88,7 +90,7 @@ class FrameStage(ABC):
     def _answer(self, result: ArrayTable | pd.DataFrame, invocation: Invocation) -> Answer:
         if isinstance(result, pd.DataFrame):
             return self.codecs.encode(result, invocation.accept, self.default_accept)
-        encoder, media = self.codecs.encoder_for(invocation.accept, self.default_accept)
+        encoder, media = self.codecs.encoder_for(invocation.accept, _media(self.default_accept))
         body = encoder.encode_array(result, media) if _writes_arrays(encoder) else None
         if body is None:
             body = encoder.encode(result.frame(), media)
@@ -96,6 +98,11 @@ class FrameStage(ABC):
 
     def execution_parameters(self, defaults: ExecutionParameters) -> ExecutionParameters:
         return defaults
+
+
+@functools.lru_cache(maxsize=16)
+def _media(mimetype: str) -> MediaType:
+    return MediaType.parse(mimetype)
 
 
 def _reads_columns(codec: object) -> TypeGuard[ColumnDecoder]:

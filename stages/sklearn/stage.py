@@ -55,10 +55,10 @@ class SklearnStage(FrameStage):
 
         return cls(estimator, chosen, compile_method(estimator, chosen))
 
-    @property
-    def input_columns(self) -> Sequence[str] | None:
+    @functools.cached_property
+    def input_columns(self) -> Sequence[str] | None:  # a fitted estimator's names stay
         names = getattr(self.estimator, "feature_names_in_", None)
-        return None if names is None else [str(name) for name in names]
+        return None if names is None else tuple(str(name) for name in names)
 
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
         data = model_input(self.estimator, frame)

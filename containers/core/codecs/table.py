@@ -18,6 +18,7 @@ themselves in it, and stages layer their own over it (`DEFAULT.with_codecs`).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -151,7 +152,7 @@ class Columns:
             # checks only matter for what _plain_columns rules out.
             frame: pd.DataFrame = _FROM_ARRAYS(
                 self.values,
-                columns=pd.Index(self.names, dtype=object),
+                columns=_column_index(tuple(self.names)).view(),
                 index=pd.RangeIndex(len(self.values[0])),
                 verify_integrity=False,
             )
@@ -160,6 +161,16 @@ class Columns:
 
 
 _FROM_ARRAYS = getattr(pd.DataFrame, "_from_arrays", None)
+
+
+# A stage's column names are the same on every call; building their Index costs 8x a
+# view of one built before (a view has its own name and metadata: nothing is shared
+# that a frame's user could change).
+@functools.lru_cache(maxsize=64)
+def _column_index(names: tuple[str, ...]) -> pd.Index:
+    return pd.Index(list(names), dtype=object)
+
+
 _PLAIN_DTYPES = frozenset(np.dtype(name) for name in ("int64", "float64", "object"))
 
 
