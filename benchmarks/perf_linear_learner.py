@@ -10,7 +10,13 @@ every variant interleaved (A B C A B C ...) within each round:
 - table path, compiled predict: what a body the direct path does not read costs now;
 - direct path: `LinearLearnerStage.invoke` as served.
 
-    .venv/bin/python benchmarks/perf_linear_learner.py [--rounds 5] [--calls 200]
+    .venv/bin/python benchmarks/perf_linear_learner.py [--rounds 5] [--calls 200] [--pipeline]
+
+`--pipeline` adds the three-container abalone pipeline fused in-process
+(`InProcessPipeline`, as `benchmarks/suite.py` builds it: featurizer script ->
+linear-learner -> postprocess, CSV in and out), with the linear-learner stage's `invoke`
+swapped for the table path's (its compiled predict kept) around each call, against it
+as served.
 
 Prints a markdown table (median µs per call, min-max over the rounds' medians, and
 rows/s) for docs/benchmarks.md, "The linear-learner stage".
@@ -19,6 +25,7 @@ rows/s) for docs/benchmarks.md, "The linear-learner stage".
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
 import statistics
@@ -94,6 +101,44 @@ def answering(invoke: Callable[[Invocation], Answer], request: Invocation) -> Ca
     return lambda: invoke(request).body
 
 
+def pipeline_cases(work: Path) -> dict[str, tuple[int, Call]]:
+    """The fused three-stage pipeline, its linear-learner stage on each path."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    abalone_artifacts = importlib.import_module("abalone_artifacts")  # a script beside this
+
+    from inferline.containers.core import definition
+    from inferline.containers.pipeline.chain import Request
+    from inferline.containers.pipeline.inprocess import InProcessPipeline
+
+    artifacts = abalone_artifacts.build(work)
+    model = definition.load(artifacts.three_containers).variants[0].model
+    fused = InProcessPipeline.load(model, work / "fused")
+    direct = LinearLearnerStage.invoke
+
+    def answer(body: bytes) -> bytes:
+        return fused.invoke(Request(body, "text/csv", accept="text/csv")).body
+
+    def on_table_path(body: bytes) -> bytes:
+        setattr(LinearLearnerStage, "invoke", FrameStage.invoke)  # noqa: B010 (a method)
+        try:
+            return answer(body)
+        finally:
+            setattr(LinearLearnerStage, "invoke", direct)  # noqa: B010
+
+    found: dict[str, tuple[int, Call]] = {}
+    for count in (1, 1000):
+        rows = artifacts.rows.sample(count, random_state=0, replace=True)
+        body = abalone_artifacts.csv_rows(rows)
+        assert answer(body) == on_table_path(body)  # byte-identical, or no figures
+        label = f"{count} row{'s' if count > 1 else ''}, fused pipeline, CSV in and out"
+        found[f"{label}: linear-learner on the table path"] = (
+            count,
+            partial(on_table_path, body),
+        )
+        found[f"{label}: linear-learner direct"] = (count, partial(answer, body))
+    return found
+
+
 def median_us(call: Call, count: int) -> float:
     for _ in range(min(count, 20)):
         call()
@@ -109,14 +154,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--calls", type=int, default=200, help="calls per case per round")
+    parser.add_argument(
+        "--pipeline", action="store_true", help="also the fused three-stage pipeline"
+    )
+    parser.add_argument("--work", type=Path, default=Path("/tmp/inferline-perf-linear-learner"))
     args = parser.parse_args()
     measured = cases()
+    if args.pipeline:
+        measured.update(pipeline_cases(args.work))
     results: dict[str, list[float]] = {name: [] for name in measured}
     for _ in range(args.rounds):
         for name, (rows, call) in measured.items():
             calls = args.calls if rows == 1 else max(args.calls // 10, 10)
             results[name].append(median_us(call, calls))
-    print("| linear-learner stage, in-process | µs per call | rows/s |")
+    print("| in-process | µs per call | rows/s |")
     print("|---|---|---|")
     for name, (rows, _) in measured.items():
         times = results[name]
