@@ -90,6 +90,10 @@ def test_infinities_and_odd_types_are_refused_or_converted_as_scikit_learn_does(
     same(model, plain, row.astype({"length": np.float32}))
     same(model, plain, row.astype({"sex": "category"}))
     same(model, plain, row.astype({"sex": "string", "diameter": "Float64"}))
+    sparse = row.astype({"length": pd.SparseDtype(float)})  # scikit-learn: a sparse matrix
+    same(model, plain, sparse)
+    with pytest.raises(Unsupported):  # extension arrays are scikit-learn's to convert
+        model.transform.arithmetic(sparse)
     integers = row.assign(length=1, diameter=np.int32(2))
     same(model, plain, integers)
     assert isinstance(model.transform.arithmetic(integers), np.ndarray)  # still numpy
