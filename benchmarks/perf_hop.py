@@ -1,101 +1,213 @@
-"""What one hop costs under each gunicorn worker setting, and through the harness.
+"""What one pipeline hop costs: wall time and CPU per request, before/after, interleaved.
 
-Starts the plus-one container (benchmarks/harness.py's model) under several worker
-settings, interleaved over rounds, and measures one-row p50 µs with a keep-alive
-urllib3 client:
-- straight to the container (the cost of a hop: gunicorn, the app, the stage);
-- through the harness with 1 and 3 such containers (the slope is the added hop).
+Chains of the plus-one container (benchmarks/harness.py's model, one gunicorn worker each)
+behind `LocalEndpoint`, 1-row requests from a keep-alive client, for each variant in turn
+and over rounds (A B C A B C ...). A variant is a worker setting and, optionally, the code
+of some files at another commit (`--before REV PATH...`: the checkout's tree with those
+files as they were at REV, on PYTHONPATH), so a change is measured against what it
+replaced in the same run. Each measurement runs in its own process and reports:
+- p50 µs of InvokeEndpoint for each chain length, and the slope: the cost of one more hop;
+- CPU µs per request of the harness process and of the containers (every process of
+  theirs, from /proc), and its slope too: the CPU one more hop costs on each side, the
+  less noisy figure on a shared machine.
 
-    .venv/bin/python benchmarks/perf_hop.py [--rounds 3] [--requests 300]
+    .venv/bin/python benchmarks/perf_hop.py [--rounds 3] [--requests 300] [--lengths 1 4]
+        [--before 6db19c4^ containers/server.py containers/app.py containers/harness/hops.py]
 
-Results go in docs/benchmarks.md, section "Performance work".
+Results go in docs/benchmarks.md, "Per hop".
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
-
-import urllib3
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+PACKAGES = {"containers": "containers", "stages": "stages", "training": "training"}
+TICKS = os.sysconf("SC_CLK_TCK")
 
-from benchmarks.harness import HEADERS, median_us, model_dir  # noqa: E402
-from inferline.containers.core import definition  # noqa: E402
-from inferline.containers.harness import LocalEndpoint  # noqa: E402
-
-VARIANTS = {
-    "gthread, 1 worker, 4 threads (test default)": {"SAGEMAKER_MODEL_SERVER_WORKERS": "1"},
-    "gthread, 2 workers, 4 threads (2-core default)": {"SAGEMAKER_MODEL_SERVER_WORKERS": "2"},
-    "gthread, 1 worker, 1 thread": {
-        "SAGEMAKER_MODEL_SERVER_WORKERS": "1",
-        "INFERLINE_WORKER_THREADS": "1",
-    },
-    "sync, 1 worker": {"SAGEMAKER_MODEL_SERVER_WORKERS": "1", "INFERLINE_WORKER_CLASS": "sync"},
+# name -> the containers' environment (this checkout's code)
+AFTER_VARIANTS: dict[str, dict[str, str]] = {
+    "after: gthread (containers/worker.py)": {},
+    "after, with gunicorn's own gthread": {"INFERLINE_WORKER_CLASS": "gunicorn-gthread"},
 }
 
 
-def spec(path: Path, count: int, environment: dict[str, str]) -> definition.EndpointSpec:
-    container = {
-        "Image": "inferline-sklearn",
-        "ModelDataUrl": str(path),
-        "Environment": environment,
-    }
-    return definition.parse({"ModelName": f"hop-{count}", "Containers": [container] * count})
-
-
-def p50(url: str, route: str, count: int) -> float:
-    host, port = url.removeprefix("http://").split(":")
-    pool = urllib3.HTTPConnectionPool(host, int(port), maxsize=2, retries=False)
-    try:
-        return median_us(
-            lambda: pool.urlopen("POST", route, body=b"1", headers=HEADERS).data, count
+def before_tree(work: Path, revision: str, paths: list[str]) -> Path:
+    """An `inferline` package: this checkout's code with `paths` as they were at `revision`."""
+    tree = work / "before"
+    for package, folder in PACKAGES.items():
+        shutil.copytree(
+            ROOT / folder,
+            tree / "inferline" / package,
+            ignore=shutil.ignore_patterns("__pycache__"),
         )
-    finally:
-        pool.close()
+    for path in paths:
+        top, _, rest = path.partition("/")
+        text = subprocess.run(
+            ["git", "-C", str(ROOT), "show", f"{revision}:{path}"],
+            check=True,
+            capture_output=True,
+        ).stdout
+        (tree / "inferline" / PACKAGES[top] / rest).write_bytes(text)
+    return tree
 
 
-def measure(path: Path, environment: dict[str, str], count: int) -> dict[str, float]:
-    figures: dict[str, float] = {}
-    for length in (1, 3):
-        with LocalEndpoint(spec(path, length, environment)) as endpoint:
-            route = f"/endpoints/hop-{length}/invocations"
-            figures[f"harness, {length}"] = p50(endpoint.url, route, count)
-            if length == 1:
-                container = endpoint.endpoint.deployment.containers[0]
-                figures["direct"] = p50(container.url, "/invocations", count)
+def process_cpu(pid: int) -> float:
+    """User + system seconds of `pid` and every process below it."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / TICKS
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += process_cpu(int(child))
+    except (OSError, IndexError):  # a process that ended meanwhile
+        pass
+    return total
+
+
+def measure(lengths: list[int], requests: int, environment: dict[str, str]) -> dict[str, Any]:
+    """In this process: each chain length's p50 and CPU per request (runs in the child)."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.harness import model_dir
+    from inferline.containers.core import definition
+    from inferline.containers.harness import LocalEndpoint
+
+    figures: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as root:
+        path = model_dir(Path(root))
+        for length in lengths:
+            container = {
+                "Image": "inferline-sklearn",
+                "ModelDataUrl": str(path),
+                "Environment": {"SAGEMAKER_MODEL_SERVER_WORKERS": "1", **environment},
+            }
+            document = {"ModelName": f"hop-{length}", "Containers": [container] * length}
+            with LocalEndpoint(definition.parse(document)) as endpoint:
+                figures[str(length)] = time_chain(endpoint, requests)
     return figures
+
+
+def time_chain(endpoint: Any, requests: int) -> dict[str, float]:
+    """p50 µs of 1-row InvokeEndpoint calls, and CPU µs per call of harness and containers."""
+    import urllib3
+
+    from benchmarks.harness import HEADERS
+
+    host, port = endpoint.url.removeprefix("http://").split(":")
+    pool = urllib3.HTTPConnectionPool(host, int(port), maxsize=1, retries=False)
+    route = f"/endpoints/{endpoint.name}/invocations"
+
+    def call() -> bytes:
+        return pool.urlopen("POST", route, body=b"1", headers=HEADERS).data
+
+    containers = endpoint.endpoint.deployment.containers
+    hops = len(containers)
+    assert float(call()) == 1 + hops, call()  # 1, plus one per container
+    for _ in range(30):  # warm connections and stages
+        call()
+    pids = [container.process.pid for container in containers]
+    containers_before = sum(process_cpu(pid) for pid in pids)
+    harness_before = time.process_time()
+    samples = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    # process_time holds the client's and front door's CPU too: the slope over chain
+    # lengths (the added hop's share) leaves them out
+    harness_cpu = time.process_time() - harness_before
+    containers_cpu = sum(process_cpu(pid) for pid in pids) - containers_before
+    pool.close()
+    return {
+        "p50": statistics.median(samples) * 1e6,
+        "harness_cpu": harness_cpu / requests * 1e6,
+        "containers_cpu": containers_cpu / requests * 1e6,
+    }
+
+
+def run_child(args: argparse.Namespace, environment: dict[str, str], tree: Path | None) -> Any:
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        json.dumps(environment),
+        "--requests",
+        str(args.requests),
+        "--lengths",
+        *map(str, args.lengths),
+    ]
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"a measurement failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def slope(lengths: list[int], values: list[float]) -> float:
+    mean_x, mean_y = statistics.fmean(lengths), statistics.fmean(values)
+    num = sum((x - mean_x) * (y - mean_y) for x, y in zip(lengths, values, strict=True))
+    return num / sum((x - mean_x) ** 2 for x in lengths)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--lengths", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--before", nargs="+", metavar=("REV", "PATH"), default=None)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    results: dict[str, list[dict[str, float]]] = {name: [] for name in VARIANTS}
-    with tempfile.TemporaryDirectory() as root:
-        path = model_dir(Path(root))
+    if args.child is not None:
+        print(json.dumps(measure(args.lengths, args.requests, json.loads(args.child))))
+        return
+    with tempfile.TemporaryDirectory(prefix="inferline-perf-hop-") as work:
+        variants: dict[str, tuple[dict[str, str], Path | None]] = {
+            name: (environment, None) for name, environment in AFTER_VARIANTS.items()
+        }
+        if args.before:
+            revision, *paths = args.before
+            tree = before_tree(Path(work), revision, paths)
+            variants = {f"before ({revision}: {', '.join(paths)})": ({}, tree), **variants}
+        results: dict[str, list[Any]] = {name: [] for name in variants}
         for _ in range(args.rounds):
-            for name, environment in VARIANTS.items():
-                results[name].append(measure(path, environment, args.requests))
+            for name, (environment, code) in variants.items():
+                results[name].append(run_child(args, environment, code))
+    report(args.lengths, results)
+
+
+def report(lengths: list[int], results: dict[str, list[Any]]) -> None:
+    keys = [str(length) for length in lengths]
     print(
-        "| worker setting | straight to the container | harness, 1 | harness, 3 | per added hop |"
+        "| variant | "
+        + " | ".join(f"{key} container(s) p50 µs" for key in keys)
+        + " | per added hop µs | CPU µs per added hop: harness / containers |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|" + "---|" * (len(keys) + 2))
     for name, rounds in results.items():
-        direct, one, three = (
-            statistics.median(figures[key] for figures in rounds)
-            for key in (
-                "straight to the container",
-                "harness, 1 container(s)",
-                "harness, 3 container(s)",
-            )
+        p50s = [statistics.median(r[key]["p50"] for r in rounds) for key in keys]
+        per_hop = [slope(lengths, [r[key]["p50"] for key in keys]) for r in rounds]
+        harness = statistics.median(
+            slope(lengths, [r[key]["harness_cpu"] for key in keys]) for r in rounds
         )
-        print(f"| {name} | {direct:.0f} | {one:.0f} | {three:.0f} | {(three - one) / 2:.0f} |")
+        containers = statistics.median(
+            slope(lengths, [r[key]["containers_cpu"] for key in keys]) for r in rounds
+        )
+        cells = " | ".join(f"{value:.0f}" for value in p50s)
+        spread = f"{statistics.median(per_hop):.0f} ({min(per_hop):.0f}-{max(per_hop):.0f})"
+        print(f"| {name} | {cells} | {spread} | {harness:.0f} / {containers:.0f} |")
 
 
 if __name__ == "__main__":
