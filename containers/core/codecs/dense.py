@@ -25,7 +25,9 @@ path, which reads the body again and names what is wrong with it.
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import re
 from collections.abc import Sequence
 from itertools import chain
@@ -316,14 +318,33 @@ def column_body(name: str, values: np.ndarray, mimetype: str) -> bytes | None:
         return None
     if mimetype not in (JSON, JSONLINES, CSV):
         return None
-    numbers = values.astype(np.float64, copy=False)  # float32 scores are written as doubles
-    magnitude = np.abs(numbers)
-    if not (np.isfinite(numbers).all() and ((magnitude >= 1e-4) | (numbers == 0)).all()):
+    numbers: list[float] = values.tolist()  # float32 scores are written as doubles
+    if not _printed_alike(values, numbers):
         return None
-    texts = orjson.dumps(numbers.tolist())[1:-1].split(b",")
+    texts = orjson.dumps(numbers)[1:-1].split(b",")
     if mimetype == CSV:
         return b"\n".join(texts) + b"\n"
-    key = b"{" + json.dumps(name).encode() + b":"
+    key = _json_key(name)
     if mimetype == JSONLINES:
         return key + (b"}\n" + key).join(texts) + b"}\n"
     return b'{"predictions":[' + key + (b"}," + key).join(texts) + b"}]}"
+
+
+SMALL = 64
+"""Up to this many scores, Python's checks are quicker than numpy's (per-call overhead)."""
+
+
+def _printed_alike(values: np.ndarray, numbers: list[float]) -> bool:
+    """Every value finite, and zero or at least 1e-4 in magnitude: orjson prints those as
+    Python does. `numbers` is `values` as a list."""
+    if len(numbers) <= SMALL:
+        return all(math.isfinite(x) and (abs(x) >= 1e-4 or x == 0) for x in numbers)
+    wide = values.astype(np.float64, copy=False)  # a float32 1e-4 is below 1e-4
+    magnitude = np.abs(wide)
+    return bool(np.isfinite(wide).all() and ((magnitude >= 1e-4) | (wide == 0)).all())
+
+
+@functools.cache
+def _json_key(name: str) -> bytes:
+    """``{"name":`` as json.dumps writes the key."""
+    return b"{" + json.dumps(name).encode() + b":"
