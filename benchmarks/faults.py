@@ -6,10 +6,11 @@ container's whole process group gets SIGKILL, as a crash or an OOM kill takes it
 Run twice: on a harness endpoint with one copy of each container, and through the
 control plane with InitialInstanceCount 2 (the router skips the copy that is down).
 For each it prints the failed requests (each must be a 424 naming the container), how
-many were in flight on the killed copy, and how long after the kill the endpoint
-answered again (a request sent after the kill answering 200)::
+many were in flight on the killed copy, how long after the kill the endpoint answered
+again (a request sent after the kill answering 200), and where that time went: the
+kill reaped, the new container process started, its /ping answering 200::
 
-    .venv/bin/python benchmarks/faults.py [--artifacts artifacts/car-evaluation]
+    .venv/bin/python benchmarks/faults.py [--artifacts artifacts/car-evaluation] [--rounds 3]
 
 `make faults` runs it; docs/reliability.md ("Faults") holds the figures.
 """
@@ -40,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from inferline.containers.controlplane import serve_control_plane  # noqa: E402
 from inferline.containers.core import definition  # noqa: E402
 from inferline.containers.harness import LocalEndpoint  # noqa: E402
+from inferline.containers.harness.deployment import Deployment  # noqa: E402
 from inferline.containers.harness.process import ProcessContainer  # noqa: E402
 
 CLIENTS = 16
@@ -67,6 +69,13 @@ class Run:
     reaped_at: float = 0.0
     """When the killed master was reaped: from then on the harness sees it is down."""
     in_flight_on_killed: int = 0
+    restarted_at: float | None = None
+    """When the victim's new process was started (forked or spawned)."""
+    healthy_at: float | None = None
+    """When the restarted victim passed its /ping again (the deployment serves it)."""
+
+    def since_kill(self, moment: float | None) -> float | None:
+        return None if moment is None else round(moment - self.killed_at, 3)
 
     def report(self, title: str) -> dict[str, Any]:
         failed = [o for o in self.outcomes if o.error is not None]
@@ -84,6 +93,8 @@ class Run:
             "failed_sent_after_kill": len(after),
             "failed_sent_after_reaped": len(after_reaped),
             "reaped_after_kill_s": round(self.reaped_at - self.killed_at, 3),
+            "new_process_after_kill_s": self.since_kill(self.restarted_at),
+            "ping_200_after_kill_s": self.since_kill(self.healthy_at),
             "in_flight_on_killed_copy": self.in_flight_on_killed,
             "every_failure_a_424_naming_it": named,
             "first_200_after_kill_s": round(recovered - self.killed_at, 3),
@@ -121,12 +132,29 @@ def load(url: str, name: str, body: bytes, stop: threading.Event, run: Run) -> N
         run.outcomes.append(Outcome(sent, time.monotonic(), error))
 
 
+def watch_restart(
+    victim: ProcessContainer, deployment: Deployment, killed: object, run: Run
+) -> None:
+    """Note when the victim's new process starts and when it serves (every 2 ms, for
+    AFTER_SECONDS): the restart's breakdown."""
+    deadline = time.monotonic() + AFTER_SECONDS
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        if run.restarted_at is None and victim.process is not killed:
+            run.restarted_at = now
+        if run.restarted_at is not None and victim not in deployment.down():
+            run.healthy_at = now
+            return
+        time.sleep(0.002)
+
+
 def under_load(
     url: str,
     name: str,
     body: bytes,
     kill: Callable[[], int],
     victim: ProcessContainer,
+    deployment: Deployment,
     *,
     clients: int = CLIENTS,
 ) -> Run:
@@ -140,13 +168,16 @@ def under_load(
         thread.start()
     time.sleep(WARM_SECONDS)  # a benchmark's steady state, not a test's wait
     process = victim.process  # before the kill: a restart replaces it
+    watcher = threading.Thread(target=watch_restart, args=(victim, deployment, process, run))
     killed = time.monotonic()
     run.in_flight_on_killed = kill()
     run.killed_at = killed
+    watcher.start()
     if process is not None:
-        process.wait()  # the harness's own poll() may reap it first: then this returns
+        process.wait()  # the harness's own watcher may reap it first: then this returns
     run.reaped_at = time.monotonic()
     time.sleep(AFTER_SECONDS)
+    watcher.join()
     stop.set()
     for thread in threads:
         thread.join()
@@ -171,7 +202,8 @@ def one_instance(artifacts: Path, body: bytes) -> dict[str, Any]:
             sigkill_group(victim)
             return in_flight
 
-        run = under_load(endpoint.url, endpoint.name, body, kill, victim)
+        deployment = endpoint.endpoint.deployment
+        run = under_load(endpoint.url, endpoint.name, body, kill, victim, deployment)
     return run.report("one instance")
 
 
@@ -214,7 +246,7 @@ def two_instances(artifacts: Path, body: bytes) -> dict[str, Any]:
                 sigkill_group(victim)
                 return in_flight
 
-            run = under_load(plane.url, "car", body, kill, victim)
+            run = under_load(plane.url, "car", body, kill, victim, first.endpoint.deployment)
         finally:
             plane.close()
     return run.report("two instances")
@@ -241,13 +273,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--artifacts", type=Path, default=ROOT / "artifacts" / "car-evaluation")
     parser.add_argument("--only", choices=("one", "two"))
+    parser.add_argument("--rounds", type=int, default=1, help="repeat each scenario")
     args = parser.parse_args()
     folder = artefacts(args.artifacts)
     body = json.loads((folder / "samples.json").read_text())[0]["body"].encode()
-    if args.only != "two":
-        one_instance(folder, body)
-    if args.only != "one":
-        two_instances(folder, body)
+    for _ in range(args.rounds):
+        if args.only != "two":
+            one_instance(folder, body)
+        if args.only != "one":
+            two_instances(folder, body)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,11 @@
 give each its ports, start them all at once, then poll every /ping (2 s per ping,
 `lifecycle.wait_ready`) until all answer 200, or fail with the containers that did
 not and their log tails.
-A container that crashes while serving is restarted in the background.
+A container that crashes while serving is restarted in the background: at once when
+its runtime reports the exit (`ExitReported`: the process runtime's watcher), else
+when a request or a health check finds it gone; a container that crashes again soon
+after a restart waits `backoff` seconds first, doubling each time, so a crash loop
+does not spin.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from inferline.containers.core import modeldata
 from inferline.containers.core.definition import EndpointSpec, ModelSpec
@@ -30,6 +35,23 @@ log = logging.getLogger("inferline.harness")
 
 READY_SECONDS = 240.0  # SageMaker gives containers 4 minutes to pass the health check
 WAIT_POLL_SECONDS = 0.2
+BACKOFF_SECONDS = 0.5  # before the second restart of a crash loop; doubled each time after
+BACKOFF_MAX_SECONDS = 30.0
+STABLE_SECONDS = 60.0  # healthy this long after a restart: its next crash is a first one again
+
+
+@runtime_checkable
+class ExitReported(Protocol):
+    """A container whose runtime calls `on_exit` the moment it exits without `stop`."""
+
+    on_exit: Callable[[Container], None] | None
+
+
+def backoff(crashes: int) -> float:
+    """Seconds to wait before restarting after `crashes` crashes in a row (the first: 0)."""
+    if crashes <= 1:
+        return 0.0
+    return min(BACKOFF_SECONDS * 2.0 ** (crashes - 2), BACKOFF_MAX_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -52,6 +74,9 @@ class Deployment:
     _in_flight: int = 0
     _idle: threading.Condition = field(default_factory=threading.Condition)
     _restarting: set[int] = field(default_factory=set)
+    _crashes: dict[int, tuple[int, float | None]] = field(default_factory=dict)
+    """id(container) -> (crashes in a row, when its last restart became healthy: None
+    while it has not)."""
     _stopped: bool = False
     _draining: bool = False
 
@@ -97,6 +122,9 @@ class Deployment:
             )
             for variant in spec.variants
         }
+        for container in started:
+            if isinstance(container, ExitReported):
+                container.on_exit = deployment.restart_later
         return deployment
 
     @property
@@ -190,22 +218,41 @@ class Deployment:
         ).start()
 
     def _restart(self, container: Container) -> None:
+        with self._idle:
+            crashes, healthy_at = self._crashes.get(id(container), (0, None))
+            if healthy_at is not None and time.monotonic() - healthy_at > STABLE_SECONDS:
+                crashes = 0
+            crashes += 1
+            self._crashes[id(container)] = (crashes, None)
+            delay = backoff(crashes)
         log.warning(
-            "container %s exited; restarting it (log: %s)", container.hostname, container.log_path
+            "container %s exited; restarting it%s (log: %s)",
+            container.hostname,
+            f" in {delay:g} s ({crashes} crashes in a row)" if delay else "",
+            container.log_path,
         )
+        healthy = False
         try:
+            with self._idle:  # stop() cuts the back-off short
+                if self._idle.wait_for(lambda: self._stopped, timeout=delay):
+                    return
             container.restart()
             wait_healthy([container], READY_SECONDS)
+            healthy = True
             log.warning("container %s is healthy again", container.hostname)
         except (InferlineError, OSError) as error:
             log.error("restarting %s failed: %s", container.hostname, error)
         finally:
             with self._idle:
                 self._restarting.discard(id(container))
+                if healthy:
+                    self._crashes[id(container)] = (crashes, time.monotonic())
                 stopped = self._stopped
                 self._idle.notify_all()
             if stopped:  # stop() ran meanwhile: do not leave this one behind
                 container.stop()
+            elif not container.alive():  # it died again while starting: next round, later
+                self.restart_later(container)
 
     def stop(self) -> None:
         """Stop every container; restarts under way finish and are stopped too."""

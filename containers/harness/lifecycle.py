@@ -44,6 +44,19 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 PARENT_DEATH_SIGNAL = signal.SIGTERM  # gunicorn's graceful stop: workers go too
 
 
+class Process(Protocol):
+    """A running server process: a `subprocess.Popen`, or a container a zygote forked."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def send_signal(self, sig: int) -> None: ...
+
+
 class Pingable(Protocol):
     """Anything whose readiness is a 200 from GET <url>/ping while it runs."""
 
@@ -65,7 +78,7 @@ class Pingable(Protocol):
 class ServerProcess:
     """A started server process, its log file and (when its lines are prefixed) the copier."""
 
-    process: subprocess.Popen[bytes]
+    process: Process
     url: str
     log_path: Path
     hostname: str = "server"
@@ -134,11 +147,13 @@ def spawn(
     stdout: int | IO[bytes],
     env: dict[str, str] | None,
     blocked: Sequence[signal.Signals] = (),
+    pass_fds: Sequence[int] = (),
 ) -> subprocess.Popen[bytes]:
     """Popen `command` in a session of its own, stdin closed, stderr into stdout, tied to
     this process: the spawner thread forks it with `tie_to_parent` as its preexec_fn.
 
-    `blocked` signals start blocked in the child (for one that `sigwait`s for them).
+    `blocked` signals start blocked in the child (for one that `sigwait`s for them);
+    `pass_fds` stay open in it (a zygote's control socket).
     """
     parent = os.getpid()
 
@@ -150,6 +165,7 @@ def spawn(
             stderr=subprocess.STDOUT,
             env=env,
             start_new_session=True,
+            pass_fds=pass_fds,
             preexec_fn=tie_to_parent(parent, blocked),  # noqa: PLW1509 - see tie_to_parent
         )
 
@@ -240,7 +256,7 @@ def pings(pool: urllib3.PoolManager, url: str) -> bool:
         return False
 
 
-def stop(process: subprocess.Popen[bytes], grace: float = STOP_SECONDS) -> int:
+def stop(process: Process, grace: float = STOP_SECONDS) -> int:
     """SIGTERM, up to `grace` seconds to exit, then SIGKILL of its whole process group.
 
     The group is killed even after a graceful exit: workers a crashed master left
@@ -257,6 +273,15 @@ def stop(process: subprocess.Popen[bytes], grace: float = STOP_SECONDS) -> int:
     except (ProcessLookupError, PermissionError):
         pass  # the group is gone (PermissionError: macOS, for a group of zombies)
     return process.wait()
+
+
+def pid_running(pid: int) -> bool:
+    """True while `pid` runs (a zombie, exited but not reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:

@@ -1,4 +1,4 @@
-"""The process runtime: each container of a pipeline is an `inferline serve` subprocess.
+"""The process runtime: each container of a pipeline is an `inferline serve` process.
 
 No Docker needed: the container's image name picks the stage (its Dockerfile's
 ``ENV`` defaults, applied under the container's Environment), it binds its
@@ -8,22 +8,30 @@ its hostname, to its log file (`lifecycle.start`)::
     runtime = ProcessRuntime()
     runtime.check(spec)                 # an inferline image with a ModelDataUrl
     container = runtime.start(launch)   # running, not yet healthy
+    container.on_exit = restart_later   # called when it exits without being stopped
     container.stop()
+
+A container is forked by its image's warm zygote (`harness.zygote`: the heavy imports
+are paid once per harness, not per start or restart) unless its Environment changes
+what an import does; then, and off Linux, it is spawned as a fresh interpreter.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from inferline.containers.core.definition import ContainerSpec
 from inferline.containers.core.errors import ConfigurationError
-from inferline.containers.harness import lifecycle, state
+from inferline.containers.harness import lifecycle, state, zygote
 from inferline.containers.harness.runtime import Launch, Launched, image_kind
 from inferline.containers.images import IMAGES
+
+log = logging.getLogger("inferline.harness")
 
 STOP_SECONDS = 20.0
 # Variables of the harness's own shell that must not leak into a container: SageMaker
@@ -36,16 +44,23 @@ ABSENT_FROM_IMAGE: dict[str, tuple[str, ...]] = {"xgboost": ("sklearn",)}
 # `python -c BOOTSTRAP <absent,names> serve ...`: run `inferline` with those hidden.
 BOOTSTRAP = """
 import runpy, sys
-absent = set(sys.argv.pop(1).split(","))
-class NotInThisImage:
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in absent:
-            raise ModuleNotFoundError(f"No module named {name!r} (not in this image)", name=name)
-        return None
-sys.meta_path.insert(0, NotInThisImage())
+from inferline.containers.harness.zygote import hide_modules
+hide_modules(set(sys.argv.pop(1).split(",")))
 sys.argv[0] = "inferline"
 runpy.run_module("inferline.containers", run_name="__main__", alter_sys=True)
 """
+# What a forked container's command line reads (ps, /proc/<pid>/cmdline).
+FORKED_ARGV0 = "inferline"
+
+
+def inherited_environment() -> dict[str, str]:
+    """What every container of this harness gets: its shell's variables (minus
+    SageMaker's and ours) and the harness's mark, by which `daemon.clean_up` finds a
+    dead harness's leftovers."""
+    inherited = {
+        key: value for key, value in os.environ.items() if not key.startswith(PRIVATE_PREFIXES)
+    }
+    return {**inherited, state.HARNESS_VARIABLE: state.harness_id()}
 
 
 class ProcessRuntime:
@@ -64,6 +79,9 @@ class ProcessRuntime:
             raise ConfigurationError(
                 f"container {spec.hostname}: ModelDataUrl is required in the process runtime"
             )
+        # Start the image's zygote importing now, while the harness fetches model data.
+        base = inherited_environment()
+        zygote.for_container(kind, ABSENT_FROM_IMAGE.get(kind, ()), base, base)
 
     def start(self, launch: Launch) -> ProcessContainer:
         self.check(launch.spec)
@@ -74,45 +92,77 @@ class ProcessRuntime:
 
 @dataclass
 class ProcessContainer(Launched):
-    """One `inferline serve` subprocess of a launch; restart starts a new one."""
+    """One `inferline serve` process of a launch; restart starts a new one."""
 
     launch: Launch
+    on_exit: Callable[[ProcessContainer], None] | None = field(default=None, repr=False)
+    """Called (from a watcher thread) the moment the process exits without `stop`."""
     _server: lifecycle.ServerProcess | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _stopping: bool = field(default=False, repr=False)
 
     def start(self) -> None:
-        absent = ABSENT_FROM_IMAGE.get(image_kind(self.launch.spec.image) or "")
-        if absent:
-            command = [sys.executable, "-c", BOOTSTRAP, ",".join(absent)]
-        else:
-            command = [sys.executable, "-m", "inferline.containers"]
-        command += ["serve", "--host", "127.0.0.1"]
+        kind = image_kind(self.launch.spec.image) or ""
+        absent = ABSENT_FROM_IMAGE.get(kind, ())
+        options = ["serve", "--host", "127.0.0.1"]
         if self.launch.model_path is not None:
-            command += ["--model-dir", str(self.launch.model_path)]
-        with self._lock:
-            self._server = lifecycle.start(
-                command,
+            options += ["--model-dir", str(self.launch.model_path)]
+        base = inherited_environment()
+        environment = self._environment(base)
+        server = None
+        warm = zygote.for_container(kind, absent, base, environment)
+        if warm is not None:
+            try:
+                server = warm.start(
+                    [FORKED_ARGV0, *options],
+                    url=self.url,
+                    log_path=self.log_path,
+                    env=environment,
+                    hostname=self.hostname,
+                )
+            except OSError as error:  # the zygote died meanwhile: a fresh interpreter then
+                log.warning("container %s: %s; spawning it", self.hostname, error)
+        if server is None:
+            server = lifecycle.start(
+                self._command(absent) + options,
                 url=self.url,
                 log_path=self.log_path,
-                env=self._environment(),
+                env=environment,
                 hostname=self.hostname,
                 prefix_lines=True,
             )
+        with self._lock:
+            self._server = server
+            self._stopping = False
+        threading.Thread(
+            target=self._watch, args=(server,), name=f"exit-{self.hostname}", daemon=True
+        ).start()
 
-    def _environment(self) -> dict[str, str]:
-        inherited = {
-            key: value for key, value in os.environ.items() if not key.startswith(PRIVATE_PREFIXES)
-        }
+    @staticmethod
+    def _command(absent: tuple[str, ...]) -> list[str]:
+        if absent:
+            return [sys.executable, "-c", BOOTSTRAP, ",".join(absent)]
+        return [sys.executable, "-m", "inferline.containers"]
+
+    def _watch(self, server: lifecycle.ServerProcess) -> None:
+        """Block until `server` exits (no polling: a death is seen at once), then report
+        it unless `stop` ended it or a restart replaced it."""
+        server.process.wait()
+        with self._lock:
+            crashed = self._server is server and not self._stopping
+        if crashed and self.on_exit is not None:
+            self.on_exit(self)
+
+    def _environment(self, inherited: dict[str, str]) -> dict[str, str]:
         kind = image_kind(self.launch.spec.image)
         image = IMAGES.get(kind or "")
         stage = image.default_stage if image else None
         defaults = {"INFERLINE_STAGE": stage} if stage else {}
-        # The harness's mark, by which `daemon.clean_up` finds a dead harness's leftovers.
-        mark = {state.HARNESS_VARIABLE: state.harness_id()}
+        mark = {state.HARNESS_VARIABLE: inherited[state.HARNESS_VARIABLE]}
         return {**inherited, **defaults, **self.launch.environment, **mark}
 
     @property
-    def process(self) -> subprocess.Popen[bytes] | None:
+    def process(self) -> lifecycle.Process | None:
         """The running `inferline serve` (its pid is its process group's), once started."""
         with self._lock:
             return self._server.process if self._server is not None else None
@@ -132,5 +182,6 @@ class ProcessContainer(Launched):
     def stop(self) -> None:
         with self._lock:
             server = self._server
+            self._stopping = True
         if server is not None:
             server.stop(STOP_SECONDS)

@@ -56,7 +56,10 @@ def test_no_container_outlives_a_harness_killed_with_sigkill(
 
     os.kill(state["pid"], signal.SIGKILL)  # no draining, no stop: as a crash takes it
 
-    until(lambda: not processes_with(str(echo_model)) or None, "the containers to exit")
+    # A process's command line reads empty while it exits, before it is a zombie: wait
+    # on the pids themselves too.
+    gone = lambda: not processes_with(str(echo_model)) and not any(map(running, containers))  # noqa: E731
+    until(lambda: gone() or None, "the containers to exit")
     assert not any(running(pid) for pid in containers)
 
 
