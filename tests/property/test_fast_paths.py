@@ -107,7 +107,25 @@ cell = st.one_of(
     st.integers(-(2**70), 2**70).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.floats(width=32).map(str),
-    st.sampled_from(["nan", "NaN", "-inf", "Infinity", "1_000", "+5", "0x10", "1e400", "M", "é"]),
+    st.sampled_from(
+        [
+            "nan",
+            "NaN",
+            "-inf",
+            "Infinity",
+            "1_000",
+            "+5",
+            "0x10",
+            "1e400",
+            "M",
+            "é",
+            "٣٤",
+            "１２",
+            "1.",
+            ".5",
+            " 7 ",
+        ]
+    ),
     st.text(max_size=4).map(str.strip),
 )
 

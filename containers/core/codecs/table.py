@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeAlias, runtime_checkable
@@ -114,6 +115,9 @@ def _common_width(rows: Sequence[Sequence[Any]], unit: str) -> int:
     return width
 
 
+_NOT_WHOLE = re.compile("[.A-Za-z]")
+
+
 def typed_column(values: Sequence[str]) -> np.ndarray:
     """Whole numbers as int64, other numbers as float64 (empty = NaN), else strings."""
     missing = values.count("")
@@ -121,13 +125,15 @@ def typed_column(values: Sequence[str]) -> np.ndarray:
         return np.full(len(values), np.nan)
     if not missing:
         # map() runs the conversions in C; each failure falls through to the next typing.
-        count = len(values)
+        # int() refuses any text with a "." or a Latin letter in it: when the first value
+        # has one (0.455, 1e5, nan, M), whole numbers are not tried (an exception saved).
+        if not _NOT_WHOLE.search(values[0]):
+            try:
+                return np.array(list(map(int, values)), dtype=np.int64)
+            except (ValueError, OverflowError):  # not whole numbers, or beyond int64
+                pass
         try:
-            return np.fromiter(map(int, values), dtype=np.int64, count=count)
-        except (ValueError, OverflowError):  # not whole numbers, or beyond int64
-            pass
-        try:
-            return np.fromiter(map(float, values), dtype=np.float64, count=count)
+            return np.array(list(map(float, values)))
         except ValueError:
             return np.array(values, dtype=object)
     try:
