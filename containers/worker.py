@@ -12,6 +12,10 @@ and it re-arms the connection afterwards. The main thread beats the heart for th
 arbiter, closes connections idle past the keep-alive, and stops gracefully (in-flight
 requests finish; a request on a kept-alive connection meanwhile gets Connection: close).
 
+gunicorn writes a response's head and body in two sends; the client then reads the head
+alone and waits again for the body, one more wake-up per hop. Here the head is held back
+until the body's first bytes (`_HeadWithBody`), so a small answer leaves in one send.
+
 Linux only (epoll): `available()` says whether it can run; elsewhere the server uses
 gthread.
 """
@@ -35,6 +39,7 @@ POLL_SECONDS = 1.0  # a serving thread re-checks whether the worker is stopping
 # idle connection (both missing from the gunicorn stubs).
 _DEFER: object = gthread._DEFER  # type: ignore[attr-defined]  # not in types-gunicorn
 STOP_KEEPALIVE_LINGER: float = gthread.STOP_KEEPALIVE_LINGER  # type: ignore[attr-defined]  # same
+COALESCE_BYTES = 64 * 1024  # a larger body is sent apart from the head, not copied onto it
 _ONE_SHOT = select.EPOLLIN | select.EPOLLONESHOT if hasattr(select, "epoll") else 0
 
 
@@ -64,6 +69,21 @@ class DirectThreadWorker(ThreadWorker):
 
     def handle_quit(self, sig: int, frame: Any) -> None:
         base.Worker.handle_quit(self, sig, frame)
+
+    def handle_request(self, req: Any, conn: TConn) -> bool:
+        """gthread's, writing through `_HeadWithBody` (the head goes out with the body)."""
+        sock = conn.sock
+        writer = _HeadWithBody(sock)
+        conn.sock = writer  # type: ignore[assignment]  # a socket's writing half, forwarded
+        try:
+            kept: bool = super().handle_request(req, conn)
+        finally:
+            conn.sock = sock
+            try:
+                writer.flush()
+            except OSError:
+                pass  # the connection is gone; gthread's handle deals with it
+        return kept
 
     def run(self) -> None:
         for listener in self.sockets:
@@ -215,3 +235,43 @@ class DirectThreadWorker(ThreadWorker):
                 expired.append(conn)
         for conn in expired:
             conn.close()
+
+
+class _HeadWithBody:
+    """A client socket as gunicorn's Response writes to it: the first `sendall` (the head)
+    is held and sent with the next one (the body) in one send; anything else is the
+    socket's own (a send or sendfile flushes what is held first)."""
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+        self._held = b""
+        self._first = True
+
+    def sendall(self, data: bytes, flags: int = 0) -> None:
+        if self._first:
+            self._first = False
+            self._held = bytes(data)
+            return
+        if self._held and len(data) <= COALESCE_BYTES:
+            data, self._held = self._held + data, b""
+        self.flush()
+        self._sock.sendall(data, flags)
+
+    def send(self, data: bytes, flags: int = 0) -> int:
+        self.flush()
+        sent: int = self._sock.send(data, flags)
+        return sent
+
+    def sendfile(self, *args: Any, **kwargs: Any) -> int:
+        self.flush()
+        sent: int = self._sock.sendfile(*args, **kwargs)
+        return sent
+
+    def flush(self) -> None:
+        """Send what is held (the head of a response without a body, at its end)."""
+        if self._held:
+            held, self._held = self._held, b""
+            self._sock.sendall(held)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)

@@ -1,10 +1,12 @@
 """The serving worker (containers/worker.py) under real gunicorn: the same bytes as
-gunicorn's gthread, keep-alive, /ping beside a held inference, the access line."""
+gunicorn's gthread, keep-alive, /ping beside a held inference, the access line, the
+head of an answer sent with its body."""
 
 from __future__ import annotations
 
 import http.client
 import logging
+import select
 import socket
 import threading
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from types import SimpleNamespace
 import pytest
 
 from inferline.containers.server import ACCESS_LOG_FORMAT, _EscapingLogger
+from inferline.containers.worker import _HeadWithBody
 from tests import abalone
 from tests.echo import echo_model, until  # noqa: F401  # echo_model is a fixture
 from tests.servers import ServerProcess
@@ -178,3 +181,19 @@ def test_the_access_line_is_what_gunicorns_own_access_writes() -> None:
     assert lines[0] == (
         'POST /invocations\\x0d\\x0afake 200 42 bytes 1234us inference-id=a\\"b\\x1b[2J\\x0aforged'
     )
+
+
+def test_the_head_waits_for_the_body_and_leaves_with_it() -> None:
+    ours, peer = socket.socketpair()
+    with ours, peer:
+        writer = _HeadWithBody(ours)
+        writer.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n")
+        assert not select.select([peer], [], [], 0)[0]  # held
+        writer.sendall(b"42")
+        assert peer.recv(1024) == b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n42"
+        writer.sendall(b"more")  # after the first two, writes go straight out
+        assert peer.recv(1024) == b"more"
+        empty = _HeadWithBody(ours)
+        empty.sendall(b"HTTP/1.1 204 NO CONTENT\r\n\r\n")
+        empty.flush()  # a response without a body: its head, at the end
+        assert peer.recv(1024) == b"HTTP/1.1 204 NO CONTENT\r\n\r\n"
