@@ -278,8 +278,9 @@ class Zygote:
                     self._children[child.pid] = child
                     self._requests.pop(message["id"]).set_result(child)
                 elif "exited" in message:
-                    child = self._children.pop(message["exited"])
-                    child.exited(message["code"])
+                    exited = self._children.pop(message["exited"], None)
+                    if exited is not None:  # else a process of the zygote's own
+                        exited.exited(message["code"])
                 else:
                     log.warning("zygote %s: %s", self.image, message.get("note"))
         self._socket.close()
