@@ -115,7 +115,7 @@ def one_round(calls: int) -> dict[str, list[float]]:
         return {
             name: [
                 median_us(one, calls, warmup=20),
-                median_us(many, max(calls // 30, 5), warmup=2),
+                median_us(many, max(calls // 10, 5), warmup=2),
             ]
             for name, (one, many) in measured.items()
         }
