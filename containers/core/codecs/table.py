@@ -144,7 +144,8 @@ def typed_column(values: Sequence[str]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Columns:
-    """A decoded body before any DataFrame: each column's name and its typed array."""
+    """A decoded body before any DataFrame: each column's name and its typed array
+    (int64, float64, or object holding str and None: what `typed_column` makes)."""
 
     names: list[str]
     values: list[np.ndarray]
@@ -182,7 +183,8 @@ _PLAIN_DTYPES = frozenset(np.dtype(name) for name in ("int64", "float64", "objec
 
 def _plain_columns(columns: Columns) -> bool:
     """What the dict constructor would take as it is: distinct names, equal-length
-    int64/float64/object arrays, and pandas not turning strings into its string dtype."""
+    int64/float64/object arrays (of str and None: no datetimes for pandas to infer), and
+    pandas not turning strings into its string dtype."""
     values = columns.values
     return (
         bool(values)
