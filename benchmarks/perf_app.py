@@ -2,13 +2,15 @@
 
 Loads the plus-one transformer (benchmarks/harness.py's model) as a container does and
 calls, interleaved over rounds, with the same one-row CSV request:
-- the app as gunicorn calls it (the fast path, `containers/app.py` FastInvocations);
+- the app as gunicorn calls it (the fast path, `containers/app.py` FastInvocations),
+  which runs inferline's own stages without Flask's request context;
+- the same fast path inside Flask's request context, as it runs inference scripts;
 - Flask's own WSGI app behind it (the view the fast path replaces);
-- the HTTP-free handler alone (decode, stage, encode: the floor of both).
+- the HTTP-free handler alone (decode, stage, encode: the floor of all three).
 
     .venv/bin/python benchmarks/perf_app.py [--rounds 5] [--calls 1000]
 
-Results go in docs/benchmarks.md, section "Performance work".
+Results go in docs/benchmarks.md, "Per hop".
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import io
 import statistics
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,20 +72,28 @@ def main() -> None:
         assert isinstance(app.wsgi_app, FastInvocations)
         handler = ContainerHandler(stage, settings)
         headers = Headers({"Content-Type": "text/csv", "Accept": "text/csv"})
-        calls = {
-            "app with the fast path": through(app),
+        in_context = FastInvocations(app, handler, settings.request_limit)
+        in_context.app = app.wsgi_app.app  # Flask's own, behind the installed fast path
+        in_context.request_context = True
+        calls: dict[str, Callable[[], bytes]] = {
+            "app with the fast path (no request context: inferline's stages)": through(app),
+            "fast path in Flask's request context (scripts)": through(in_context),
             "Flask's view (before)": through(app.wsgi_app.app),
             "handler alone": lambda: handler.invoke(b"1", headers).body,
         }
         assert len({call() for call in calls.values()}) == 1  # the same answer
         results: dict[str, list[float]] = {name: [] for name in calls}
+        cpu: dict[str, list[float]] = {name: [] for name in calls}
         for _ in range(args.rounds):
             for name, call in calls.items():
+                started = time.process_time()
                 results[name].append(median_us(call, args.calls))
-    print("| POST /invocations, in-process | median µs (min-max over rounds) |")
-    print("|---|---|")
+                cpu[name].append((time.process_time() - started) / (args.calls + 20) * 1e6)
+    print("| POST /invocations, in-process | median µs (min-max over rounds) | CPU µs per call |")
+    print("|---|---|---|")
     for name, values in results.items():
-        print(f"| {name} | {statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f}) |")
+        spread = f"{statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f})"
+        print(f"| {name} | {spread} | {statistics.median(cpu[name]):.0f} |")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ and over rounds (A B C A B C ...). A variant is a worker setting and, optionally
 of some files at another commit (`--before REV PATH...`: the checkout's tree with those
 files as they were at REV, on PYTHONPATH), so a change is measured against what it
 replaced in the same run. Each measurement runs in its own process and reports:
+- p50 µs straight to the one container of the 1-length chain, and its CPU per call;
 - p50 µs of InvokeEndpoint for each chain length, and the slope: the cost of one more hop;
 - CPU µs per request of the harness process and of the containers (every process of
   theirs, from /proc), and its slope too: the CPU one more hop costs on each side, the
@@ -53,12 +54,14 @@ def before_tree(work: Path, revision: str, paths: list[str]) -> Path:
         )
     for path in paths:
         top, _, rest = path.partition("/")
-        text = subprocess.run(
-            ["git", "-C", str(ROOT), "show", f"{revision}:{path}"],
-            check=True,
-            capture_output=True,
-        ).stdout
-        (tree / "inferline" / PACKAGES[top] / rest).write_bytes(text)
+        target = tree / "inferline" / PACKAGES[top] / rest
+        shown = subprocess.run(
+            ["git", "-C", str(ROOT), "show", f"{revision}:{path}"], capture_output=True, check=False
+        )
+        if shown.returncode == 0:
+            target.write_bytes(shown.stdout)
+        else:  # not there at `revision`: not in the tree either
+            target.unlink(missing_ok=True)
     return tree
 
 
@@ -95,7 +98,35 @@ def measure(lengths: list[int], requests: int, environment: dict[str, str]) -> d
             document = {"ModelName": f"hop-{length}", "Containers": [container] * length}
             with LocalEndpoint(definition.parse(document)) as endpoint:
                 figures[str(length)] = time_chain(endpoint, requests)
+                if length == 1:
+                    figures["direct"] = time_direct(endpoint, requests)
     return figures
+
+
+def time_direct(endpoint: Any, requests: int) -> dict[str, float]:
+    """The same calls straight to the one container (no harness): p50 and its CPU per call."""
+    import urllib3
+
+    from benchmarks.harness import HEADERS
+
+    container = endpoint.endpoint.deployment.containers[0]
+    host, port = container.url.removeprefix("http://").split(":")
+    pool = urllib3.HTTPConnectionPool(host, int(port), maxsize=1, retries=False)
+
+    def call() -> bytes:
+        return pool.urlopen("POST", "/invocations", body=b"1", headers=HEADERS).data
+
+    for _ in range(30):
+        call()
+    before = process_cpu(container.process.pid)
+    samples = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    cpu = process_cpu(container.process.pid) - before
+    pool.close()
+    return {"p50": statistics.median(samples) * 1e6, "containers_cpu": cpu / requests * 1e6}
 
 
 def time_chain(endpoint: Any, requests: int) -> dict[str, float]:
@@ -191,11 +222,11 @@ def main() -> None:
 def report(lengths: list[int], results: dict[str, list[Any]]) -> None:
     keys = [str(length) for length in lengths]
     print(
-        "| variant | "
+        "| variant | straight to 1 container: p50 µs / its CPU µs | "
         + " | ".join(f"{key} container(s) p50 µs" for key in keys)
         + " | per added hop µs | CPU µs per added hop: harness / containers |"
     )
-    print("|---|" + "---|" * (len(keys) + 2))
+    print("|---|---|" + "---|" * (len(keys) + 2))
     for name, rounds in results.items():
         p50s = [statistics.median(r[key]["p50"] for r in rounds) for key in keys]
         per_hop = [slope(lengths, [r[key]["p50"] for key in keys]) for r in rounds]
@@ -207,7 +238,12 @@ def report(lengths: list[int], results: dict[str, list[Any]]) -> None:
         )
         cells = " | ".join(f"{value:.0f}" for value in p50s)
         spread = f"{statistics.median(per_hop):.0f} ({min(per_hop):.0f}-{max(per_hop):.0f})"
-        print(f"| {name} | {cells} | {spread} | {harness:.0f} / {containers:.0f} |")
+        direct = "n/a"
+        if all("direct" in r for r in rounds):
+            direct_p50 = statistics.median(r["direct"]["p50"] for r in rounds)
+            direct_cpu = statistics.median(r["direct"]["containers_cpu"] for r in rounds)
+            direct = f"{direct_p50:.0f} / {direct_cpu:.0f}"
+        print(f"| {name} | {direct} | {cells} | {spread} | {harness:.0f} / {containers:.0f} |")
 
 
 if __name__ == "__main__":

@@ -115,7 +115,7 @@ class FastInvocations:
     which answers them (413 as JSON, for one). A stage that may read `flask.request`
     (`reads_flask_request`: SageMaker inference scripts) runs inside Flask's request
     context, with the body put back for it; inferline's own stages run without it,
-    which saves about a third of the middleware's cost (docs/benchmarks.md, "Per hop").
+    which saves about 50 µs a call (docs/benchmarks.md, "Per hop").
     """
 
     def __init__(self, flask_app: Flask, handler: ContainerHandler, limit: int) -> None:
