@@ -103,7 +103,9 @@ IMAGE_IMPORTS = {
 TITLE_BYTES = 4096
 MESSAGE_BYTES = 1 << 20
 SWITCH = "INFERLINE_ZYGOTE"  # "off": every container is spawned as a fresh interpreter
-START_SECONDS = 30.0  # for the zygote to answer a fork request
+# For the zygote to answer a fork request; the first waits for its imports, which a
+# container would spend anyway (SageMaker gives a container 4 minutes to start).
+START_SECONDS = 240.0
 ORPHAN_POLL_SECONDS = 0.05
 
 # `python -c BOOT <control fd> <image> <hidden,packages> <title reserve>`.
@@ -259,6 +261,9 @@ class Zygote:
         try:
             return answer.result(START_SECONDS)
         except TimeoutError:
+            # It may still fork this one later, onto the port a spawned one would take:
+            # stopped, it never will (and any fork of it ends with it).
+            self.close()
             raise OSError(
                 f"the {self.image} zygote did not fork within {START_SECONDS:g} s"
             ) from None
@@ -299,7 +304,10 @@ class Zygote:
     def close(self) -> None:
         """Stop the zygote; containers it forked get the parent-death signal."""
         self._shut = True
-        self._socket.shutdown(socket.SHUT_RDWR)
+        try:
+            self._socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # closed already: the zygote has exited
         lifecycle.stop(self.process, grace=5.0)
 
 
