@@ -109,5 +109,7 @@ def error_reply(error: ServingError) -> Reply:
     return Reply(int(error.status), JSON_ERROR, json.dumps(error.to_json()).encode())
 
 
-def too_large_message(limit: int) -> str:
-    return f"request body is over the limit of {limit} bytes; split it into smaller requests"
+def too_large_message(limit: int, size: int | None = None) -> str:
+    """The one 413 message: a container's, the chain's and the front door's."""
+    body = "request body" if size is None else f"request body of {size} bytes"
+    return f"{body} is over the limit of {limit} bytes; split it into smaller requests"

@@ -66,7 +66,7 @@ class _Request(cheroot_server.HTTPRequest):
         """Every answer cheroot writes itself (4xx refusals, its 408, 500, 503) goes here."""
         code = int(str(status)[:3])
         if code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
-            message = too_large_message(self.server.max_request_body_size)
+            message = too_large_message(self.server.max_request_body_size, self._declared())
         else:
             text = msg.decode("latin-1") if isinstance(msg, bytes) else str(msg)
             message = text or HTTPStatus(code).phrase
@@ -77,6 +77,12 @@ class _Request(cheroot_server.HTTPRequest):
         except OSError as error:
             if error.args[0] not in cheroot_errors.socket_errors_to_ignore:
                 raise  # as cheroot's own: a client that went away is not an error
+
+    def _declared(self) -> int | None:
+        """The body size the request's Content-Length declares, when it is a number."""
+        headers: Any = getattr(self, "inheaders", {})
+        declared = headers.get(b"Content-Length", b"")
+        return int(declared) if declared.isdigit() else None
 
     def read_request_headers(self) -> bool:
         try:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from inferline.containers.core.container import Headers
+from inferline.containers.core.container import Headers, too_large_message
 from inferline.containers.core.definition import ModelSpec
 from inferline.containers.core.errors import InvocationTooLarge, ModelError, ValidationError
 from inferline.containers.core.protocol import CUSTOM_ATTRIBUTES, INFERENCE_ID, MAX_PAYLOAD_BYTES
@@ -115,10 +115,7 @@ class Chain:
     def invoke(self, request: Request) -> Result:
         """Run the request through the containers; raise `InvocationError` on failure."""
         if len(request.body) > self.max_payload:
-            raise InvocationTooLarge(
-                f"Request body is {len(request.body)} bytes, which exceeds the limit of "
-                f"{self.max_payload} bytes for InvokeEndpoint"
-            )
+            raise InvocationTooLarge(too_large_message(self.max_payload, len(request.body)))
         hops = self._route(request)
         deadline = time.monotonic() + self.timeout
         latencies: dict[str, int] = {}
