@@ -31,6 +31,7 @@ from sklearn.preprocessing import StandardScaler
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.timing import median_us  # noqa: E402
 from inferline.containers.core import definition, protocol  # noqa: E402
 from inferline.containers.harness import LocalEndpoint  # noqa: E402
 from inferline.containers.harness.client import parse_latencies  # noqa: E402
@@ -53,17 +54,6 @@ def chain(path: Path, count: int) -> definition.EndpointSpec:
         "Environment": {"SAGEMAKER_MODEL_SERVER_WORKERS": "1"},
     }
     return definition.parse({"ModelName": f"chain-{count}", "Containers": [container] * count})
-
-
-def median_us(call: Callable[[], object], count: int) -> float:
-    for _ in range(20):  # warm the connections and the stage
-        call()
-    samples = []
-    for _ in range(count):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1e6
 
 
 def clients(url: str, count: int) -> dict[str, float]:

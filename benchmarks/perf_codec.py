@@ -95,26 +95,15 @@ def subjects(work: Path) -> dict[str, tuple[Callable[[], object], Callable[[], o
     return {name: (pair[0], pair[1]) for name, pair in calls.items()}
 
 
-def median_us(call: Callable[[], object], count: int, warmup: int) -> float:
-    import time
-
-    for _ in range(warmup):
-        call()
-    samples = []
-    for _ in range(count):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1e6
-
-
 def one_round(calls: int) -> dict[str, list[float]]:
     """[1 row µs, 1,000 rows µs] of every subject, in this process."""
     with tempfile.TemporaryDirectory() as work:
-        measured = subjects(Path(work))
+        measured = subjects(Path(work))  # puts benchmarks/ on sys.path
+        from timing import median_us
+
         return {
             name: [
-                median_us(one, calls, warmup=20),
+                median_us(one, calls),
                 median_us(many, max(calls // 10, 5), warmup=2),
             ]
             for name, (one, many) in measured.items()

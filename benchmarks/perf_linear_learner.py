@@ -30,7 +30,6 @@ import io
 import json
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -42,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from sklearn.linear_model import RidgeCV  # noqa: E402
 
+from benchmarks.timing import median_us  # noqa: E402
 from inferline.containers.core.invocation import Answer, Invocation  # noqa: E402
 from inferline.containers.core.media import MediaType  # noqa: E402
 from inferline.stages.base import FrameStage  # noqa: E402
@@ -137,17 +137,6 @@ def pipeline_cases(work: Path) -> dict[str, tuple[int, Call]]:
         )
         found[f"{label}: linear-learner direct"] = (count, partial(answer, body))
     return found
-
-
-def median_us(call: Call, count: int) -> float:
-    for _ in range(min(count, 20)):
-        call()
-    samples = []
-    for _ in range(count):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1e6
 
 
 def main() -> None:

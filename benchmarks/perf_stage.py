@@ -25,7 +25,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from sklearn.linear_model import RidgeCV  # noqa: E402
 
+from benchmarks.timing import median_us  # noqa: E402
 from inferline.containers.core.invocation import Invocation  # noqa: E402
 from inferline.containers.core.media import MediaType  # noqa: E402
 from inferline.containers.core.settings import Settings  # noqa: E402
@@ -47,17 +47,6 @@ from inferline.training import sklearn_abalone_featurizer as script  # noqa: E40
 CSV = MediaType("text/csv")
 JSON = MediaType("application/json")
 PROGRAM = Path(script.__file__).name
-
-
-def median_us(call: Callable[[], object], count: int) -> float:
-    for _ in range(20):
-        call()
-    samples = []
-    for _ in range(count):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1e6
 
 
 def script_stage(featurizer: object, work: Path, compiled: bool) -> ScriptStage:
