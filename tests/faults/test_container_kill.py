@@ -78,13 +78,15 @@ class Load:
         return None
 
 
-def kill_group(container: ProcessContainer) -> float:
-    """SIGKILL the container's process group; the moment it is known dead (reaped)."""
+def kill_group(container: ProcessContainer) -> tuple[float, float]:
+    """SIGKILL the container's process group: the moment the signal was sent, and the
+    moment the process is known dead (reaped, and so visible to the harness)."""
     process = container.process
     assert process is not None
+    signalled = time.monotonic()
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    return time.monotonic()
+    return signalled, time.monotonic()
 
 
 def test_one_instance_fails_with_424s_naming_it_until_restarted(
@@ -107,7 +109,7 @@ def test_one_instance_fails_with_424s_naming_it_until_restarted(
         assert isinstance(victim, ProcessContainer)
         with Load(invoke) as load:
             until(load.running, "the load to run", why=lambda: load.last_error)
-            killed = kill_group(victim)
+            _, killed = kill_group(victim)
             # The gate file lets its second boot (the restart) through at once.
             (tmp_path / "state" / "gate").touch()
             until(lambda: load.answered_after(killed) >= 20 or None, "the endpoint to serve again")
@@ -141,7 +143,8 @@ def test_two_instances_fail_only_what_was_in_flight_on_the_killed_copy(
     plane: ControlPlane, echo_model: Path, tmp_path: Path
 ) -> None:
     document = echo_chain(echo_model, tmp_path / "state", NAMES)
-    (tmp_path / "state" / "gate").touch()  # restarts boot at once
+    gate = tmp_path / "state" / "gate"
+    gate.touch()  # both copies' containers boot at once (they share the state folder)
     sm = client("sagemaker", plane.url)
     sm.create_model(
         ModelName="echo",
@@ -173,13 +176,18 @@ def test_two_instances_fail_only_what_was_in_flight_on_the_killed_copy(
     assert isinstance(victim, ProcessContainer)
     with Load(invoke) as load:
         until(load.running, "the load to run", why=lambda: load.last_error)
+        gate.unlink()  # the killed copy's restart waits, so only the survivor serves
         in_flight = first.in_flight
-        killed = kill_group(victim)
+        signalled, killed = kill_group(victim)
         served = second.served
         until(lambda: load.answered_after(killed) >= 40 or None, "answers after the kill")
         assert second.served >= served + 40  # the survivor served them
+        gate.touch()
         until(lambda: first.endpoint.deployment.serves() or None, "the killed copy to return")
     failed = [o for o in load.outcomes if o.error is not None]
     assert all("container-2" in (o.error or "") for o in failed), failed
     assert not [o for o in failed if o.sent > killed], "a request sent after the kill failed"
-    assert len(failed) <= in_flight + CLIENTS  # in flight, or sent while it was being killed
+    # Until the kernel has ended the killed master (0.01-0.1 s), the copy looks alive and a
+    # client may fail there more than once; what was sent before the signal and failed is
+    # what was in flight on the copy, or on its way to it.
+    assert len([o for o in failed if o.sent <= signalled]) <= in_flight + CLIENTS
