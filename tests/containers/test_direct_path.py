@@ -12,6 +12,7 @@ once, and hostile bodies.
 from __future__ import annotations
 
 import csv
+import json
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -239,3 +240,127 @@ def test_a_stage_without_a_direct_path_answers_through_its_transform() -> None:
     invocation = Invocation(b"1,2.5\n3,4\n", MediaType(CSV), (MediaType(CSV),))
     assert stage.invoke(invocation) == stage.invoke_frames(invocation)
     assert stage.invoke(invocation).body == b"2,3.5\n4,5.0\n"
+
+
+def json_bodies(rows: pd.DataFrame | np.ndarray) -> list[tuple[bytes, str]]:
+    """`rows` in each shape the JSON and JSON Lines codecs read, with its content type."""
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+    names = [str(name) for name in frame.columns]
+    lists = [list(row) for row in frame.itertuples(index=False)]
+    records = [dict(zip(names, row, strict=True)) for row in lists]
+    documents: list[Any] = [
+        {"instances": lists},
+        {"inputs": lists},
+        {"data": lists},
+        {"columns": names, "data": lists},
+        lists,
+        records,
+        {"predictions": records},  # what a JSON stage before this one answers
+    ]
+    if len(lists) == 1:
+        documents += [lists[0], records[0], {"data": lists[0]}]
+    bodies = [(json.dumps(document).encode(), JSON) for document in documents]
+    for line_rows in (lists, records):
+        lines = "".join(json.dumps(row) + "\n" for row in line_rows)
+        bodies.append((lines.encode(), JSONLINES))
+    return bodies
+
+
+def test_json_rows_get_the_same_bytes_on_both_paths(models: Models) -> None:
+    named = stages(models)
+    pipeline, featurizer = named["pipeline"], named["featurizer"]
+    ridge = SklearnStage.for_estimator(models.ridge)
+    for index in range(0, len(models.held_out), 7):
+        for body, content_type in json_bodies(models.held_out.iloc[[index]]):
+            same_replies(pipeline, body, content_type, accepts=ACCEPTS[:3])
+            same_replies(featurizer, body, content_type, accepts=ACCEPTS[1:2])
+        for body, content_type in json_bodies(models.vectors[[index]]):
+            same_replies(ridge, body, content_type, accepts=ACCEPTS[:3])
+
+
+def test_a_thousand_json_rows_get_the_same_bytes(models: Models) -> None:
+    rows = pd.concat([models.held_out] * 2, ignore_index=True).iloc[:1000]
+    for stage in stages(models).values():
+        for body, content_type in json_bodies(rows):
+            replies = same_replies(stage, body, content_type)
+            assert all(isinstance(answer, Answer) for answer, _ in replies)
+    vectors = np.vstack([models.vectors] * 2)[:1000]
+    for stage in array_stages(models).values():
+        for body, content_type in json_bodies(vectors):
+            same_replies(stage, body, content_type)
+
+
+def test_json_rows_take_the_direct_path(models: Models) -> None:
+    # Not only equal answers: the direct decoder reads these bodies (None would mean
+    # the DataFrame path answered both calls above).
+    stage = SklearnStage.for_estimator(models.pipeline)
+    for body, content_type in json_bodies(models.held_out.iloc[:3]):
+        decoder = stage.codecs.decoder_for(MediaType.parse(content_type))
+        columns = decoder.decode_columns(body, MediaType.parse(content_type), COLUMNS)  # type: ignore[attr-defined]  # JSON and JSON Lines codecs are ColumnDecoders
+        assert columns is not None, body[:80]
+        frame = stage.codecs.decode(
+            Invocation(body, MediaType.parse(content_type), ()), stage.input_columns
+        )
+        pd.testing.assert_frame_equal(columns.frame(), frame, check_exact=True)
+
+
+ROW = '"M",0.455,0.365,0.095,0.514,0.2245,0.101,0.15'
+
+
+def row_with(old: str, new: str) -> str:
+    return ROW.replace(old, new)
+
+
+STRING_LENGTH, MIXED = row_with("0.455", '"0.455"'), row_with("0.455", '"x"')
+NULL_SEX = row_with('"M"', "null")
+HOSTILE_JSON = [
+    f'{{"instances":[[{ROW}]],"instances":[[1,2]]}}',  # a repeated key: the last wins
+    '{"Sex":"M","Sex":"F","Length":0.4}',
+    "[" * 5000 + "]" * 5000,  # deep nesting
+    "[" * 1100 + ROW + "]" * 1100,  # past orjson's depth, not json's
+    f"[[{row_with('0.455', '99999999999999999999999')}]]",  # beyond int64
+    f"[[{row_with('0.455', '18446744073709551616')}]]",  # beyond 64 bits
+    f"[[{row_with('0.455', '9223372036854775808')}]]",  # uint64
+    f"[[{row_with('0.455', '1')}]]",
+    f"[[{row_with('0.455', '-0')}]]",
+    f"[[{row_with('0.455', '1e400')}]]",
+    f"[[{row_with('0.455', 'NaN')}]]",
+    f"[[{row_with('0.455', '-Infinity')}]]",
+    f"[[{row_with('0.455', '0.1234567890123456789012')}]]",
+    f"[[{STRING_LENGTH}]]",  # a string for a number
+    f"[[{row_with('0.455', 'null')}]]",
+    f"[[{row_with('0.455', 'true')}]]",
+    f"[[{row_with('0.455', '[0.4, 0.5]')}]]",
+    f"[[{row_with('0.455', '{}')}]]",
+    f"[[{ROW}], [{row_with('0.455', '1')}], [{row_with('0.455', 'null')}]]",
+    f"[[{ROW}], [{MIXED}]]",  # mixed types in a column
+    f"[[{ROW}], [{NULL_SEX}]]",
+    f"[[{NULL_SEX}]]",
+    f"[[{ROW}], [0.4]]",  # ragged
+    "[[0.4]]",
+    f'[[{ROW}], {{"Sex": "M"}}]',  # lists and objects mixed
+    '[{"Sex": "M", "Length": 0.4}, {"Length": 0.4, "Sex": "M"}]',  # keys reordered
+    '[{"Sex": "M"}, {"Length": 0.4}]',
+    "[{}]",
+    "[]",
+    "{}",
+    '"M"',
+    "3",
+    "null",
+    f"[[{ROW}]",  # malformed
+    '["\\ud800"]',  # a lone surrogate
+    f"\ufeff[[{ROW}]]",  # a byte-order mark
+    f'{{"columns": "Sex", "data": [[{ROW}]]}}',
+    f'{{"columns": ["a", "b"], "data": [[{ROW}]]}}',
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE_JSON)
+def test_hostile_json_gets_the_same_reply_on_both_paths(models: Models, text: str) -> None:
+    body = text.encode()
+    lines = b"\n".join(line.strip().encode() for line in text.split("\n")) + b"\n" + body
+    named = stages(models)
+    for stage in (named["pipeline"], named["featurizer"], *array_stages(models).values()):
+        same_replies(stage, body, JSON, accepts=ACCEPTS[:2])
+        same_replies(stage, lines, JSONLINES, accepts=ACCEPTS[1:3])
+    same_replies(named["pipeline, not compiled"], body, JSON, accepts=ACCEPTS[1:2])

@@ -12,22 +12,32 @@ keyed by column name)::
 
 A list of scalars is one row. Responses are ``{"predictions": [{column: value}, ...]}``,
 which this codec also reads back, so JSON stages chain.
+
+Bodies are parsed by orjson (several times json's speed) where it gives json's objects
+exactly, and by json otherwise (see `parse`). `document_columns` is the direct path:
+the rows of a document as the `Columns` the DataFrame path would build, or None for
+what only pandas types exactly (bools, nested values, mixed kinds, ragged records).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+import orjson
 import pandas as pd
 
 from inferline.containers.core.codecs.base import JSON
 from inferline.containers.core.codecs.table import (
     DEFAULT,
     ArrayTable,
+    Columns,
     column_names,
+    common_width,
     frame_from_rows,
     number_rows,
     records_of,
@@ -38,13 +48,38 @@ from inferline.containers.core.media import MediaType
 ROW_KEYS = ("instances", "inputs", "data", "predictions")
 
 
+# orjson reads an integer beyond 64 bits as a float (json: an exact int); any run of 19
+# digits could be one, and sends the body to json.
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
+def parse(body: bytes) -> Any | None:
+    """`body` as orjson parses it where that is json's document exactly, else None.
+
+    orjson refuses what json reads beyond RFC 8259 (NaN, Infinity, 1e400 as inf, lone
+    surrogates, a byte-order mark, UTF-16, nesting past 1,024) and json refuses all
+    orjson does; both keep the last of repeated keys in the first one's place, and read
+    every number under 19 digits alike (tests/property/test_fast_paths.py). None sends
+    the body to `json.loads`, which also names what is wrong with it.
+    """
+    if _LONG_DIGITS.search(body):
+        return None
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+
 def load(body: bytes, what: str = "JSON body") -> Any:
-    """`body` parsed as JSON.
+    """`body` parsed as JSON (by orjson where `parse` can, else by json).
 
     Raises:
         BadRequest: malformed (line and column named), or nested deeper than Python's
             parser recurses (``[[[[...]]]]`` 10,000 deep): refused, never a 500.
     """
+    document = parse(body)
+    if document is not None:
+        return document
     try:
         return json.loads(body)
     except RecursionError:
@@ -100,6 +135,64 @@ def frame_from_document_rows(rows: list[Any], columns: Sequence[str] | None) -> 
     return frame_from_rows(rows, columns)
 
 
+def document_columns(rows: list[Any], columns: Sequence[str] | None) -> Columns | None:
+    """`frame_from_document_rows(rows, columns)` as `Columns`, or None where pandas types
+    the values in ways not copied here; raises what it raises for rows of lists.
+
+    Rows are all lists (named by `columns` or by position) or all objects with the same
+    keys in the same order (named by them, as ``DataFrame.from_records``).
+    """
+    if not rows:
+        return None
+    first = rows[0]
+    if type(first) is dict:
+        keys = list(first)
+        if not keys or any(type(row) is not dict or list(row) != keys for row in rows):
+            return None
+        names: list[str] = keys
+        cells: Any = zip(*(row.values() for row in rows), strict=True)
+    elif any(isinstance(row, dict) for row in rows):
+        return None
+    else:
+        names = column_names(common_width(rows, "values"), columns)
+        cells = zip(*rows, strict=True)
+    values = []
+    for cell in cells:
+        typed = typed_values(cell)
+        if typed is None:
+            return None
+        values.append(typed)
+    return Columns(names, values)
+
+
+_INT64 = (-(1 << 63), 1 << 63)
+_FLOAT_KINDS = (frozenset({float}), frozenset({float, int}), frozenset({float, type(None)}))
+
+
+def typed_values(values: Sequence[Any]) -> np.ndarray | None:
+    """The array pandas makes of one column of JSON values, for the kinds copied here:
+    ints (int64), numbers with or without nulls (float64, null as NaN), strings with or
+    without nulls (object); None for the rest (bools, lists, objects, mixed kinds, all
+    nulls, ints beyond int64, which pandas keeps as uint64 or objects)."""
+    kinds = frozenset(map(type, values))
+    try:
+        if kinds == {int}:
+            return np.array(values, dtype=np.int64)
+        if kinds in _FLOAT_KINDS:
+            return np.array(values, dtype=np.float64)  # None is NaN
+        if int in kinds and kinds <= {int, float, type(None)}:
+            if not all(_INT64[0] <= v < _INT64[1] for v in values if type(v) is int):
+                return None
+            return np.array(values, dtype=np.float64)
+    except OverflowError:
+        return None
+    if kinds <= {str, type(None)} and str in kinds:
+        array = np.empty(len(values), dtype=object)
+        array[:] = values
+        return array
+    return None
+
+
 def _listed(row: Any, number: int) -> list[Any]:
     if not isinstance(row, list):
         raise BadRequest(f"row {number} is a {type(row).__name__}, not a list or an object")
@@ -145,6 +238,14 @@ class JsonCodec:
     def decode(self, body: bytes, media: MediaType, columns: Sequence[str] | None) -> pd.DataFrame:
         rows, named = rows_from_document(load(body))
         return frame_from_document_rows(rows, named or columns)
+
+    def decode_columns(
+        self, body: bytes, media: MediaType, columns: Sequence[str] | None
+    ) -> Columns | None:
+        if type(self).decode is not JsonCodec.decode:
+            return None  # a subclass reads JSON its own way (dense records)
+        rows, named = rows_from_document(load(body))
+        return document_columns(rows, named or columns)
 
     def encode(self, frame: pd.DataFrame, media: MediaType) -> bytes:
         return dumps({"predictions": records_of(frame)})

@@ -9,13 +9,14 @@ import pandas as pd
 
 from inferline.containers.core.codecs.base import JSONLINES
 from inferline.containers.core.codecs.json import (
+    document_columns,
     dumps,
     frame_from_document_rows,
     load,
     number_records,
     rows_from_document,
 )
-from inferline.containers.core.codecs.table import DEFAULT, ArrayTable, records_of
+from inferline.containers.core.codecs.table import DEFAULT, ArrayTable, Columns, records_of
 from inferline.containers.core.media import MediaType
 
 
@@ -37,6 +38,16 @@ class JsonLinesCodec:
         for document in documents(body):
             rows.extend(rows_from_document(document)[0])
         return frame_from_document_rows(rows, columns)
+
+    def decode_columns(
+        self, body: bytes, media: MediaType, columns: Sequence[str] | None
+    ) -> Columns | None:
+        if type(self).decode is not JsonLinesCodec.decode:
+            return None  # a subclass reads JSON Lines its own way (dense records)
+        rows: list[Any] = []
+        for document in documents(body):
+            rows.extend(rows_from_document(document)[0])
+        return document_columns(rows, columns)
 
     def encode(self, frame: pd.DataFrame, media: MediaType) -> bytes:
         return b"".join(dumps(record) + b"\n" for record in records_of(frame))

@@ -77,7 +77,7 @@ def frame_from_rows(rows: Sequence[Sequence[Any]], columns: Sequence[str] | None
     """A table from equal-length rows of already-typed values (JSON rows)."""
     if not rows:
         return pd.DataFrame(columns=list(columns or []))
-    names = column_names(_common_width(rows, "values"), columns)
+    names = column_names(common_width(rows, "values"), columns)
     return pd.DataFrame({name: [row[i] for row in rows] for i, name in enumerate(names)})
 
 
@@ -95,11 +95,11 @@ def text_columns(rows: list[list[str]], columns: Sequence[str] | None) -> Column
         BadRequest: the rows differ in length (the first that differs is named).
         UnprocessableEntity: their width is not the stage's column count.
     """
-    names = column_names(_common_width(rows, "fields"), columns)
+    names = column_names(common_width(rows, "fields"), columns)
     return Columns(names, [typed_column(values) for values in zip(*rows, strict=True)])
 
 
-def _common_width(rows: Sequence[Sequence[Any]], unit: str) -> int:
+def common_width(rows: Sequence[Sequence[Any]], unit: str) -> int:
     for number, row in enumerate(rows, start=1):
         if not isinstance(row, (list, tuple)):
             raise BadRequest(
