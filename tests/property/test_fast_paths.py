@@ -22,7 +22,14 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from inferline.containers.core.codecs.csv import read_rows, write_numbers, write_rows
-from inferline.containers.core.codecs.json import dumps, number_records
+from inferline.containers.core.codecs.json import (
+    document_columns,
+    dumps,
+    frame_from_document_rows,
+    load,
+    number_records,
+    parse,
+)
 from inferline.containers.core.codecs.table import (
     ArrayTable,
     Columns,
@@ -254,3 +261,84 @@ def test_a_frame_of_columns_holds_what_it_was_given() -> None:
         "length": {"0": 0.5},
         "rings": {"0": 7},
     }
+
+
+# JSON numbers as text: every form the grammar allows (and some it does not), so the
+# digits, exponents and signs orjson and json could read apart are all drawn.
+json_numbers = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.integers(-(1 << 70), 1 << 70).map(str),
+    st.from_regex(r"\A-?(0|[1-9][0-9]{0,25})(\.[0-9]{1,25})?([eE][-+]?[0-9]{1,3})?\Z"),
+    st.sampled_from(["-0", "-0.0", "1e400", "-1e400", "NaN", "Infinity", "-Infinity", "1E5"]),
+)
+
+
+def json_outcome(body: bytes) -> Any:
+    try:
+        value = json.loads(body)
+    except ValueError as error:
+        return "error", type(error).__name__
+    return [(type(v), repr(v)) for v in value]
+
+
+@EXAMPLES
+@given(numbers=st.lists(json_numbers, min_size=1, max_size=8))
+def test_json_numbers_are_read_as_json_reads_them(numbers: list[str]) -> None:
+    body = ("[" + ",".join(numbers) + "]").encode()
+    parsed = parse(body)
+    if parsed is not None:  # None: json reads the body
+        assert [(type(v), repr(v)) for v in parsed] == json_outcome(body)
+    assert [(type(v), repr(v)) for v in load(body)] == json_outcome(body)
+
+
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(1 << 65), 1 << 65),
+    st.floats(allow_infinity=False),
+    st.sampled_from(["M", "F", "", "0.5"]),
+    st.lists(st.floats(allow_nan=False), max_size=2),
+)
+
+
+@st.composite
+def json_rows(draw: st.DrawFn) -> list[Any]:
+    """Rows of lists or records, mostly of one kind per column, sometimes not."""
+    width = draw(st.integers(1, 4))
+    kinds = [draw(st.sampled_from(["int", "float", "number", "str", "any"])) for _ in range(width)]
+    cells = {
+        "int": st.integers(-(1 << 64), 1 << 64),
+        "float": st.floats(allow_infinity=False) | st.none(),
+        "number": st.integers(-(1 << 62), 1 << 62) | st.floats(allow_nan=False) | st.none(),
+        "str": st.sampled_from(["M", "F", ""]) | st.none(),
+        "any": json_scalars,
+    }
+    rows = draw(
+        st.lists(st.tuples(*(cells[kind] for kind in kinds)).map(list), min_size=1, max_size=5)
+    )
+    if draw(st.booleans()):
+        names = [f"c{index}" for index in range(width)]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+    return rows
+
+
+@EXAMPLES
+@given(rows=json_rows())
+def test_json_columns_are_the_frame_pandas_builds(rows: list[Any]) -> None:
+    names = None if isinstance(rows[0], dict) else [f"c{i}" for i in range(len(rows[0]))]
+    columns = document_columns(rows, names)
+    if columns is None:  # left to the DataFrame path
+        return
+    same_frame(frame_from_document_rows(rows, names), columns.frame())
+
+
+def test_plain_json_columns_take_the_direct_path() -> None:
+    rows: list[Any] = [[1, 0.5, "M", None], [2, None, None, 1]]
+    records: list[Any] = [{"a": 1, "b": 0.5}, {"a": 2, "b": None}]
+    for found, names in ((rows, ["a", "b", "c", "d"]), (records, None)):
+        columns = document_columns(found, names)
+        assert columns is not None
+        same_frame(frame_from_document_rows(found, names), columns.frame())
+    assert document_columns([[True]], None) is None  # pandas keeps bools as bool
+    assert document_columns([[1 << 63]], None) is None  # uint64 in pandas
+    assert document_columns([[None]], None) is None  # an object column of None

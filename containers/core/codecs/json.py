@@ -166,7 +166,7 @@ def document_columns(rows: list[Any], columns: Sequence[str] | None) -> Columns 
 
 
 _INT64 = (-(1 << 63), 1 << 63)
-_FLOAT_KINDS = (frozenset({float}), frozenset({float, int}), frozenset({float, type(None)}))
+_FLOAT_KINDS = (frozenset({float}), frozenset({float, type(None)}))
 
 
 def typed_values(values: Sequence[Any]) -> np.ndarray | None:
