@@ -83,7 +83,8 @@ class Soak:
 
 def processes(harness: int) -> dict[str, int]:
     """The harness and its descendants, named: ``harness``, ``<container>``, ``<container>
-    worker N`` (a container's master is the harness's child serving its --model-dir).
+    worker N`` (a container's master is the harness's descendant serving its --model-dir:
+    its child, or its image's zygote's).
 
     /proc is read directly: psutil is no dependency of the project.
     """
@@ -97,9 +98,14 @@ def processes(harness: int) -> dict[str, int]:
             continue
         parents[int(entry.name)] = int(stat[1])
     named = {"harness": harness}
-    for master in sorted(pid for pid, parent in parents.items() if parent == harness):
+    descendants: list[int] = []
+    generation = [harness]
+    while generation:
+        generation = sorted(pid for pid, parent in parents.items() if parent in generation)
+        descendants.extend(generation)
+    for master in descendants:
         container = _container_name(commands.get(master, ""))
-        if container is None:
+        if container is None or container in named:
             continue
         named[container] = master
         workers = sorted(pid for pid, parent in parents.items() if parent == master)
