@@ -18,7 +18,9 @@ The direct path skips pandas for what these stages mostly get, numbers:
 `dense_matrix` reads a plain numeric JSON, JSON Lines or CSV body straight into the
 matrix `feature_matrix` would give, and `column_body` writes one column of float
 scores with the bytes the JSON, JSON Lines and CSV codecs write. Both parse and print
-with orjson (several times the standard json module's speed on 1,000 rows) and answer
+with orjson (several times the standard json module's speed on 1,000 rows; parsing
+through the JSON codec's own `parse`, which the sklearn stage's direct path reads
+with too, so one rule says when orjson's numbers are json's) and answer
 None for anything they do not reproduce exactly: the caller then takes the table
 path, which reads the body again and names what is wrong with it.
 """
@@ -42,6 +44,7 @@ from inferline.containers.core.codecs.json import (
     JsonCodec,
     frame_from_document_rows,
     load,
+    parse,
     rows_from_document,
 )
 from inferline.containers.core.codecs.jsonlines import JsonLinesCodec, documents
@@ -200,16 +203,14 @@ def dense_matrix(body: bytes, mimetype: str) -> np.ndarray | None:
     change the last bit of a score. None for everything else (no rows, missing values,
     strings, ragged rows, sparse records, ...): the codecs then read the body.
     """
-    try:
-        if mimetype == JSON:
-            rows, keys = _document_rows(orjson.loads(body))
-        elif mimetype == JSONLINES:
-            rows, keys = _jsonlines_rows(body)
-        elif mimetype == CSV:
-            rows, keys = _csv_rows(body), 0
-        else:
-            return None
-    except orjson.JSONDecodeError:
+    if mimetype == JSON:
+        document = parse(body, exact_integers=False)
+        rows, keys = (None, 0) if document is None else _document_rows(document)
+    elif mimetype == JSONLINES:
+        rows, keys = _jsonlines_rows(body)
+    elif mimetype == CSV:
+        rows, keys = _csv_rows(body), 0
+    else:
         return None
     if not rows:
         return None
@@ -281,7 +282,8 @@ def _jsonlines_rows(body: bytes) -> tuple[list[Any] | None, int]:
     keys = 0
     for line in body.splitlines():
         if line.strip():
-            found, found_keys = _document_rows(orjson.loads(line))
+            document = parse(line, exact_integers=False)
+            found, found_keys = (None, 0) if document is None else _document_rows(document)
             if found is None:
                 return None, 0
             rows.extend(found)
@@ -302,8 +304,8 @@ def _csv_rows(body: bytes) -> list[Any] | None:
     if body.translate(None, CSV_NUMBER_BYTES) or NEGATIVE_ZERO.search(body):
         return None
     lines = body.strip(b"\r\n")
-    rows: Any = orjson.loads(b"[[" + lines.replace(b"\n", b"],[") + b"]]")
-    return list(rows)
+    rows: Any = parse(b"[[" + lines.replace(b"\n", b"],[") + b"]]", exact_integers=False)
+    return None if rows is None else list(rows)
 
 
 def column_body(name: str, values: np.ndarray, mimetype: str) -> bytes | None:

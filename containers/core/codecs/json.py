@@ -48,21 +48,25 @@ from inferline.containers.core.media import MediaType
 ROW_KEYS = ("instances", "inputs", "data", "predictions")
 
 
-# orjson reads an integer beyond 64 bits as a float (json: an exact int); any run of 19
-# digits could be one, and sends the body to json.
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+# orjson reads an integer beyond 64 bits as a float (json: an exact int). Any integer
+# part of 19 digits or more (not a fraction's digits, not followed by a point or an
+# exponent) could be one, and sends the body to json.
+_LONG_INTEGER = re.compile(rb"(?<![0-9.])[0-9]{19}(?![0-9]*[.eE])")
 
 
-def parse(body: bytes) -> Any | None:
+def parse(body: bytes, exact_integers: bool = True) -> Any | None:
     """`body` as orjson parses it where that is json's document exactly, else None.
 
     orjson refuses what json reads beyond RFC 8259 (NaN, Infinity, 1e400 as inf, lone
     surrogates, a byte-order mark, UTF-16, nesting past 1,024) and json refuses all
     orjson does; both keep the last of repeated keys in the first one's place, and read
-    every number under 19 digits alike (tests/property/test_fast_paths.py). None sends
-    the body to `json.loads`, which also names what is wrong with it.
+    every float and every integer within 64 bits alike (tests/property/
+    test_fast_paths.py). Integers past 64 bits are orjson's correctly rounded floats:
+    None unless not `exact_integers` (a reader that makes floats of them anyway, as
+    `dense_matrix`). None sends the body to `json.loads`, which also names what is
+    wrong with it.
     """
-    if _LONG_DIGITS.search(body):
+    if exact_integers and _LONG_INTEGER.search(body):
         return None
     try:
         return orjson.loads(body)
