@@ -15,6 +15,7 @@ import http.client
 import select
 import socket
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 from inferline.containers.core.definition import ModelSpec
@@ -30,6 +31,8 @@ from inferline.containers.pipeline.chain import (
 
 POOL_SIZE = 32  # idle connections kept per container
 CONNECT_SECONDS = 2.0
+EXIT_GRACE_SECONDS = 0.25  # how long a container that dropped a connection may take to die
+EXIT_POLL_SECONDS = 0.005
 
 
 class HttpHop:
@@ -110,12 +113,27 @@ class HttpHop:
 
     def _lost(self, error: Exception) -> str:
         """Why a container could not be reached; a dead one is restarted in the background."""
-        if self.container.alive():
+        if self._still_alive():
             return f"connection to {self.hostname} failed: {_reason(error)}"
         self.on_crash(self.container)
         return (
             f"{self.hostname} is not running (it crashed or is restarting); the harness restarts it"
         )
+
+    def _still_alive(self) -> bool:
+        """Whether the container runs, given the kernel a moment to finish a killed one.
+
+        A container whose connections drop is usually dying, and it still looks alive
+        until its exit is reaped (0.01-0.1 s for a killed gunicorn; a zygote's container
+        is reaped, then reported, by the zygote). Waiting that long here names the crash
+        and starts its restart, and a router stops sending to the copy at once.
+        """
+        deadline = time.monotonic() + EXIT_GRACE_SECONDS
+        while self.container.alive():
+            if time.monotonic() >= deadline:
+                return True
+            time.sleep(EXIT_POLL_SECONDS)
+        return False
 
     def close(self) -> None:
         with self._lock:
