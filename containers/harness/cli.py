@@ -92,7 +92,6 @@ def _home(parser: argparse.ArgumentParser) -> None:
 
 def run_up(args: argparse.Namespace) -> int:
     from inferline.containers.core import definition
-    from inferline.containers.harness import daemon
 
     if args.definition is None:
         from inferline.containers.controlplane import commands
@@ -107,7 +106,17 @@ def run_up(args: argparse.Namespace) -> int:
         )
         return 1
     if args.detach:
+        from inferline.containers.harness import daemon
+
         return daemon.detach(_foreground_up(args, spec.name), spec.name, folder)
+    if args.runtime == "process":
+        # The images' zygotes import the serving stack (most of a cold start) while
+        # this process imports the rest of the harness and its control plane.
+        from inferline.containers.harness import process
+
+        process.prestart(spec)
+    from inferline.containers.harness import daemon
+
     return daemon.serve(
         spec,
         folder,

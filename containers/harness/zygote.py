@@ -402,7 +402,7 @@ def warm(image: str) -> list[str]:
             notes.append(f"{name} not preloaded: {type(error).__name__}: {error}")
     from inferline.containers import cli
 
-    cli.parser()  # imports every command module
+    cli.parser("serve")  # the one command a container runs (`cli.COMMANDS`)
     return notes
 
 
