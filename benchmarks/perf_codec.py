@@ -1,4 +1,4 @@
-"""The sklearn stage's codec: one abalone row and 1,000 rows, CSV in, CSV or JSON out.
+"""The sklearn stage's codec: one abalone row and 1,000 rows, CSV or JSON in, CSV or JSON out.
 
 The abalone featurizer + RidgeCV as one scikit-learn Pipeline (as `benchmarks/suite.py`
 fits it), served as one estimator-file stage; interleaved over rounds, the median µs
@@ -7,7 +7,11 @@ of each call and its ratio to scikit-learn's own `Pipeline.predict` on the same 
 - ``predict``: scikit-learn's own call on the prepared DataFrame (issue 14's reference);
 - ``invoke csv/json``: `SklearnStage.invoke`, the direct path (CSV columns in, the
   output array written straight to CSV or JSON);
-- ``frames csv``: `invoke_frames`, the same stage through DataFrames both ways;
+- ``json in``, ``records in``: `invoke` of the same rows as JSON (``{"instances":
+  [[...]]}``, and records keyed by column name, as a JSON stage before it answers),
+  JSON out;
+- ``frames csv``, ``frames json in``: `invoke_frames`, the same stage through
+  DataFrames both ways;
 - ``in-process``: `InProcessPipeline` of the one container, CSV in and out: what
   the suite reports as "inferline, 1 sklearn stage in-process".
 
@@ -68,9 +72,20 @@ def subjects(work: Path) -> dict[str, tuple[Callable[[], object], Callable[[], o
     )
     in_process = InProcessPipeline.load(spec.variants[0].model, work / "stage")
     csv, json_type = MediaType("text/csv"), MediaType("application/json")
+    instances = tuple(
+        json.dumps({"instances": frame.values.tolist()}).encode() for frame in (one_row, batch)
+    )
+    records = tuple(
+        json.dumps(frame.to_dict(orient="records")).encode() for frame in (one_row, batch)
+    )
 
-    def invoke(call: Callable[[Invocation], Any], body: bytes, accept: MediaType) -> Any:
-        invocation = Invocation(body, csv, (accept,))
+    def invoke(
+        call: Callable[[Invocation], Any],
+        body: bytes,
+        accept: MediaType,
+        content_type: MediaType = csv,
+    ) -> Any:
+        invocation = Invocation(body, content_type, (accept,))
         return lambda: call(invocation).body
 
     def chained(body: bytes) -> Callable[[], object]:
@@ -81,10 +96,19 @@ def subjects(work: Path) -> dict[str, tuple[Callable[[], object], Callable[[], o
         "predict": (lambda: pipeline.predict(one_row), lambda: pipeline.predict(batch)),
         "invoke csv": tuple(invoke(stage.invoke, body, csv) for body in bodies),
         "invoke json": tuple(invoke(stage.invoke, body, json_type) for body in bodies),
+        "json in": tuple(invoke(stage.invoke, body, json_type, json_type) for body in instances),
+        "records in": tuple(invoke(stage.invoke, body, json_type, json_type) for body in records),
         "in-process": tuple(chained(body) for body in bodies),
     }
     if hasattr(stage, "invoke_frames"):
         calls["frames csv"] = tuple(invoke(stage.invoke_frames, body, csv) for body in bodies)
+        calls["frames json in"] = tuple(
+            invoke(stage.invoke_frames, body, json_type, json_type) for body in instances
+        )
+    for name in ("json in", "records in"):  # the same answer as CSV in, JSON out
+        for json_call, csv_call in zip(calls[name], calls["invoke json"], strict=True):
+            if json_call() != csv_call():
+                raise AssertionError(f"{name} does not answer what CSV in answers")
     for name in ("invoke csv", "in-process"):
         for frame, call in zip((one_row, batch), calls[name], strict=True):
             answer = call()
