@@ -34,6 +34,7 @@ from pathlib import Path
 from inferline.containers.core import modeldir
 from inferline.containers.core.definition import ContainerSpec
 from inferline.containers.core.errors import ConfigurationError
+from inferline.containers.core.settings import Settings
 from inferline.containers.harness import lifecycle, state
 from inferline.containers.harness.runtime import Launch, Launched, image_kind
 from inferline.containers.images import engine
@@ -148,7 +149,11 @@ class DockerContainer(Launched):
             return path.resolve() if path else None
         if self._model_dir is None:
             self._model_dir = Path(tempfile.mkdtemp(prefix=f"inferline-{self.hostname}-model-"))
-            modeldir.extract(path, self._model_dir)
+            # The container's own limits, as its `inferline serve` would read them.
+            limits = Settings.from_env(self.launch.spec.environment)
+            modeldir.extract(
+                path, self._model_dir, limits.max_extracted_bytes, limits.max_archive_members
+            )
             self._model_dir.chmod(0o755)  # mkdtemp's 0700 would hide it from a non-root image
         return self._model_dir
 

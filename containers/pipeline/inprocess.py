@@ -156,7 +156,12 @@ def load_stage(spec: ContainerSpec, workdir: Path, environment: Mapping[str, str
     env = {**defaults, **spec.environment, **environment}
     model_path = modeldata.fetch(spec.model_data_url, workdir, spec.hostname)
     settings = Settings.from_env(env, model_dir=model_path)
-    model_dir = modeldir.resolve(model_path, extract_to=_extraction(model_path, workdir, spec))
+    model_dir = modeldir.resolve(
+        model_path,
+        extract_to=_extraction(model_path, workdir, spec),
+        limit=settings.max_extracted_bytes,  # the container's own limits, as `serve` reads them
+        members=settings.max_archive_members,
+    )
     stage = stages.load(settings.stage, model_dir, settings)
     return StageHop(spec, ContainerHandler(stage, settings))
 

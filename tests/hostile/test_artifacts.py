@@ -173,3 +173,34 @@ def test_the_zip_count_finds_zip64_commented_and_prefixed_directories(tmp_path: 
         archive.check_zip_members(path, 5)
         with pytest.raises(ModelLoadError, match="more than 4 members"):
             archive.check_zip_members(path, 4)
+
+
+def test_the_in_process_runner_reads_the_limit_from_the_containers_environment(
+    tmp_path: Path,
+) -> None:
+    """A batch job or `--runtime inprocess` extracts with the limits the container's own
+    `inferline serve` would read from its Environment."""
+    from inferline.containers.core import definition
+    from inferline.containers.pipeline.inprocess import InProcessPipeline
+
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    EXAMPLES["sklearn"](model_dir)
+    for number in range(20):
+        (model_dir / f"extra-{number}.txt").write_text(str(number))
+    packed = archive.write(model_dir, tmp_path / "model.tar.gz")
+
+    def pipeline(environment: dict[str, str]) -> definition.ModelSpec:
+        container = {"Image": "inferline-sklearn", "ModelDataUrl": str(packed)}
+        return (
+            definition.parse(
+                {"ModelName": "limits", "Containers": [{**container, "Environment": environment}]}
+            )
+            .variants[0]
+            .model
+        )
+
+    with pytest.raises(ModelLoadError, match="INFERLINE_MAX_ARCHIVE_MEMBERS"):
+        InProcessPipeline.load(pipeline({"INFERLINE_MAX_ARCHIVE_MEMBERS": "10"}), tmp_path / "a")
+    with InProcessPipeline.load(pipeline({}), tmp_path / "b") as loaded:
+        assert loaded is not None
