@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import re
 from collections.abc import Sequence
 from itertools import chain
@@ -45,6 +44,7 @@ from inferline.containers.core.codecs.json import (
     frame_from_document_rows,
     load,
     parse,
+    printed_as_repr,
     rows_from_document,
 )
 from inferline.containers.core.codecs.jsonlines import JsonLinesCodec, documents
@@ -321,7 +321,7 @@ def column_body(name: str, values: np.ndarray, mimetype: str) -> bytes | None:
     if mimetype not in (JSON, JSONLINES, CSV):
         return None
     numbers: list[float] = values.tolist()  # float32 scores are written as doubles
-    if not _printed_alike(values, numbers):
+    if not printed_as_repr(values):
         return None
     texts = orjson.dumps(numbers)[1:-1].split(b",")
     if mimetype == CSV:
@@ -330,20 +330,6 @@ def column_body(name: str, values: np.ndarray, mimetype: str) -> bytes | None:
     if mimetype == JSONLINES:
         return key + (b"}\n" + key).join(texts) + b"}\n"
     return b'{"predictions":[' + key + (b"}," + key).join(texts) + b"}]}"
-
-
-SMALL = 64
-"""Up to this many scores, Python's checks are quicker than numpy's (per-call overhead)."""
-
-
-def _printed_alike(values: np.ndarray, numbers: list[float]) -> bool:
-    """Every value finite, and zero or at least 1e-4 in magnitude: orjson prints those as
-    Python does. `numbers` is `values` as a list."""
-    if len(numbers) <= SMALL:
-        return all(math.isfinite(x) and (abs(x) >= 1e-4 or x == 0) for x in numbers)
-    wide = values.astype(np.float64, copy=False)  # a float32 1e-4 is below 1e-4
-    magnitude = np.abs(wide)
-    return bool(np.isfinite(wide).all() and ((magnitude >= 1e-4) | (wide == 0)).all())
 
 
 @functools.cache

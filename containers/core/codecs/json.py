@@ -21,7 +21,9 @@ what only pandas types exactly (bools, nested values, mixed kinds, ragged record
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import re
 import sys
 from collections.abc import Sequence
@@ -210,6 +212,56 @@ def dumps(value: Any) -> bytes:
         raise UnprocessableEntity(f"output cannot be written as JSON: {error}") from None
 
 
+def number_body(table: ArrayTable, lines: bool) -> bytes | None:
+    """What the JSON codec (or, if `lines`, JSON Lines) writes for `records_of(table.frame())`,
+    for finite numbers; else None (NaN is null, infinities are refused: `records_of`).
+
+    orjson writes these 7-13x faster than the `number_records` template (1 and 1,000
+    rows) and byte for byte as json does where `printed_as_repr` and `plain_name` hold.
+    """
+    values = number_rows(table, infinities=False)
+    if values is None:
+        return None
+    if not (all(map(plain_name, table.names)) and printed_as_repr(table.array)):
+        records = _record_texts(table, values)
+        if lines:
+            return ("\n".join(records) + "\n").encode()
+        return ('{"predictions":[' + ",".join(records) + "]}").encode()
+    names = table.names
+    if table.array.ndim == 1:
+        name = names[0]
+        found: list[dict[str, Any]] = [{name: value} for value in values]
+    else:
+        found = [dict(zip(names, row, strict=True)) for row in values]
+    if lines:
+        return b"\n".join(map(orjson.dumps, found)) + b"\n"
+    return orjson.dumps({"predictions": found})
+
+
+@functools.lru_cache(maxsize=256)
+def plain_name(name: str) -> bool:
+    """Whether orjson writes `name` as a key as json.dumps does: printable ASCII without
+    quotes or backslashes (json escapes the rest as \\uXXXX, orjson writes UTF-8)."""
+    return name.isascii() and name.isprintable() and '"' not in name and "\\" not in name
+
+
+SMALL = 64
+"""Up to this many values, Python's checks are quicker than numpy's (per-call overhead)."""
+
+
+def printed_as_repr(values: np.ndarray) -> bool:
+    """Whether orjson writes every number of `values` as json does (`repr`, `str`): ints,
+    and finite floats of magnitude 0 or at least 1e-4 (orjson writes ``0.00001`` for
+    ``1e-05``; tests/property/test_fast_paths.py)."""
+    if values.dtype.kind in "iu":
+        return True
+    if values.size <= SMALL:
+        return all(math.isfinite(x) and (abs(x) >= 1e-4 or x == 0) for x in values.ravel().tolist())
+    wide = values.astype(np.float64, copy=False)  # a float32 1e-4 is below 1e-4
+    magnitude = np.abs(wide)
+    return bool(np.isfinite(wide).all() and ((magnitude >= 1e-4) | (wide == 0)).all())
+
+
 def number_records(table: ArrayTable) -> list[str] | None:
     """`dumps` of each of `records_of(table.frame())`, for finite numbers; else None.
 
@@ -218,8 +270,10 @@ def number_records(table: ArrayTable) -> list[str] | None:
     names take `records_of`.
     """
     values = number_rows(table, infinities=False)
-    if values is None:
-        return None
+    return None if values is None else _record_texts(table, values)
+
+
+def _record_texts(table: ArrayTable, values: list[Any]) -> list[str]:
     keys = (json.dumps(name).replace("%", "%%") for name in table.names)
     template = "{" + ",".join(f"{key}:%r" for key in keys) + "}"
     if table.array.ndim == 1:
@@ -257,7 +311,4 @@ class JsonCodec:
     def encode_array(self, table: ArrayTable, media: MediaType) -> bytes | None:
         if type(self).encode is not JsonCodec.encode:
             return None  # a subclass writes JSON its own way
-        records = number_records(table)
-        if records is None:
-            return None
-        return ('{"predictions":[' + ",".join(records) + "]}").encode()
+        return number_body(table, lines=False)

@@ -13,7 +13,7 @@ from inferline.containers.core.codecs.json import (
     dumps,
     frame_from_document_rows,
     load,
-    number_records,
+    number_body,
     rows_from_document,
 )
 from inferline.containers.core.codecs.table import DEFAULT, ArrayTable, Columns, records_of
@@ -55,5 +55,4 @@ class JsonLinesCodec:
     def encode_array(self, table: ArrayTable, media: MediaType) -> bytes | None:
         if type(self).encode is not JsonLinesCodec.encode:
             return None  # a subclass writes JSON Lines its own way
-        records = number_records(table)
-        return None if records is None else ("\n".join(records) + "\n").encode()
+        return number_body(table, lines=True)
