@@ -74,11 +74,15 @@ def test_prestart_starts_the_zygote_the_containers_are_forked_from(
     echo_model: Path, tmp_path: Path
 ) -> None:
     spec = definition.parse(echo_chain(echo_model, tmp_path / "state", ("one", "two")))
+    base = process.inherited_environment()
+    absent = process.ABSENT_FROM_IMAGE["sklearn"]
+    earlier = zygote.for_container("sklearn", absent, base, base)
+    assert earlier is not None
+    earlier.close()  # an earlier test's (or this one's): prestart must start its own
     before = _children()
     process.prestart(spec)
     (started,) = _children() - before  # one zygote for the one image
-    base = process.inherited_environment()
-    warm = zygote.for_container("sklearn", process.ABSENT_FROM_IMAGE["sklearn"], base, base)
+    warm = zygote.for_container("sklearn", absent, base, base)
     assert warm is not None and warm.process.pid == started
     try:
         with LocalEndpoint(spec) as endpoint:
