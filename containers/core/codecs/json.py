@@ -54,6 +54,8 @@ ROW_KEYS = ("instances", "inputs", "data", "predictions")
 # part of 19 digits or more (not a fraction's digits, not followed by a point or an
 # exponent) could be one, and sends the body to json.
 _LONG_INTEGER = re.compile(rb"(?<![0-9.])[0-9]{19}(?![0-9]*[.eE])")
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"0" * 9)
+_DIGIT_RUN = b"0" * 19  # any 19 digits in a row, found in the translated body by memchr
 
 
 def parse(body: bytes, exact_integers: bool = True) -> Any | None:
@@ -68,8 +70,9 @@ def parse(body: bytes, exact_integers: bool = True) -> Any | None:
     `dense_matrix`). None sends the body to `json.loads`, which also names what is
     wrong with it.
     """
-    if exact_integers and _LONG_INTEGER.search(body):
-        return None
+    if exact_integers and _DIGIT_RUN in body.translate(_DIGITS_AS_ZERO):
+        if _LONG_INTEGER.search(body):  # seldom reached: the regex alone costs 17 µs/KB
+            return None
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
