@@ -5,7 +5,7 @@ invocations. Most stages work on tables: they subclass `FrameStage`, declare the
 input columns and codecs, and implement `transform(frame) -> frame`; the codecs do
 the bytes. A table stage whose work is cheaper than building DataFrames (a compiled
 scikit-learn stage) also implements `transform_columns`, which the codecs that can
-feed it and write its arrays back without pandas use (CSV in; CSV, JSON, JSON Lines
+feed it and write its arrays back without pandas use (CSV, JSON, JSON Lines in and
 out); anything either side does not reproduce byte for byte takes the DataFrame path.
 A stage with its own byte-level contract (a SageMaker inference script) implements
 `invoke` directly.
