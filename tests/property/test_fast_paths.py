@@ -373,3 +373,31 @@ def test_orjson_prints_small_floats_unlike_repr() -> None:
     assert orjson.dumps(1e-05) == b"0.00001" and repr(1e-05) == "1e-05"
     assert not printed_as_repr(np.array([1e-05]))
     assert not plain_name("é") and not plain_name('q"uote') and plain_name("100%")
+
+
+json_documents = st.recursive(
+    json_scalars | st.text(max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(["a", "b", "é", "0"]), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+def typed(value: Any) -> Any:
+    """`value` with every scalar's type beside it (1 and 1.0 and True told apart)."""
+    if isinstance(value, list):
+        return [typed(item) for item in value]
+    if isinstance(value, dict):
+        return [(key, typed(item)) for key, item in value.items()]
+    return type(value), repr(value)
+
+
+@EXAMPLES
+@given(document=json_documents, repeated=st.booleans())
+def test_documents_are_loaded_as_json_loads_them(document: Any, repeated: bool) -> None:
+    body = json.dumps(document, ensure_ascii=False).encode()
+    if repeated and body.startswith(b"{") and len(body) > 2:  # a key given twice
+        body = b'{"a":1,' + body[1:-1] + b',"a":[2.5]}'
+    assert typed(load(body)) == typed(json.loads(body))
