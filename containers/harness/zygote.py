@@ -22,6 +22,7 @@ import differently are already imported here.
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib
 import json
 import logging
@@ -348,7 +349,17 @@ def serve_forks(control_fd: int, image: str, absent: str) -> None:
     harness closes the socket (or dies: the parent-death signal ends this process)."""
     hide_modules(set(filter(None, absent.split(","))))
     control = socket.socket(fileno=control_fd)
-    for note in warm(image):
+    # Imports allocate millions of objects and no garbage worth collecting: without the
+    # collector's passes over them the import takes 20% less CPU (1.6 -> 1.3 s, sklearn).
+    # Frozen, they stay out of every fork's collections too (and their pages unwritten),
+    # as the gc docs advise for a process that forks workers.
+    gc.disable()
+    try:
+        notes = warm(image)
+    finally:
+        gc.freeze()
+        gc.enable()
+    for note in notes:
         control.send(json.dumps({"note": note}).encode())
     set_command_line(["inferline-zygote", image])  # the reserve's padding, off ps
     wake_read, wake_write = socket.socketpair()
