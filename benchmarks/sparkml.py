@@ -20,10 +20,8 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.timing import median_us  # noqa: E402
 from inferline.stages.sparkml.bundle import load_bundle  # noqa: E402
 from inferline.stages.sparkml.convert import package_model  # noqa: E402
 from inferline.training import data  # noqa: E402
@@ -45,14 +44,7 @@ TARGET_SPEEDUP = 1000.0
 
 
 def median_seconds(call: Callable[[], Any], repeat: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        call()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    return median_us(call, repeat, warmup) / 1e6
 
 
 def machine() -> dict[str, str]:
