@@ -67,7 +67,7 @@ bench-batch: $(INSTALLED)
 
 # docs/reliability.md: 10 minutes of the car-evaluation pipeline at 16 clients (the table
 # is written into the doc), and kill -9 of a container under load with one and two copies.
-# Both train car-evaluation into artifacts/ first if it is not there.
+# Both train car-evaluation into artifacts/ first unless it is up to date (as `make demo`).
 soak: $(INSTALLED)
 	$(BIN)/python benchmarks/soak.py --minutes 10 --clients 16 --write
 

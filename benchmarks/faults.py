@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -253,19 +252,10 @@ def two_instances(artifacts: Path, body: bytes) -> dict[str, Any]:
 
 
 def artefacts(folder: Path) -> Path:
-    if not (folder / "pipeline.json").exists():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "inferline.containers",
-                "train",
-                "car-evaluation",
-                "--out",
-                str(folder),
-            ],
-            check=True,
-        )
+    """The car-evaluation pipeline in `folder`, trained unless up to date (as `make demo`)."""
+    from inferline.training.demo import ensure_trained
+
+    ensure_trained("car-evaluation", folder, retrain=False)
     return folder
 
 

@@ -250,19 +250,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--write", action="store_true", help="update docs/reliability.md")
     args = parser.parse_args()
-    if not (args.artifacts / "pipeline.json").exists():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "inferline.containers",
-                "train",
-                "car-evaluation",
-                "--out",
-                str(args.artifacts),
-            ],
-            check=True,
-        )
+    from inferline.training.demo import ensure_trained
+
+    ensure_trained("car-evaluation", args.artifacts, retrain=False)  # as `make demo` does
     home = ROOT / "build" / "soak"
     soak = run(args.artifacts, home, minutes=args.minutes, clients=args.clients)
     print(soak.table())
