@@ -1,9 +1,10 @@
 """The HTTP transport of a chain: each hop POSTs to a running container over keep-alive.
 
-Each container has its own keep-alive connections (`http.client`: the fewest layers
-between two hops; docs/benchmarks.md has the per-hop cost). A container that cannot
-be reached because its process died is handed to `on_crash` (the deployment restarts
-it in the background) and the request fails with a ModelError naming it::
+Each container has its own keep-alive connections: a socket of our own, the request
+written in one send, the answer parsed by httptools (the llhttp parser uvicorn uses).
+A container that cannot be reached because its process died is handed to `on_crash`
+(the deployment restarts it in the background) and the request fails with a ModelError
+naming it::
 
     chain = HttpChain(model, containers, endpoint="abalone", on_crash=restart_later)
     chain.invoke(Request(body, "text/csv"))
@@ -11,12 +12,13 @@ it in the background) and the request fails with a ModelError naming it::
 
 from __future__ import annotations
 
-import http.client
 import select
 import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
+
+import httptools
 
 from inferline.containers.core.definition import ModelSpec
 from inferline.containers.core.protocol import MAX_PAYLOAD_BYTES
@@ -33,17 +35,20 @@ POOL_SIZE = 32  # idle connections kept per container
 CONNECT_SECONDS = 2.0
 EXIT_GRACE_SECONDS = 0.25  # how long a container that dropped a connection may take to die
 EXIT_POLL_SECONDS = 0.005
+RECEIVE_BYTES = 64 * 1024
+COALESCE_BYTES = 64 * 1024  # a larger body is sent after the head, not copied onto it
 
 
 class HttpHop:
     """One running container and its keep-alive connections.
 
-    The stdlib's `http.client` over a small pool of our own, not urllib3: urllib3 is
-    http.client with retries, redirects, decoding and header bookkeeping on top, none
-    of which a hop uses, and it cost about 170 µs of client CPU per hop of the 0.5 ms
-    target (docs/benchmarks.md, "Per hop"). What urllib3's pool did that a hop needs is
-    kept: an idle connection the container closed (keep-alive expiry, a restart) is
-    dropped before use, never sent a request; there are no retries.
+    Not `http.client` (nor urllib3, which is http.client with more on top): its answer
+    parsing goes through the email package, and a hop spent about 190 µs of the harness's
+    CPU in it against 45 µs for a socket and httptools, interleaved on the same
+    container (docs/benchmarks.md, "Per hop"). httptools parses any HTTP/1.x answer a
+    container may give (Content-Length, chunked, or a body ended by closing). What a
+    pool must do is kept: an idle connection the container closed (keep-alive expiry,
+    a restart) is dropped before use, never sent a request; there are no retries.
     """
 
     def __init__(
@@ -53,7 +58,8 @@ class HttpHop:
         self.on_crash = on_crash
         host, _, port = container.url.removeprefix("http://").partition(":")
         self._address = (host, int(port or 80))
-        self._idle: list[http.client.HTTPConnection] = []
+        self._request_line = f"POST /invocations HTTP/1.1\r\nHost: {host}:{self._address[1]}\r\n"
+        self._idle: list[socket.socket] = []
         self._lock = threading.Lock()
 
     @property
@@ -65,51 +71,73 @@ class HttpHop:
         return str(self.container.log_path)
 
     def post(self, body: bytes, headers: dict[str, str], timeout: float) -> HopReply:
-        connection = self._connection(timeout)
+        deadline = time.monotonic() + timeout
+        head = self._head(body, headers)
+        sock = self._connection(timeout)
+        answer = _Answer()
+        parser = answer.parser = httptools.HttpResponseParser(answer)
         try:
-            connection.sock.settimeout(timeout)
-            connection.request("POST", "/invocations", body=body, headers=headers)
-            response = connection.getresponse()
-            data = response.read()
+            if len(body) <= COALESCE_BYTES:
+                sock.sendall(head + body)
+            else:
+                sock.sendall(head)
+                sock.sendall(body)
+            while not answer.complete:
+                sock.settimeout(max(deadline - time.monotonic(), 0.001))
+                data = sock.recv(RECEIVE_BYTES)
+                if not data:
+                    if not answer.ends_at_close:
+                        raise ConnectionResetError("the connection closed before the answer ended")
+                    break  # a body without a length ends when the connection does
+                parser.feed_data(data)
         except TimeoutError:
-            connection.close()
+            sock.close()
             raise HopTimedOut() from None
-        except (OSError, http.client.HTTPException) as error:
-            connection.close()
+        except httptools.HttpParserError as error:
+            sock.close()
+            raise HopFailed(f"{self.hostname} answered malformed HTTP: {error}") from None
+        except OSError as error:
+            sock.close()
             raise HopFailed(self._lost(error)) from None
-        if response.will_close:
-            connection.close()
+        if answer.keep_alive and not answer.trailing:
+            self._release(sock)
         else:
-            self._release(connection)
-        return HopReply(response.status, response.msg, data)
+            sock.close()
+        return HopReply(parser.get_status_code(), answer.headers, b"".join(answer.body))
 
-    def _connection(self, timeout: float) -> http.client.HTTPConnection:
+    def _head(self, body: bytes, headers: dict[str, str]) -> bytes:
+        for name, value in headers.items():
+            if "\r" in value or "\n" in value:  # would end the header early, a new one after
+                raise HopFailed(f"the {name} header for {self.hostname} holds a line break")
+        lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        head = f"{self._request_line}{lines}Content-Length: {len(body)}\r\n\r\n"
+        return head.encode("latin-1", "replace")
+
+    def _connection(self, timeout: float) -> socket.socket:
         """An idle connection still open, else a new one (connect within CONNECT_SECONDS)."""
         while True:
             with self._lock:
-                connection = self._idle.pop() if self._idle else None
-            if connection is None:
+                sock = self._idle.pop() if self._idle else None
+            if sock is None:
                 break
-            if _still_open(connection.sock):
-                return connection
-            connection.close()
-        connection = http.client.HTTPConnection(
-            *self._address, timeout=min(timeout, CONNECT_SECONDS)
-        )
+            if _still_open(sock):
+                return sock
+            sock.close()
         try:
-            connection.connect()  # http.client sets TCP_NODELAY
+            sock = socket.create_connection(self._address, timeout=min(timeout, CONNECT_SECONDS))
         except TimeoutError:
             raise HopTimedOut() from None
         except OSError as error:
             raise HopFailed(self._lost(error)) from None
-        return connection
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # one request, one send
+        return sock
 
-    def _release(self, connection: http.client.HTTPConnection) -> None:
+    def _release(self, sock: socket.socket) -> None:
         with self._lock:
             if len(self._idle) < POOL_SIZE:
-                self._idle.append(connection)
+                self._idle.append(sock)
                 return
-        connection.close()
+        sock.close()
 
     def _lost(self, error: Exception) -> str:
         """Why a container could not be reached; a dead one is restarted in the background."""
@@ -138,18 +166,62 @@ class HttpHop:
     def close(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, []
-        for connection in idle:
-            connection.close()
+        for sock in idle:
+            sock.close()
 
 
-def _still_open(sock: socket.socket | None) -> bool:
+class _Answer:
+    """httptools' callbacks for one answer: its headers (names lower-cased) and body."""
+
+    __slots__ = ("body", "complete", "ends_at_close", "headers", "keep_alive", "parser", "trailing")
+
+    def __init__(self) -> None:
+        self.headers = AnswerHeaders()
+        self.body: list[bytes] = []
+        self.complete = False
+        self.parser: httptools.HttpResponseParser | None = None
+        self.ends_at_close = False  # no Content-Length, not chunked: read until closed
+        self.keep_alive = False  # llhttp's verdict, read while it parses (it resets after)
+        self.trailing = False  # bytes after the answer: never reuse such a connection
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # A repeated header keeps its first value, as http.client's `msg.get` read it.
+        self.headers.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+
+    def on_headers_complete(self) -> None:
+        framed = "content-length" in self.headers or "chunked" in (
+            self.headers.get("transfer-encoding") or ""
+        )
+        self.ends_at_close = not framed
+        self.keep_alive = self.parser is not None and self.parser.should_keep_alive()
+
+    def on_body(self, body: bytes) -> None:
+        if self.complete:
+            self.trailing = True
+            return
+        self.body.append(body)
+
+    def on_message_begin(self) -> None:
+        if self.complete:
+            self.trailing = True
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+
+
+class AnswerHeaders(dict[str, str]):
+    """A container's answer headers: names stored lower-cased, `get` in any case."""
+
+    def get(self, key: str, default: str | None = None, /) -> str | None:  # type: ignore[override]  # case-insensitive
+        return super().get(key.lower(), default)
+
+
+def _still_open(sock: socket.socket) -> bool:
     """Whether an idle keep-alive socket can take a request: nothing to read, not closed.
 
     The peer's FIN (or an unsolicited answer) makes it readable; a live idle one is not.
     A poll, not a peeking recv: on a socket with a timeout Python waits before recv.
     """
-    if sock is None:
-        return False
     poller = select.poll()
     poller.register(sock, select.POLLIN)
     return not poller.poll(0)
