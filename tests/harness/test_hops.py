@@ -17,12 +17,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from inferline.containers.harness import lifecycle, ports
 from inferline.containers.harness.hops import HttpHop
+from inferline.containers.harness.runtime import Container
 from inferline.containers.pipeline.chain import HopFailed, HopTimedOut
 from tests.echo import WAIT_SECONDS, echo_model, serve_command
 
@@ -158,9 +159,8 @@ def test_a_keep_alive_answer_reuses_its_connection(hop, scripted) -> None:  # ty
     assert "Content-Type: text/csv\r\nContent-Length: 2\r\n\r\n0\n" in first
 
 
-def test_headers_are_read_in_any_case_and_a_repeated_one_keeps_its_first_value(
-    hop,  # type: ignore[no-untyped-def]
-    scripted,
+def test_headers_are_read_in_any_case_and_a_repeated_one_keeps_its_first_value(  # type: ignore[no-untyped-def]
+    hop, scripted
 ) -> None:
     answer = (
         b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
@@ -281,7 +281,8 @@ def test_a_gunicorn_container_keeps_one_connection(echo_model: Path, tmp_path: P
         },
         hostname="echo",
     )
-    client = HttpHop(server)
+    # A hop reads only a container's url, hostname, log and liveness, which a bare server has.
+    client = HttpHop(cast("Container", server))
     try:
         server.wait_ready(WAIT_SECONDS)
         sockets = set()
