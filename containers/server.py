@@ -26,7 +26,7 @@ from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
 from gunicorn import glogging, util
@@ -77,28 +77,39 @@ class _CheckedInput:
     def __init__(self, stream: Any) -> None:
         self._stream = stream
 
-    def _guarded(self, method: str, *args: Any) -> Any:
-        try:
-            return getattr(self._stream, method)(*args)
-        except (http_errors.ParseException, http_errors.NoMoreData) as error:
-            raise WerkzeugBadRequest(
-                escape_controls(f"malformed request body ({type(error).__name__}): {error}")
-            ) from None
-
+    # Each method calls the stream itself: read is on every request's path.
     def read(self, *args: Any) -> bytes:
-        data: bytes = self._guarded("read", *args)
+        try:
+            data: bytes = self._stream.read(*args)
+        except _FRAMING_ERRORS as error:
+            raise _bad_body(error) from None
         return data
 
     def readline(self, *args: Any) -> bytes:
-        line: bytes = self._guarded("readline", *args)
+        try:
+            line: bytes = self._stream.readline(*args)
+        except _FRAMING_ERRORS as error:
+            raise _bad_body(error) from None
         return line
 
     def readlines(self, *args: Any) -> list[bytes]:
-        lines: list[bytes] = self._guarded("readlines", *args)
+        try:
+            lines: list[bytes] = self._stream.readlines(*args)
+        except _FRAMING_ERRORS as error:
+            raise _bad_body(error) from None
         return lines
 
     def __iter__(self) -> Iterator[bytes]:
         return iter(self.readline, b"")
+
+
+_FRAMING_ERRORS = (http_errors.ParseException, http_errors.NoMoreData)
+
+
+def _bad_body(error: Exception) -> WerkzeugBadRequest:
+    return WerkzeugBadRequest(
+        escape_controls(f"malformed request body ({type(error).__name__}): {error}")
+    )
 
 
 def _body_errors_as_400(app: Flask) -> Any:
@@ -116,6 +127,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 def escape_controls(text: str) -> str:
     """`text` with control characters written as \\xNN (newlines too), for a log line."""
+    if text.isascii() and text.isprintable():  # printable ASCII has no control: nothing to do
+        return text
     return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
@@ -127,6 +140,9 @@ class _EscapingFormatter(logging.Formatter):
         return super().formatMessage(record)
 
 
+_PlainHandler = tuple["logging.StreamHandler[Any]", logging.Formatter | None]
+
+
 class _EscapingLogger(glogging.Logger):
     """Gunicorn's logger with every access-log value and error message escaped.
 
@@ -134,6 +150,10 @@ class _EscapingLogger(glogging.Logger):
     shows: gunicorn's own `access` builds a dict of every header, environ key and time
     format first, a large share of a one-row hop's cost (docs/benchmarks.md, "Per hop").
     The line is the same as gunicorn would write (quotes escaped as its SafeAtoms does).
+    While the access log is gunicorn's own stream handler (`accesslog = "-"`, no log
+    configuration), the line goes to that stream as the handler writes it (under its
+    lock, then flushed) without a LogRecord: `logging`'s caller lookup, record and
+    formatting cost more than the rest of the line; any other setup goes through logging.
     """
 
     def atoms(
@@ -161,12 +181,67 @@ class _EscapingLogger(glogging.Logger):
             f"{_log_value(status)} {resp.sent} bytes {micros}us "
             f"inference-id={_log_value(inference_id)}"
         )
-        self.access_log.info("%s", line)
+        self._write_access(line)
+
+    # gunicorn's own access handler and its formatter, while they are plain (setup)
+    _direct_access: _PlainHandler | None = None
+
+    def _write_access(self, line: str) -> None:
+        """One access line, through logging unless the handler checked in setup is still
+        the only one, unchanged (a handler or filter added later gets logging again)."""
+        log = self.access_log
+        direct = self._direct_access
+        if (
+            direct is None
+            or log.propagate
+            or log.handlers != [direct[0]]
+            or direct[0].formatter is not direct[1]
+            or log.filters
+            or direct[0].filters
+            or direct[0].level > logging.INFO
+            or not log.isEnabledFor(logging.INFO)
+        ):
+            log.info("%s", line)
+            return
+        handler = direct[0]
+        handler.acquire()  # what Handler.handle and StreamHandler.emit do, minus the record
+        try:
+            handler.stream.write(line + handler.terminator)
+            handler.stream.flush()
+        except RecursionError:
+            raise
+        except Exception:  # as StreamHandler.emit: reported on stderr, the request goes on
+            handler.handleError(logging.makeLogRecord({"msg": line, "name": log.name}))
+        finally:
+            handler.release()
 
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
         for handler in self.error_log.handlers:
             handler.setFormatter(_EscapingFormatter(self.error_fmt, self.datefmt))
+        self._direct_access = _plain_access_handler(self, cfg)
+
+
+def _plain_access_handler(logger: glogging.Logger, cfg: Any) -> _PlainHandler | None:
+    """gunicorn's own access handler and its formatter, when writing the line straight to
+    its stream is what logging would do: a plain StreamHandler (accesslog "-"), the line
+    as the whole message, nothing else configured to see access records."""
+    log = logger.access_log
+    handlers = log.handlers
+    configured = cfg.logconfig or cfg.logconfig_dict or cfg.logconfig_json or cfg.syslog
+    if configured or log.propagate or len(handlers) != 1:
+        return None
+    handler = handlers[0]
+    plain = (
+        type(handler) is logging.StreamHandler
+        and getattr(handler, "_gunicorn", False)  # the one glogging made
+        and handler.level <= logging.INFO
+        and type(handler.formatter) is logging.Formatter
+        and logger.access_fmt == "%(message)s"  # what glogging made that formatter with
+    )
+    if not plain:
+        return None
+    return cast("logging.StreamHandler[Any]", handler), handler.formatter
 
 
 _INFERENCE_ID_HEADER = protocol.INFERENCE_ID.upper()
@@ -252,6 +327,14 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "timeout": settings.timeout,
         "graceful_timeout": GRACEFUL_SECONDS,
         "keepalive": KEEPALIVE_SECONDS,
+        # No proxy header is trusted from any peer: a container's callers (SageMaker's
+        # front end, the harness's hops) are never proxies whose X-Forwarded-Proto or
+        # SCRIPT_NAME means anything, and gunicorn's default trusted loopback, so a local
+        # container answered such headers differently from a deployed one. With nothing
+        # to trust, "*" skips gunicorn's per-request check of the peer's address.
+        "forwarded_allow_ips": "*",
+        "secure_scheme_headers": {},
+        "forwarder_headers": "",
         "preload_app": True,
         "accesslog": "-",
         "access_log_format": ACCESS_LOG_FORMAT,

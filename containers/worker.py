@@ -16,6 +16,13 @@ gunicorn writes a response's head and body in two sends; the client then reads t
 alone and waits again for the body, one more wake-up per hop. Here the head is held back
 until the body's first bytes (`_HeadWithBody`), so a small answer leaves in one send.
 
+Per request, gunicorn also reads its settings through `Config.__getattr__` (a failed
+attribute lookup, then the setting: about 1 µs each, a few dozen a request) and formats
+the Date header anew. A worker's settings never change after the fork (a reload starts
+new workers), so `settle` copies their values onto the worker's config once, and the
+Date text is made once a second (`PerSecondDate`, as nginx and uvicorn do), the same
+text gunicorn's `http_date` gives within that second.
+
 Linux only (epoll): `available()` says whether it can run; elsewhere the server uses
 gthread.
 """
@@ -27,8 +34,11 @@ import os
 import select
 import threading
 import time
+from email.utils import formatdate
 from typing import Any
 
+from gunicorn import util
+from gunicorn.config import Config
 from gunicorn.http.parser import Parser
 from gunicorn.workers import base, gthread
 from gunicorn.workers.gthread import TConn, ThreadWorker
@@ -48,6 +58,39 @@ def available() -> bool:
     return hasattr(select, "epoll")
 
 
+def settle(cfg: Config) -> None:
+    """Make each of `cfg`'s settings a plain attribute holding its value, as read now.
+
+    An instance attribute is found before `Config.__getattr__` is asked (which looks the
+    setting up by name each time); properties (`is_ssl`, `sendfile`...) stay properties,
+    reading the settled values. For a worker's config only: `Config.set` after this is
+    not seen.
+    """
+    for name, setting in cfg.settings.items():
+        cfg.__dict__[name] = setting.get()  # past Config.__setattr__, which refuses names
+
+
+class PerSecondDate:
+    """`gunicorn.util.http_date`, the current time's text computed once a second.
+
+    The Date header shows whole seconds; gunicorn formats it per response (email.utils,
+    about 4 µs). Thread-safe: the cache is one tuple, replaced whole.
+    """
+
+    def __init__(self) -> None:
+        self._cached: tuple[int, str] = (-1, "")
+
+    def __call__(self, timestamp: float | None = None) -> str:
+        if timestamp is not None:  # a given time: gunicorn's own formatting
+            return formatdate(timestamp, localtime=False, usegmt=True)
+        second = int(time.time())
+        cached = self._cached
+        if cached[0] != second:
+            cached = (second, formatdate(second, localtime=False, usegmt=True))
+            self._cached = cached
+        return cached[1]
+
+
 class DirectThreadWorker(ThreadWorker):
     """gthread whose pool threads wait for requests themselves (no hand-off per request)."""
 
@@ -61,6 +104,8 @@ class DirectThreadWorker(ThreadWorker):
         self._stopped = False  # set once, read by the serving threads
         # gthread's handle_request closes after the answer when len() of these is too high
         self.keepalived_conns = self._idle  # type: ignore[assignment]  # it only takes len()
+        settle(self.cfg)
+        util.http_date = PerSecondDate()  # this worker process's own (gunicorn's: per call)
         base.Worker.init_process(self)  # gthread's would build its pool and selector
 
     def handle_exit(self, sig: int, frame: Any) -> None:

@@ -2,7 +2,8 @@
 
 MIME types compare case-insensitively with their parameters set aside, so
 ``text/csv; charset=utf-8`` is ``text/csv``. Parameters are kept for the codecs that
-read them (``application/jsonlines;data=text``)::
+read them (``application/jsonlines;data=text``). Parsing is memoised per header value
+(a pipeline hop sends the same few values every call; the results are immutable)::
 
     >>> negotiate(parse_accept("text/csv;q=0.5, application/json"), ["text/csv"], CSV)
     MediaType(mimetype='text/csv', params=())
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header, parse_options_header
@@ -19,6 +21,8 @@ from werkzeug.http import parse_accept_header, parse_options_header
 from inferline.containers.core.errors import NotAcceptable
 
 ANY = "*/*"
+# distinct header values kept parsed (of each kind; a value is at most gunicorn's 8 KB)
+PARSED_VALUES = 128
 
 
 @dataclass(frozen=True)
@@ -28,11 +32,9 @@ class MediaType:
     mimetype: str
     params: tuple[tuple[str, str], ...] = ()
 
-    @classmethod
-    def parse(cls, value: str) -> MediaType:
-        mimetype, options = parse_options_header(value or "")
-        params = tuple(sorted((key.lower(), str(val)) for key, val in options.items()))
-        return cls(mimetype.strip().lower(), params)
+    @staticmethod
+    def parse(value: str) -> MediaType:
+        return _parse_media_type(value or "")
 
     def param(self, name: str) -> str | None:
         return dict(self.params).get(name)
@@ -53,10 +55,22 @@ class MediaType:
         return ";".join([self.mimetype, *(f"{key}={val}" for key, val in self.params)])
 
 
+@lru_cache(maxsize=PARSED_VALUES)
+def _parse_media_type(value: str) -> MediaType:
+    mimetype, options = parse_options_header(value)
+    params = tuple(sorted((key.lower(), str(val)) for key, val in options.items()))
+    return MediaType(mimetype.strip().lower(), params)
+
+
 def parse_accept(header: str | None) -> tuple[MediaType, ...]:
     """Accept header values, best first by q-value; q=0 values are dropped."""
     if not header or not header.strip():
         return ()
+    return _parse_accept(header)
+
+
+@lru_cache(maxsize=PARSED_VALUES)
+def _parse_accept(header: str) -> tuple[MediaType, ...]:
     accept = parse_accept_header(header, MIMEAccept)
     ranked = sorted(
         ((quality, index, value) for index, (value, quality) in enumerate(accept) if quality > 0),

@@ -1,6 +1,6 @@
 """The serving worker (containers/worker.py) under real gunicorn: the same bytes as
 gunicorn's gthread, keep-alive, /ping beside a held inference, the access line, the
-head of an answer sent with its body."""
+head of an answer sent with its body, settled settings and a Date made once a second."""
 
 from __future__ import annotations
 
@@ -9,15 +9,19 @@ import logging
 import select
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
+from email.utils import formatdate
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from gunicorn.config import Config
 
-from inferline.containers.server import ACCESS_LOG_FORMAT, _EscapingLogger
-from inferline.containers.worker import _HeadWithBody
+from inferline.containers.core.settings import Settings
+from inferline.containers.server import ACCESS_LOG_FORMAT, _EscapingLogger, gunicorn_options
+from inferline.containers.worker import PerSecondDate, _HeadWithBody, settle
 from tests import abalone
 from tests.echo import echo_model, until  # noqa: F401  # echo_model is a fixture
 from tests.servers import ServerProcess
@@ -48,6 +52,13 @@ def post(body: str, content_type: str = "text/csv", close: bool = True) -> bytes
     ).encode()
 
 
+# Proxy headers from a loopback peer (gunicorn's default trusted it): neither the scheme
+# headers (conflicting: a 400 when trusted) nor SCRIPT_NAME (a mismatch when trusted) count.
+PROXY_HEADERS = post(abalone.SAMPLE).replace(
+    b"Host: x\r\n",
+    b"Host: x\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Proto: http\r\nSCRIPT_NAME: /other\r\n",
+)
+
 RAW_REQUESTS = [
     post(abalone.SAMPLE),
     post("M,not,a,number"),
@@ -58,6 +69,7 @@ RAW_REQUESTS = [
     b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n",
     # pipelined: gunicorn answers the first and closes; the worker must do the same
     post(abalone.SAMPLE, close=False) + post("x", "image/png", close=False) + post("1"),
+    PROXY_HEADERS,
 ]
 
 
@@ -197,3 +209,60 @@ def test_the_head_waits_for_the_body_and_leaves_with_it() -> None:
         empty.sendall(b"HTTP/1.1 204 NO CONTENT\r\n\r\n")
         empty.flush()  # a response without a body: its head, at the end
         assert peer.recv(1024) == b"HTTP/1.1 204 NO CONTENT\r\n\r\n"
+
+
+def date_of(answer: bytes) -> str:
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    return next(line for line in head.split("\r\n") if line.startswith("Date: "))[6:]
+
+
+def test_proxy_headers_from_loopback_are_ignored(
+    servers: tuple[ServerProcess, ServerProcess],
+) -> None:
+    direct, _ = servers
+    plain = exchange(direct.port, post(abalone.SAMPLE))
+    assert plain.startswith(b"HTTP/1.1 200 ")
+    assert without_date(exchange(direct.port, PROXY_HEADERS)) == without_date(plain)
+
+
+def test_the_date_is_the_second_the_answer_was_made_in(
+    servers: tuple[ServerProcess, ServerProcess],
+) -> None:
+    direct, _ = servers
+    ping = RAW_REQUESTS[3]
+    seen: list[str] = []
+
+    def answered_in_a_new_second() -> bool | None:
+        before = int(time.time())
+        date = date_of(exchange(direct.port, ping))
+        after = int(time.time())
+        assert date in {formatdate(second, usegmt=True) for second in range(before, after + 1)}
+        seen.append(date)
+        return True if len(set(seen)) > 1 else None  # the cached text moved on with the clock
+
+    until(answered_in_a_new_second, "a Date header of the next second", seconds=10)
+
+
+def test_the_per_second_date_is_gunicorns_text() -> None:
+    date = PerSecondDate()
+    assert date(1_700_000_000.75) == "Tue, 14 Nov 2023 22:13:20 GMT"
+    while True:  # the same second on both sides of the call, else look again
+        second = int(time.time())
+        text = date()
+        if int(time.time()) == second:
+            break
+    assert text == formatdate(second, usegmt=True) == formatdate(second + 0.5, usegmt=True)
+    assert date() is date() or int(time.time()) != second  # made once within a second
+
+
+def test_settled_settings_read_as_gunicorn_reads_them() -> None:
+    cfg = Config()
+    for name, value in gunicorn_options(Settings(model_dir=Path("/nowhere"))).items():
+        cfg.set(name, value)
+    names = sorted(cfg.settings)
+    before = {name: getattr(cfg, name) for name in names}
+    properties = (cfg.is_ssl, cfg.sendfile, cfg.worker_class_str, cfg.proc_name)
+    settle(cfg)
+    assert {name: getattr(cfg, name) for name in names} == before
+    assert (cfg.is_ssl, cfg.sendfile, cfg.worker_class_str, cfg.proc_name) == properties
+    assert all(name in vars(cfg) for name in names)  # plain attributes now: no __getattr__
