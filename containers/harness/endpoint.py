@@ -17,10 +17,15 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, request
+from werkzeug.datastructures import EnvironHeaders
+from werkzeug.http import HTTP_STATUS_CODES
 
 from inferline.containers.core import protocol
+from inferline.containers.core.container import Headers
 from inferline.containers.core.definition import EndpointSpec
 from inferline.containers.core.errors import InvocationError, ModelError, ValidationError
 from inferline.containers.harness.deployment import Deployment, Options
@@ -29,6 +34,9 @@ from inferline.containers.harness.metrics import CONTENT_TYPE as METRICS_CONTENT
 from inferline.containers.harness.metrics import Metrics
 from inferline.containers.harness.runtime import Runtime
 from inferline.containers.pipeline.chain import Request, Result
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 DRAIN_SECONDS = 60.0
 # InvokeEndpoint's request headers -> the Request field each fills.
@@ -176,37 +184,50 @@ def create_app(endpoints: dict[str, Endpoint], metrics: Metrics) -> Flask:
             405, "UnknownOperationException", {"error": "MethodNotAllowed", "message": message}
         )
 
+    app.wsgi_app = Invocations(app.wsgi_app, endpoints)  # type: ignore[method-assign]  # Flask documents wrapping wsgi_app
     return app
 
 
 def _invoke(endpoint: Endpoint) -> Response:
-    headers = _sagemaker_headers()
-    call = Request(
-        body=request.get_data(cache=False),
-        content_type=request.headers.get("Content-Type"),
-        accept=request.headers.get("Accept"),
-        custom_attributes=headers.get("custom_attributes"),
-        target_container=headers.get("target_container"),
-        inference_id=headers.get("inference_id"),
-    )
-    variant, result = endpoint.invoke(call, headers.get("target_variant"))
-    response = Response(result.body, status=200)
-    response.headers["Content-Type"] = result.content_type or "application/octet-stream"
-    response.headers[protocol.INVOKED_VARIANT] = variant
+    body = request.get_data(cache=False)
+    status, headers, answer = invocation_answer(endpoint, body, request.headers)
+    return Response(answer, status=status, headers=headers)
+
+
+def invocation_answer(
+    endpoint: Endpoint, body: bytes, headers: Headers
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """InvokeEndpoint's answer as status, headers and body: the result, or its error's JSON."""
+    try:
+        values = _sagemaker_headers(headers)
+        call = Request(
+            body=body,
+            content_type=headers.get("Content-Type"),
+            accept=headers.get("Accept"),
+            custom_attributes=values.get("custom_attributes"),
+            target_container=values.get("target_container"),
+            inference_id=values.get("inference_id"),
+        )
+        variant, result = endpoint.invoke(call, values.get("target_variant"))
+    except InvocationError as error:
+        return _error_answer(error.status, error.error_type, error.payload)
+    answer = [
+        ("Content-Type", result.content_type or "application/octet-stream"),
+        (protocol.INVOKED_VARIANT, variant),
+    ]
     if result.custom_attributes is not None:
-        response.headers[protocol.CUSTOM_ATTRIBUTES] = result.custom_attributes
-    response.headers[protocol.CONTAINER_LATENCIES] = ",".join(
-        f"{host}={us}" for host, us in result.latencies.items()
-    )
-    return response
+        answer.append((protocol.CUSTOM_ATTRIBUTES, result.custom_attributes))
+    latencies = ",".join(f"{host}={us}" for host, us in result.latencies.items())
+    answer.append((protocol.CONTAINER_LATENCIES, latencies))
+    return 200, answer, result.body
 
 
-def _sagemaker_headers() -> dict[str, str]:
+def _sagemaker_headers(headers: Headers) -> dict[str, str]:
     """The InvokeEndpoint headers, checked against the service model's limits."""
     values = {}
     for header, name in HEADERS.items():
         limit = protocol.REQUEST_HEADER_LIMITS[header]
-        value = request.headers.get(header)
+        value = headers.get(header)
         if value is None:
             continue
         if not 1 <= len(value) <= limit or not value.isascii():
@@ -217,8 +238,51 @@ def _sagemaker_headers() -> dict[str, str]:
     return values
 
 
+class Invocations:
+    """WSGI middleware answering InvokeEndpoint without Flask's request context and views.
+
+    The one call that is hot: profiled (py-spy, docs/benchmarks.md "Per hop"), Flask's
+    request context, routing and Response cost the harness about 0.5 ms a call, as much
+    as the three hops' clients of a pipeline together. The answer is the view's
+    (`invocation_answer` writes both); anything else, and an invocation without a
+    Content-Length, goes to Flask, which answers it (an unknown endpoint's error too).
+    """
+
+    def __init__(self, app: WSGIApplication, endpoints: Mapping[str, Endpoint]) -> None:
+        self.app = app
+        self.endpoints = endpoints
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        endpoint = self._endpoint(environ)
+        length = environ.get("CONTENT_LENGTH") or ""
+        if endpoint is None or not length.isdigit():
+            return self.app(environ, start_response)
+        body = environ["wsgi.input"].read(int(length))
+        status, headers, answer = invocation_answer(endpoint, body, EnvironHeaders(environ))
+        headers.append(("Content-Length", str(len(answer))))
+        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'unknown').upper()}", headers)
+        return [answer]
+
+    def _endpoint(self, environ: WSGIEnvironment) -> Endpoint | None:
+        """The endpoint a POST invokes, when its path names one this harness serves."""
+        if environ.get("REQUEST_METHOD") != "POST":
+            return None
+        path: str = environ.get("PATH_INFO", "")
+        if path == "/invocations":
+            return next(iter(self.endpoints.values())) if len(self.endpoints) == 1 else None
+        name = path.removeprefix("/endpoints/").removesuffix("/invocations")
+        if len(name) + len("/endpoints//invocations") != len(path) or "/" in name:
+            return None
+        return self.endpoints.get(name)
+
+
 def _error(status: int, error_type: str, payload: dict[str, object]) -> Response:
-    response = Response(json.dumps(payload), status=status)
-    response.headers["Content-Type"] = "application/json"
-    response.headers[protocol.ERROR_TYPE] = error_type
-    return response
+    status, headers, body = _error_answer(status, error_type, payload)
+    return Response(body, status=status, headers=headers)
+
+
+def _error_answer(
+    status: int, error_type: str, payload: dict[str, object]
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    headers = [("Content-Type", "application/json"), (protocol.ERROR_TYPE, error_type)]
+    return status, headers, json.dumps(payload).encode()
