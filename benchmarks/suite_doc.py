@@ -76,7 +76,9 @@ def compose(
         f"wrk for {plan.seconds:g} s, {plan.batches} requests of {BATCH_ROWS:,} rows per target "
         f"and round; chain series {plan.chain_rounds} round(s)), started "
         f"{started:%Y-%m-%d %H:%M} UTC. Targets are interleaved within each round and each "
-        "is cold-started every round. Figures are the median over rounds with (min-max); "
+        "is cold-started every round, after one unmeasured start of each (the page cache warm "
+        "for all, as for every start but a machine's first). Figures are the median over "
+        "rounds with (min-max); "
         "every target's answer was checked against scikit-learn's before it was timed.",
         "",
         f"Machine: {os.cpu_count()} cores (nproc), {cpu_model()}, Python "
