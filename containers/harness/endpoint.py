@@ -242,8 +242,8 @@ class Invocations:
     """WSGI middleware answering InvokeEndpoint without Flask's request context and views.
 
     The one call that is hot: profiled (py-spy, docs/benchmarks.md "Per hop"), Flask's
-    request context, routing and Response cost the harness about 0.5 ms a call, as much
-    as the three hops' clients of a pipeline together. The answer is the view's
+    request context, routing and Response cost the harness about 0.5 ms a call, a fifth
+    of its own time for a three-container pipeline. The answer is the view's
     (`invocation_answer` writes both); anything else, and an invocation without a
     Content-Length, goes to Flask, which answers it (an unknown endpoint's error too).
     """
