@@ -32,9 +32,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from processes import cpu_seconds, descendants
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {"containers": "containers", "stages": "stages", "training": "training"}
-TICKS = os.sysconf("SC_CLK_TCK")
 
 # name -> the containers' environment (this checkout's code)
 AFTER_VARIANTS: dict[str, dict[str, str]] = {
@@ -67,16 +68,7 @@ def before_tree(work: Path, revision: str, paths: list[str]) -> Path:
 
 def process_cpu(pid: int) -> float:
     """User + system seconds of `pid` and every process below it."""
-    total = 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / TICKS
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                total += process_cpu(int(child))
-    except (OSError, IndexError):  # a process that ended meanwhile
-        pass
-    return total
+    return sum(sum(cpu_seconds(each)) for each in (pid, *descendants(pid)))
 
 
 def measure(lengths: list[int], requests: int, environment: dict[str, str]) -> dict[str, Any]:

@@ -21,25 +21,7 @@ from pathlib import Path
 import abalone_artifacts
 import targets
 import workloads
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def descendants(pid: int) -> list[int]:
-    """`pid`'s processes below it, from /proc, depth first (a child belongs to the thread
-    that forked it: the harness forks from a spawner thread, so every thread is read)."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            found.append(int(child))
-            found += descendants(int(child))
-    return found
-
-
-def cpu_seconds(pid: int) -> tuple[float, float]:
-    """(user, system) CPU seconds of one process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) / TICKS, int(fields[12]) / TICKS
+from processes import cpu_seconds, descendants
 
 
 def name(pid: int) -> str:

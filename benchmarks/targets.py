@@ -24,6 +24,7 @@ import pandas as pd
 from abalone_artifacts import COLUMNS, PEERS, PIPELINE_NAME, ROOT, Artifacts, csv_rows
 from peers import envs, mlserver_settings
 from peers.requirements import REQUIREMENTS
+from processes import descendants, wait_gone
 from workloads import wait_status
 
 START_SECONDS = 180.0
@@ -68,6 +69,13 @@ class Running:
     log: Path
 
     def stop(self) -> None:
+        """Stop the server and wait until every process below it is gone too.
+
+        Not only its process group: inferline's containers run in sessions of their own
+        (they follow the harness by the parent-death signal), and a JVM (MMS) can take
+        seconds to exit; the next target's cold start must not share the CPU with them.
+        """
+        below = descendants(self.process.pid)
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -75,6 +83,8 @@ class Running:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(10)
+        for pid in wait_gone(below):
+            os.kill(pid, signal.SIGKILL)
 
 
 @dataclass
