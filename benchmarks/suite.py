@@ -154,11 +154,12 @@ def warm_up(
     """Start and stop each target once, unmeasured, before the rounds.
 
     The first start after installing (peers' venvs are built or checked just before)
-    reads every module from disk: in one run (4b6dd0f) most targets' slowest cold start was
-    2-5x their others (Flask 9.1 s against 2.1-2.4 s; inferline up's, 4.9 s against
-    2.0-2.8 s, was its first round).
-    A start from a warm page cache is what a user's every start but the first is; every
-    target gets the same. A target that fails here is tried again, and reported, in round 1.
+    reads every module from disk; every target gets the same warm page cache, as every
+    start but a machine's first has. (At 4b6dd0f most targets' slowest cold start was
+    2-5x their others. The warm-up alone left inferline up's first round at 4.9 s, most
+    likely for the previous target's processes (MMS's JVM) still exiting: with
+    `Running.stop` waiting for them, its rounds at 17f5c07 were 1.42-1.65 s.) A target
+    that fails here is tried again, and reported, in round 1.
     """
     for server in servers:
         if server.name in failed:
