@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.harness import chain, model_dir  # noqa: E402
+from benchmarks.timing import median_us  # noqa: E402
 from inferline.containers.harness import frontdoor, local  # noqa: E402
 
 HEADERS = {"Content-Type": "text/csv", "Accept": "text/csv"}
@@ -80,13 +81,7 @@ def measure(url: str, count: int, seconds: float) -> tuple[float, float]:
     def post() -> bytes:
         return bytes(pool.urlopen("POST", path, body=b"1", headers=HEADERS).data)
 
-    for _ in range(30):
-        post()
-    samples = []
-    for _ in range(count):
-        started = time.perf_counter()
-        post()
-        samples.append(time.perf_counter() - started)
+    p50 = median_us(post, count, warmup=30)
 
     def client(_: int) -> int:
         done, deadline = 0, time.perf_counter() + seconds
@@ -98,7 +93,7 @@ def measure(url: str, count: int, seconds: float) -> tuple[float, float]:
     with ThreadPoolExecutor(8) as clients:
         total = sum(clients.map(client, range(8)))
     pool.close()
-    return statistics.median(samples) * 1e6, total / seconds
+    return p50, total / seconds
 
 
 def main() -> None:
