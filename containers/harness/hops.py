@@ -94,8 +94,10 @@ class HttpHop:
             sock.close()
             raise HopTimedOut() from None
         except httptools.HttpParserError as error:
-            sock.close()
-            raise HopFailed(f"{self.hostname} answered malformed HTTP: {error}") from None
+            if not answer.complete:
+                sock.close()
+                raise HopFailed(f"{self.hostname} answered malformed HTTP: {error}") from None
+            answer.trailing = True  # garbage after a whole answer: the answer stands
         except OSError as error:
             sock.close()
             raise HopFailed(self._lost(error)) from None

@@ -248,6 +248,14 @@ def test_a_malformed_answer_fails_naming_the_container(hop, scripted) -> None:  
         post(hop(server))
 
 
+def test_garbage_after_a_whole_answer_keeps_the_answer_not_the_connection(hop, scripted) -> None:  # type: ignore[no-untyped-def]
+    server = scripted(lambda body: ok(body) + b"\x00 not HTTP\r\n\r\n")
+    client = hop(server)
+    assert post(client, b"a") == (200, "text/csv", b"a")
+    assert post(client, b"b") == (200, "text/csv", b"b")
+    assert server.connections == 2
+
+
 def test_a_stalled_answer_times_out(hop, scripted) -> None:  # type: ignore[no-untyped-def]
     server = scripted(lambda _: None)
     with pytest.raises(HopTimedOut):
