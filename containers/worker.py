@@ -104,9 +104,15 @@ class DirectThreadWorker(ThreadWorker):
         self._stopped = False  # set once, read by the serving threads
         # gthread's handle_request closes after the answer when len() of these is too high
         self.keepalived_conns = self._idle  # type: ignore[assignment]  # it only takes len()
+        base.Worker.init_process(self)  # gthread's would build its pool and selector
+
+    def init_signals(self) -> None:
+        """gunicorn's, then this worker's settled settings and Date cache: done after the
+        handlers are in place, so a SIGTERM right after the fork is not lost to the
+        master's inherited handlers (the worker would then wait for the master's kill)."""
+        super().init_signals()
         settle(self.cfg)
         util.http_date = PerSecondDate()  # this worker process's own (gunicorn's: per call)
-        base.Worker.init_process(self)  # gthread's would build its pool and selector
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         self.alive = False

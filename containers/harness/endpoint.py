@@ -270,10 +270,10 @@ class Invocations:
         path: str = environ.get("PATH_INFO", "")
         if path == "/invocations":
             return next(iter(self.endpoints.values())) if len(self.endpoints) == 1 else None
-        name = path.removeprefix("/endpoints/").removesuffix("/invocations")
-        if len(name) + len("/endpoints//invocations") != len(path) or "/" in name:
+        if not (path.startswith("/endpoints/") and path.endswith("/invocations")):
             return None
-        return self.endpoints.get(name)
+        name = path[len("/endpoints/") : -len("/invocations")]
+        return None if "/" in name else self.endpoints.get(name)
 
 
 def _error(status: int, error_type: str, payload: dict[str, object]) -> Response:
