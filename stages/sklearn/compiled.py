@@ -141,6 +141,25 @@ class CompiledMethod:
             raise Unsupported()
         return self._step(Table.of(data))
 
+    def on_columns(self, names: list[str], columns: list[np.ndarray]) -> Any:
+        """`self(frame)` for a frame that holds exactly these named 1-D columns, without
+        building the frame (a DataFrame costs more than the arithmetic of a row).
+
+        Raises Unsupported wherever the call would not be the compiled arithmetic (or the
+        arithmetic trips): the caller then builds the frame and calls, so scikit-learn's
+        own answer or error is the reply.
+        """
+        if not self._ready:
+            self._build()
+        if self._step is None or not columns or not len(columns[0]):
+            raise Unsupported()
+        if not self._configured_default() or names != self._names:
+            raise Unsupported()
+        try:
+            return self._step(Table(list(columns), None))
+        except Exception:  # noqa: BLE001 - as __call__: scikit-learn then answers
+            raise Unsupported() from None
+
     def __repr__(self) -> str:
         return f"<compiled {type(self._estimator).__name__}.{self._method}>"
 
@@ -175,11 +194,7 @@ class CompiledMethod:
     def _usable(self, data: Any) -> bool:
         """What scikit-learn checks before any arithmetic: decided as it decides, or left
         to it (its warnings and errors are then its own)."""
-        config = sklearn.get_config()
-        if config["transform_output"] != "default" or config.get("array_api_dispatch"):
-            return False
-        own = getattr(self._estimator, "_sklearn_output_config", {})
-        if own.get("transform", "default") != "default":
+        if not self._configured_default():
             return False
         if isinstance(data, pd.DataFrame):
             columns = data.columns.tolist()
@@ -187,6 +202,14 @@ class CompiledMethod:
                 return not any(isinstance(column, str) for column in columns)
             return columns == self._names
         return self._names is None  # an array for a model fitted on names: it warns
+
+    def _configured_default(self) -> bool:
+        """No scikit-learn output setting (global or the estimator's) that changes answers."""
+        config = sklearn.get_config()
+        if config["transform_output"] != "default" or config.get("array_api_dispatch"):
+            return False
+        own = getattr(self._estimator, "_sklearn_output_config", {})
+        return bool(own.get("transform", "default") == "default")
 
 
 def _frame_columns(frame: pd.DataFrame) -> list[np.ndarray]:

@@ -66,25 +66,47 @@ class SklearnStage(FrameStage):
         return output_frame(self.estimator, self.method, result)
 
     def transform_columns(self, columns: Columns) -> ArrayTable | pd.DataFrame:
-        data = direct_input(self.estimator, columns)
-        result = call(self.estimator, self.method, data, self.compiled)
+        result = self._compiled_on_columns(columns)
+        if result is None:
+            data = direct_input(self.estimator, columns)
+            result = call(self.estimator, self.method, data, self.compiled)
         return outputs(self.estimator, self.method, result)
+
+    def _compiled_on_columns(self, columns: Columns) -> Any:
+        """The compiled answer straight from the decoded columns, where the frame would
+        hold them as they are and in the fitted order; None where the frame must decide."""
+        on_columns = getattr(self.compiled, "on_columns", None)
+        names = self.input_columns
+        if on_columns is None or names is None or tuple(columns.names) != names:
+            return None
+        if not columns.framed_as_they_are():
+            return None
+        from inferline.stages.sklearn.compiled import Unsupported  # loaded with the compiled
+
+        try:
+            return on_columns(columns.names, columns.values)
+        except Unsupported:
+            return None
 
 
 def direct_input(estimator: Any, columns: Columns) -> pd.DataFrame | np.ndarray:
     """`model_input(estimator, columns.frame())`, with less pandas.
 
-    A model fitted on an array whose columns are all float64 gets the array without a
-    frame, in the layout `frame.to_numpy()` gives (pandas holds one row per column, and
-    transposes); columns already in the fitted order are not compared by pandas.
+    A model fitted on an array whose columns are all numbers (int64 or float64) gets the
+    array without a frame, with the dtype and layout `frame.to_numpy()` gives (numpy's
+    common type; pandas holds one row per column, and transposes); columns already in
+    the fitted order are not compared by pandas.
     """
     names = getattr(estimator, "feature_names_in_", None)
-    if names is None and all(values.dtype == np.float64 for values in columns.values):
+    if names is None and all(values.dtype in _NUMBERS for values in columns.values):
         return np.array(columns.values).T
     frame = columns.frame()
     if names is not None and columns.names == list(names):
         return frame
     return model_input(estimator, frame)
+
+
+_NUMBERS = (np.dtype(np.int64), np.dtype(np.float64))  # what typed_column gives for numbers
 
 
 def model_input(estimator: Any, frame: pd.DataFrame) -> pd.DataFrame | np.ndarray:

@@ -209,9 +209,17 @@ def test_other_content_types_take_the_dataframe_path_unchanged(models: Models) -
 
 
 def test_an_array_model_gets_the_array_pandas_would_give(models: Models) -> None:
-    for rows in (models.vectors[:1], models.vectors):
-        names = [str(index) for index in range(rows.shape[1])]
-        columns = Columns(names, [np.array(column) for column in rows.T])
+    whole = np.round(models.vectors * 10).astype(np.int64)
+    mixed = [np.array(column) for column in models.vectors.T]
+    mixed[::2] = [np.array(column) for column in whole.T[::2]]  # int64 and float64 columns
+    for values in (
+        [np.array(column) for column in models.vectors[:1].T],
+        [np.array(column) for column in models.vectors.T],
+        [np.array(column) for column in whole.T],
+        mixed,
+    ):
+        names = [str(index) for index in range(len(values))]
+        columns = Columns(names, values)
         expected = model_input(models.ridge, columns.frame())
         actual = direct_input(models.ridge, columns)
         assert isinstance(expected, np.ndarray) and isinstance(actual, np.ndarray)
@@ -221,6 +229,38 @@ def test_an_array_model_gets_the_array_pandas_would_give(models: Models) -> None
             actual.strides,
         )
         assert expected.tobytes(order="A") == actual.tobytes(order="A")
+
+
+def test_a_compiled_stage_answers_from_the_columns_without_a_frame(
+    models: Models, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The compiled featurizer and pipeline get the decoded columns themselves (no
+    # DataFrame is built), with the bytes the DataFrame path writes.
+    body = csv_body(models.held_out.iloc[:3])
+    invocation = Invocation(body, MediaType(CSV), (MediaType(CSV),))
+    for name in ("featurizer", "pipeline"):
+        stage = stages(models)[name]
+        expected = stage.invoke_frames(invocation)
+        with monkeypatch.context() as patched:
+            patched.setattr(Columns, "frame", lambda _: pytest.fail("a frame was built"))
+            assert stage.invoke(invocation) == expected, name
+
+
+def test_columns_a_frame_would_convert_go_through_the_frame(
+    models: Models, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Columns the frame would hold otherwise (a float32 column, strings pandas would turn
+    # into its string dtype) or in another order: the frame path decides.
+    stage = stages(models)["featurizer"]
+    sex, *numbers = COLUMNS
+    one_row = Columns(list(COLUMNS), [np.array(["M"], dtype=object)] + [np.array([0.5])] * 7)
+    assert stage._compiled_on_columns(one_row) is not None
+    float32 = Columns(list(COLUMNS), one_row.values[:-1] + [np.array([0.5], dtype=np.float32)])
+    assert stage._compiled_on_columns(float32) is None
+    reordered = Columns([*numbers, sex], one_row.values[1:] + one_row.values[:1])
+    assert stage._compiled_on_columns(reordered) is None
+    monkeypatch.setattr("inferline.containers.core.codecs.table._strings_inferred", lambda: True)
+    assert stage._compiled_on_columns(one_row) is None
 
 
 def test_a_codec_that_writes_its_own_csv_is_not_bypassed() -> None:
