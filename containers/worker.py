@@ -32,16 +32,23 @@ from __future__ import annotations
 import errno
 import os
 import select
+import ssl
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
 from email.utils import formatdate
-from typing import Any
+from typing import Any, cast
 
 from gunicorn import util
 from gunicorn.config import Config
-from gunicorn.http.parser import Parser
+from gunicorn.http import errors as http_errors
+from gunicorn.http.parser import Parser, RequestParser
+from gunicorn.http.wsgi import Response
 from gunicorn.workers import base, gthread
 from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from inferline.containers import http1
 
 HEARTBEAT_SECONDS = 1.0  # the main thread's loop: heartbeat, idle sweep, stop check
 POLL_SECONDS = 1.0  # a serving thread re-checks whether the worker is stopping
@@ -49,6 +56,7 @@ POLL_SECONDS = 1.0  # a serving thread re-checks whether the worker is stopping
 # idle connection (both missing from the gunicorn stubs).
 _DEFER: object = gthread._DEFER  # type: ignore[attr-defined]  # not in types-gunicorn
 STOP_KEEPALIVE_LINGER: float = gthread.STOP_KEEPALIVE_LINGER  # type: ignore[attr-defined]  # same
+DATA_SECONDS: float = gthread.DEFAULT_WORKER_DATA_TIMEOUT
 COALESCE_BYTES = 64 * 1024  # a larger body is sent apart from the head, not copied onto it
 _ONE_SHOT = select.EPOLLIN | select.EPOLLONESHOT if hasattr(select, "epoll") else 0
 
@@ -102,6 +110,8 @@ class DirectThreadWorker(ThreadWorker):
         self._idle: dict[int, TConn] = {}  # waiting in the epoll, oldest first
         self._accepting = False
         self._stopped = False  # set once, read by the serving threads
+        self._limits: http1.Limits | None = None  # set by `settle`: None, no fast path
+        self._multiprocess = False
         # gthread's handle_request closes after the answer when len() of these is too high
         self.keepalived_conns = self._idle  # type: ignore[assignment]  # it only takes len()
         base.Worker.init_process(self)  # gthread's would build its pool and selector
@@ -111,8 +121,14 @@ class DirectThreadWorker(ThreadWorker):
         handlers are in place, so a SIGTERM right after the fork is not lost to the
         master's inherited handlers (the worker would then wait for the master's kill)."""
         super().init_signals()
-        settle(self.cfg)
+        self.settle()
         util.http_date = PerSecondDate()  # this worker process's own (gunicorn's: per call)
+
+    def settle(self) -> None:
+        """Settle the config (`settle`) and what the fast path reads of it."""
+        settle(self.cfg)
+        self._limits = http1.Limits(self.cfg) if fast_path_applies(self.cfg) else None
+        self._multiprocess = self.cfg.workers > 1
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         self.alive = False
@@ -121,13 +137,81 @@ class DirectThreadWorker(ThreadWorker):
     def handle_quit(self, sig: int, frame: Any) -> None:
         base.Worker.handle_quit(self, sig, frame)
 
+    def handle(self, conn: TConn) -> Any:
+        """gthread's `handle`, with a request `http1.parse` takes served without gunicorn's
+        parser; any other goes to gthread's `handle` with the bytes read so far put back."""
+        limits = self._limits
+        if limits is None:
+            return super().handle(conn)
+        req = None
+        try:
+            if not conn.initialized and not conn.data_ready:  # as gthread's handle
+                if not conn.wait_for_data(DATA_SECONDS):
+                    return _DEFER
+            if conn.sock.gettimeout() is not None:  # setblocking(True) is a system call
+                conn.sock.setblocking(True)
+            conn.init()
+            parser = conn.parser
+            peer = _peer_environ(conn)
+            if conn.is_http2 or type(parser) is not RequestParser or peer is None:
+                return super().handle(conn)
+            # gunicorn's Parser.__next__: the previous request may end the connection
+            previous = parser.mesg
+            if previous is not None and previous.should_close():
+                raise StopIteration()
+            if previous is not None and not http1.drained(previous.body):
+                finish_body = cast(Callable[[], bool], parser.finish_body)  # stubs: None
+                if not finish_body():
+                    raise StopIteration()
+            unreader = parser.unreader
+            data = unreader.read()  # what gunicorn's parser reads first
+            if not data:
+                raise StopIteration()
+            req = http1.parse(data, unreader, limits, self.cfg, conn.client, parser.req_count + 1)
+            if req is None:
+                unreader.unread(data)
+                return super().handle(conn)
+            parser.req_count += 1
+            parser.mesg = req
+            kept = self.handle_request(req, conn)
+            if kept and http1.drained(req.body):
+                return True  # what gthread's drain (`_keepalive_after`) says of a read body
+            return self._keepalive_after(conn, kept)  # type: ignore[attr-defined]  # not in types-gunicorn
+        # gthread's handle's own answers to each failure
+        except http_errors.NoMoreData as e:
+            self.log.debug("Ignored premature client disconnection. %s", e)
+        except StopIteration as e:
+            self.log.debug("Closing connection. %s", e)
+        except ssl.SSLError as e:  # no TLS on this path; kept as gthread has it
+            if e.args[0] == ssl.SSL_ERROR_EOF:
+                self.log.debug("ssl connection closed")
+                conn.sock.close()
+            else:
+                self.log.debug("Error processing SSL request.")
+                self.handle_error(req, conn.sock, conn.client, e)
+        except OSError as e:
+            if e.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN):
+                self.log.exception("Socket error processing request.")
+            elif e.errno == errno.ECONNRESET:
+                self.log.debug("Ignoring connection reset")
+            elif e.errno == errno.ENOTCONN:
+                self.log.debug("Ignoring socket not connected")
+            else:
+                self.log.debug("Ignoring connection epipe")
+        except Exception as e:
+            self.handle_error(req, conn.sock, conn.client, e)
+        return False
+
     def handle_request(self, req: Any, conn: TConn) -> bool:
         """gthread's, writing through `_HeadWithBody` (the head goes out with the body)."""
         sock = conn.sock
         writer = _HeadWithBody(sock)
         conn.sock = writer  # type: ignore[assignment]  # a socket's writing half, forwarded
         try:
-            kept: bool = super().handle_request(req, conn)
+            if type(req) is http1.FastRequest:
+                kept = self._serve(req, conn)
+            else:
+                kept = super().handle_request(req, conn)
         finally:
             conn.sock = sock
             try:
@@ -135,6 +219,64 @@ class DirectThreadWorker(ThreadWorker):
             except OSError:
                 pass  # the connection is gone; gthread's handle deals with it
         return kept
+
+    def _serve(self, req: http1.FastRequest, conn: TConn) -> bool:
+        """gthread's `handle_request` for a request `http1.parse` made: the environ made by
+        `http1.environ` instead of `wsgi.create`, the rest as gthread does it."""
+        environ: dict[str, Any] = {}
+        resp = None
+        try:
+            self.cfg.pre_request(self, req)
+            request_start = datetime.now()
+            resp = Response(req, conn.sock, self.cfg)
+            environ = http1.environ(req, conn.sock, resp, conn.inferline_peer, self._multiprocess)  # type: ignore[attr-defined]  # set by handle
+            self.nr += 1
+            if self.nr >= self.max_requests:
+                if self.alive:
+                    self.log.info("Autorestarting worker after current request.")
+                    self.alive = False
+                resp.force_close()
+
+            if not self.alive or not self.cfg.keepalive:
+                resp.force_close()
+            elif len(self.keepalived_conns) >= self.max_keepalived:
+                resp.force_close()
+
+            respiter = self.wsgi(environ, resp.start_response)  # type: ignore[arg-type]  # stubs
+            try:
+                if isinstance(respiter, environ["wsgi.file_wrapper"]):
+                    resp.write_file(respiter)
+                else:
+                    for item in respiter:
+                        resp.write(item)
+
+                resp.close()
+            finally:
+                request_time = datetime.now() - request_start
+                self.log.access(resp, req, environ, request_time)
+                if hasattr(respiter, "close"):
+                    respiter.close()
+
+            if resp.should_close():
+                self.log.debug("Closing connection.")
+                return False
+        except OSError:
+            raise
+        except (Exception, SystemExit):
+            if resp and resp.headers_sent:
+                # Timeout abort is SystemExit. If we already started the
+                # response, writing a 500 on the same socket corrupts it.
+                self.log.exception("Error handling request")
+                util.close_graceful(conn.sock)
+                raise StopIteration() from None
+            raise
+        finally:
+            try:
+                self.cfg.post_request(self, req, environ, resp)
+            except Exception:
+                self.log.exception("Exception in post_request hook")
+
+        return True
 
     def run(self) -> None:
         for listener in self.sockets:
@@ -286,6 +428,21 @@ class DirectThreadWorker(ThreadWorker):
                 expired.append(conn)
         for conn in expired:
             conn.close()
+
+
+def fast_path_applies(cfg: Config) -> bool:
+    """Whether `http1.parse` may take this worker's requests: plain HTTP/1 over TCP, as
+    the serving container runs (TLS, uWSGI and the PROXY protocol are gunicorn's)."""
+    return not cfg.is_ssl and cfg.proxy_protocol == "off" and cfg.protocol == "http"
+
+
+def _peer_environ(conn: TConn) -> dict[str, str] | None:
+    """`http1.peer_environ` of `conn`, made on its first request."""
+    peer: dict[str, str] | None = getattr(conn, "inferline_peer", None)
+    if peer is None:
+        peer = http1.peer_environ(conn.client, conn.server)
+        conn.inferline_peer = peer  # type: ignore[attr-defined]  # this worker's own
+    return peer
 
 
 class _HeadWithBody:

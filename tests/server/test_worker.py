@@ -96,6 +96,96 @@ def test_the_default_worker_answers_byte_for_byte_what_gunicorns_gthread_does(
         assert without_date(ours) == without_date(theirs), raw
 
 
+# On one kept-alive connection, each answer read before the next request is sent.
+KEPT_ALIVE = [
+    b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n",
+    post(abalone.SAMPLE, close=False),
+    post(
+        '{"instances": [["M", 0.455, 0.365, 0.095, 0.514, 0.2245, 0.101, 0.15]]}',
+        "application/json",
+        close=False,
+    ),  # fmt: skip
+    post(abalone.SAMPLE, close=False).replace(
+        b"Host: x\r\n",
+        b"Host: x\r\nX-Amzn-SageMaker-Custom-Attributes: trace=1\r\n"
+        b"X-Amzn-SageMaker-Inference-Id: id-7\r\n",
+    ),
+    b"HEAD /ping HTTP/1.1\r\nHost: x\r\n\r\n",
+    post((abalone.SAMPLE.rstrip("\n") + "\n") * 3000, close=False),  # a body of many recv()s
+    b"GET /execution-parameters HTTP/1.1\r\n\r\n",
+    b"GET /ping HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    post("M,not,a,number", close=False),
+    b"GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+]
+# Each is gunicorn's to parse (the fast path declines it): the same answer, refusals as JSON.
+DECLINED = [
+    b"GET /ping\r\n\r\n",
+    b"GET /ping HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+    b"GET /ping HTTP/1.1\r\nX_Forwarded_For: 1.2.3.4\r\nConnection: close\r\n\r\n",
+    b"GET /ping HTTP/1.1\r\nA: b\r\n c\r\n\r\n",
+    b"GET /p\x01ng HTTP/1.1\r\n\r\n",
+    b"GET /" + b"x" * 5000 + b" HTTP/1.1\r\n\r\n",
+    b"GET /ping HTTP/1.1\r\n" + b"".join(b"H%d: v\r\n" % i for i in range(120)) + b"\r\n",
+    b"GET /ping HTTP/1.1\r\nA: " + b"v" * 9000 + b"\r\n\r\n",
+    b"POST /invocations HTTP/1.1\r\nContent-Type: text/csv\r\nAccept: text/csv\r\n"
+    b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    + b"%x\r\n%s\r\n0\r\n\r\n"
+    % (len(abalone.SAMPLE), abalone.SAMPLE.encode()),
+    post(abalone.SAMPLE).replace(b"Host: x\r\n", b"Host: x\r\nExpect: 100-continue\r\n"),
+    b"POST /invocations HTTP/1.1\r\nExpect: tea\r\n\r\n",
+    b"GET /ping HTTP/1.2\r\n\r\n",
+    b"GET /ping HTTP/1.1\nHost: x\n\n",
+]
+
+
+def read_answer(sock: socket.socket, head_only: bool) -> bytes:
+    """One answer with a Content-Length (a HEAD's: no body) off a kept-alive socket."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0 if head_only else int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+    while len(body) < length:
+        body += sock.recv(65536)
+    assert len(body) == length
+    return head + b"\r\n\r\n" + body
+
+
+def kept_alive(port: int, raws: list[bytes]) -> list[bytes]:
+    with socket.create_connection(("127.0.0.1", port), timeout=READ_SECONDS) as sock:
+        answers = []
+        for raw in raws:
+            sock.sendall(raw)
+            answers.append(read_answer(sock, raw.startswith(b"HEAD ")))
+        assert sock.recv(1) == b""  # closed after Connection: close
+    return answers
+
+
+def test_kept_alive_requests_answer_byte_for_byte_what_gunicorns_gthread_does(
+    servers: tuple[ServerProcess, ServerProcess],
+) -> None:
+    direct, stock = servers
+    ours, theirs = kept_alive(direct.port, KEPT_ALIVE), kept_alive(stock.port, KEPT_ALIVE)
+    assert [without_date(answer) for answer in ours] == [without_date(a) for a in theirs]
+    assert [answer.split(b"\r\n", 1)[0] for answer in ours] == [
+        b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK",
+        b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK", b"HTTP/1.0 200 OK",
+        b"HTTP/1.1 422 UNPROCESSABLE ENTITY", b"HTTP/1.1 200 OK",
+    ]  # fmt: skip
+
+
+def test_requests_the_fast_path_declines_get_gunicorns_answers(
+    servers: tuple[ServerProcess, ServerProcess],
+) -> None:
+    direct, stock = servers
+    for raw in DECLINED:
+        ours, theirs = exchange(direct.port, raw), exchange(stock.port, raw)
+        assert ours.startswith(b"HTTP/1.1 "), raw
+        assert without_date(ours) == without_date(theirs), raw
+
+
 def test_one_connection_carries_a_hundred_requests(
     servers: tuple[ServerProcess, ServerProcess],
 ) -> None:

@@ -1,0 +1,276 @@
+"""Plain HTTP/1.x requests read without gunicorn's request parser (httptools), or declined.
+
+gunicorn 27's `Request` costs most of a one-row request's CPU in the serving worker
+(limits, header policy, trusted-proxy checks, body set-up, all in Python: docs/
+benchmarks.md, "Per hop"). `parse` reads a request head with httptools (llhttp, C) and
+builds the same `Request` gunicorn would, for the requests that are plainly well formed:
+its whole head in hand, a common method, an origin-form target of printable ASCII, HTTP/1.0
+or 1.1, header names without "_", ASCII values, no Transfer-Encoding, Expect or Upgrade,
+no second Host, Content-Type or Content-Length, within gunicorn's limits. Anything else
+is declined (None) and the worker hands the bytes back to gunicorn's parser, which
+answers it as it always did, refusals included. What is accepted here, gunicorn accepts
+too, with the same fields (tests/server/test_http1.py compares the two on generated heads).
+
+`environ` is `gunicorn.http.wsgi.create`'s environ for such a request, without the
+branches it cannot take (proxy protocol, a Unix socket's SERVER_NAME, SCRIPT_NAME).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import httptools
+from gunicorn import SERVER_SOFTWARE, util
+from gunicorn.config import Config
+from gunicorn.http import wsgi
+from gunicorn.http.body import Body, LengthReader
+from gunicorn.http.message import MAX_HEADERS, MAX_REQUEST_LINE, Request
+from gunicorn.http.unreader import Unreader
+from gunicorn.http.wsgi import FileWrapper, Response, WSGIErrorsWrapper
+
+# gunicorn 27's, not in its stubs: the environ's wsgi.early_hints
+_early_hints: Any = wsgi._make_early_hints_callback  # type: ignore[attr-defined]
+_METHODS = frozenset((b"GET", b"POST", b"PUT", b"DELETE", b"HEAD", b"OPTIONS", b"PATCH"))
+# origin-form, printable ASCII, no fragment; "//" would be read as a netloc by urlsplit
+_TARGET = re.compile(rb"/(?!/)[\x21\x22\x24-\x7e]*")
+_VERSIONS = {"1.1": (1, 1), "1.0": (1, 0)}
+# Headers whose handling is gunicorn's own business: body framing, 100-continue, h2c.
+_DECLINED_HEADERS = frozenset(("TRANSFER-ENCODING", "EXPECT", "UPGRADE", "HTTP2-SETTINGS"))
+# gunicorn refuses a second one of these (InvalidHeader)
+_SINGLE_HEADERS = frozenset(("HOST", "CONTENT-TYPE", "CONTENT-LENGTH"))
+_FIELD_SIZE = 8190  # gunicorn's DEFAULT_MAX_HEADERFIELD_SIZE
+
+
+class Limits:
+    """gunicorn's request limits as a worker's config sets them, made conservative.
+
+    Each is one below what gunicorn still accepts, so the two parsers' counting (line
+    ends, the C parser's own bounds) never decides between an answer and a refusal here.
+    """
+
+    def __init__(self, cfg: Config) -> None:
+        line = cfg.limit_request_line
+        self.request_line = MAX_REQUEST_LINE if line <= 0 or line > MAX_REQUEST_LINE else line
+        self.request_line -= 2
+        fields = cfg.limit_request_fields
+        self.fields = (MAX_HEADERS if fields <= 0 or fields > MAX_HEADERS else fields) - 1
+        size = cfg.limit_request_field_size
+        self.field_size = (_FIELD_SIZE if size <= 0 else size) - 4
+        self.secure_scheme_headers = frozenset(cfg.secure_scheme_headers)
+
+
+class FastRequest(Request):
+    """A `gunicorn.http.message.Request` filled in by `parse`, not by its own parser.
+
+    Its methods (`should_close`, `force_close`) are gunicorn's; the attributes are the
+    ones gunicorn's parser sets for a request of this kind.
+    """
+
+    proxy_protocol_info = None
+    _expected_100_continue = False
+    fragment = ""
+    must_close = False
+    method: str
+    path: str
+    query: str
+    version: tuple[int, int]
+    body: Body
+
+    def __init__(
+        self,
+        cfg: Config,
+        unreader: Unreader,
+        peer_addr: Any,
+        req_number: int,
+        method: str,
+        uri: str,
+        version: tuple[int, int],
+        headers: list[tuple[str, str]],
+        body: Body,
+    ) -> None:
+        self.cfg = cfg
+        self.unreader = unreader
+        self.peer_addr = self.remote_addr = peer_addr
+        self.req_number = req_number
+        self.method = method
+        self.uri = uri
+        path, _, self.query = uri.partition("?")
+        self.path = path
+        self.version = version
+        self.headers = headers
+        self.trailers = []
+        self.body = body
+        self.scheme = "https" if cfg.is_ssl else "http"
+
+
+class _Head:
+    """httptools' protocol, its callbacks C methods (no Python frame per header): the
+    target's pieces, and the fields by name (a repeated name is seen by counting)."""
+
+    __slots__ = ("on_url", "on_header")
+
+    def __init__(self, url: list[bytes], fields: dict[bytes, bytes]) -> None:
+        self.on_url = url.append
+        self.on_header = fields.__setitem__
+
+
+class _RepeatedNames:
+    """httptools' protocol keeping every field in order, for a head repeating a name."""
+
+    def __init__(self) -> None:
+        self.fields: list[tuple[bytes, bytes]] = []
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.fields.append((name, value))
+
+
+def parse(
+    data: bytes, unreader: Unreader, limits: Limits, cfg: Config, peer_addr: Any, number: int
+) -> FastRequest | None:
+    """The request whose head starts `data`, its body to be read from `unreader` (which
+    gets the bytes after the head back), or None: gunicorn parses this one."""
+    end = data.find(b"\r\n\r\n") + 4
+    line_end = data.find(b"\r\n")
+    if end < 4 or line_end > limits.request_line or end - line_end > limits.field_size:
+        return None
+    head = data[:end]
+    if not head.isascii():  # latin-1 text, or refused: gunicorn's
+        return None
+    url_parts: list[bytes] = []
+    by_name: dict[bytes, bytes] = {}
+    parser = httptools.HttpRequestParser(_Head(url_parts, by_name))
+    try:
+        parser.feed_data(head)
+    except (httptools.HttpParserError, httptools.HttpParserUpgrade):  # upgrade: CONNECT, h2c
+        return None
+    method = parser.get_method()
+    url = b"".join(url_parts)
+    count = head.count(b"\r\n") - 2  # header lines (llhttp takes no bare CR or LF)
+    if (
+        method not in _METHODS
+        or count > limits.fields
+        or line_end != len(method) + len(url) + 10  # one space each side of the target
+        or data[len(method) : len(method) + 2] != b" /"
+        or not _TARGET.fullmatch(url)
+        or os.environ.get("SCRIPT_NAME")
+    ):
+        return None
+    fields: Iterable[tuple[bytes, bytes]] = by_name.items()
+    if len(by_name) != count:  # a name repeated as it was: read again, every field kept
+        repeated = _RepeatedNames()
+        httptools.HttpRequestParser(repeated).feed_data(head)
+        fields = repeated.fields
+    version = _VERSIONS.get(parser.get_http_version())
+    if version is None:
+        return None
+    headers = []
+    length = 0
+    seen = set()
+    scheme_headers = limits.secure_scheme_headers
+    for raw_name, raw_value in fields:
+        name = raw_name.decode("latin-1").upper()
+        value = raw_value.decode("latin-1").strip(" \t")
+        if name in _SINGLE_HEADERS:
+            if name in seen:
+                return None
+            seen.add(name)
+            if name == "CONTENT-LENGTH":
+                if not value.isdigit():
+                    return None
+                length = int(value)
+        elif name in _DECLINED_HEADERS or name in scheme_headers or "_" in name:
+            return None  # gunicorn's: framing, 100-continue, h2c, proxy trust, "_" policy
+        headers.append((name, value))
+    if len(data) > end:
+        unreader.unread(data[end:])
+    return FastRequest(
+        cfg,
+        unreader,
+        peer_addr,
+        number,
+        method.decode("latin-1"),
+        url.decode("latin-1"),
+        version,
+        headers,
+        Body(LengthReader(unreader, length)),
+    )
+
+
+def drained(body: Body | None) -> bool:
+    """Whether gunicorn's `Parser.finish_body` would find nothing left of `body` to read
+    (and say True): all of its length read, nothing held back, no read failed."""
+    if body is None:
+        return False
+    reader = body.reader
+    return (
+        type(reader) is LengthReader
+        and reader.length == 0
+        and not body.buf.tell()
+        and not getattr(body, "failed", False)  # gunicorn 27's, not in its stubs
+    )
+
+
+_PROTOCOLS = {(1, 1): "HTTP/1.1", (1, 0): "HTTP/1.0"}
+
+
+def peer_environ(client: Any, server: Any) -> dict[str, str] | None:
+    """REMOTE_* and SERVER_* of a connection as `wsgi.create` sets them, or None for a
+    Unix socket (whose SERVER_NAME comes from each request's Host: gunicorn's)."""
+    if not isinstance(server, tuple):
+        return None
+    if isinstance(client, str):
+        peer = {"REMOTE_ADDR": client}
+    elif isinstance(client, bytes):
+        peer = {"REMOTE_ADDR": client.decode()}
+    else:
+        peer = {"REMOTE_ADDR": client[0], "REMOTE_PORT": str(client[1])}
+    peer["SERVER_NAME"] = server[0]
+    peer["SERVER_PORT"] = str(server[1])
+    return peer
+
+
+def environ(
+    req: FastRequest, sock: Any, resp: Response, peer: dict[str, str], multiprocess: bool
+) -> dict[str, Any]:
+    """`gunicorn.http.wsgi.create`'s environ for `req` (keys in its order), with the
+    `wsgi.multithread` gthread sets."""
+    env: dict[str, Any] = {
+        "wsgi.errors": WSGIErrorsWrapper(req.cfg),
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": multiprocess,
+        "wsgi.run_once": False,
+        "wsgi.file_wrapper": FileWrapper,
+        "wsgi.input_terminated": True,
+        "SERVER_SOFTWARE": SERVER_SOFTWARE,
+        "wsgi.input": req.body,
+        "gunicorn.socket": sock,
+        "REQUEST_METHOD": req.method,
+        "QUERY_STRING": req.query,
+        "RAW_URI": req.uri,
+        "SERVER_PROTOCOL": _PROTOCOLS[req.version],
+    }
+    repeated: dict[str, list[str]] = {}
+    for name, value in req.headers:
+        if name == "CONTENT-TYPE":
+            env["CONTENT_TYPE"] = value
+        elif name == "CONTENT-LENGTH":
+            env["CONTENT_LENGTH"] = value
+        else:
+            key = "HTTP_" + name.replace("-", "_")
+            if key in env:
+                repeated.setdefault(key, [env[key]]).append(value)
+            else:
+                env[key] = value
+    for key, values in repeated.items():
+        env[key] = ",".join(values)
+    env["wsgi.url_scheme"] = req.scheme
+    env.update(peer)
+    path = req.path
+    env["PATH_INFO"] = util.unquote_to_wsgi_str(path) if "%" in path else path
+    env["SCRIPT_NAME"] = ""
+    env["wsgi.early_hints"] = _early_hints(req, sock, resp)
+    return env
