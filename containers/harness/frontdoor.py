@@ -33,10 +33,12 @@ from typing import TYPE_CHECKING, Any
 from cheroot import errors as cheroot_errors
 from cheroot import server as cheroot_server
 from cheroot import wsgi
+from cheroot.makefile import MakeFile
 
 from inferline.containers.core.container import too_large_message
 from inferline.containers.core.protocol import MAX_PAYLOAD_BYTES
 from inferline.containers.core.refusal import refusal
+from inferline.containers.harness import socketfile
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -144,10 +146,16 @@ class _Request(cheroot_server.HTTPRequest):
 
 
 class _Connection(cheroot_server.HTTPConnection):
-    """cheroot's connection, closed gently after a refusal (`_linger`)."""
+    """cheroot's connection on `socketfile`'s reader and writer, closed gently after a
+    refusal (`_linger`)."""
 
     RequestHandlerClass = _Request
     refused = False  # set by a refusal: the client may still be sending the request
+
+    def __init__(self, server: Any, sock: socket.socket, makefile: Any = MakeFile) -> None:
+        # cheroot passes its MakeFile for a plain socket (an SSL adapter passes its own)
+        chosen = socketfile.socket_file if makefile is MakeFile else makefile
+        super().__init__(server, sock, chosen)
 
     def close(self) -> None:
         if self.refused:
