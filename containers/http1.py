@@ -17,8 +17,10 @@ branches it cannot take (proxy protocol, a Unix socket's SERVER_NAME, SCRIPT_NAM
 
 from __future__ import annotations
 
-import os
+import io
+import logging
 import re
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,16 +29,16 @@ from gunicorn import SERVER_SOFTWARE, util
 from gunicorn.config import Config
 from gunicorn.http import wsgi
 from gunicorn.http.body import Body, LengthReader
-from gunicorn.http.message import MAX_HEADERS, MAX_REQUEST_LINE, Request
+from gunicorn.http.message import MAX_HEADERS, MAX_REQUEST_LINE, TOKEN_RE, Request
 from gunicorn.http.unreader import Unreader
-from gunicorn.http.wsgi import FileWrapper, Response, WSGIErrorsWrapper
+from gunicorn.http.wsgi import HEADER_VALUE_RE, FileWrapper, Response, WSGIErrorsWrapper
 
 # gunicorn 27's, not in its stubs: the environ's wsgi.early_hints
 _early_hints: Any = wsgi._make_early_hints_callback  # type: ignore[attr-defined]
 _METHODS = frozenset((b"GET", b"POST", b"PUT", b"DELETE", b"HEAD", b"OPTIONS", b"PATCH"))
 # origin-form, printable ASCII, no fragment; "//" would be read as a netloc by urlsplit
 _TARGET = re.compile(rb"/(?!/)[\x21\x22\x24-\x7e]*")
-_VERSIONS = {"1.1": (1, 1), "1.0": (1, 0)}
+_VERSIONS = {b"HTTP/1.1": (1, 1), b"HTTP/1.0": (1, 0)}
 # Headers whose handling is gunicorn's own business: body framing, 100-continue, h2c.
 _DECLINED_HEADERS = frozenset(("TRANSFER-ENCODING", "EXPECT", "UPGRADE", "HTTP2-SETTINGS"))
 # gunicorn refuses a second one of these (InvalidHeader)
@@ -59,7 +61,8 @@ class Limits:
         self.fields = (MAX_HEADERS if fields <= 0 or fields > MAX_HEADERS else fields) - 1
         size = cfg.limit_request_field_size
         self.field_size = (_FIELD_SIZE if size <= 0 else size) - 4
-        self.secure_scheme_headers = frozenset(cfg.secure_scheme_headers)
+        # the scheme headers: gunicorn applies them from the peers it trusts
+        self.declined_headers = _DECLINED_HEADERS | frozenset(cfg.secure_scheme_headers)
 
 
 class FastRequest(Request):
@@ -155,7 +158,6 @@ def parse(
         or line_end != len(method) + len(url) + 10  # one space each side of the target
         or data[len(method) : len(method) + 2] != b" /"
         or not _TARGET.fullmatch(url)
-        or os.environ.get("SCRIPT_NAME")
     ):
         return None
     fields: Iterable[tuple[bytes, bytes]] = by_name.items()
@@ -163,27 +165,25 @@ def parse(
         repeated = _RepeatedNames()
         httptools.HttpRequestParser(repeated).feed_data(head)
         fields = repeated.fields
-    version = _VERSIONS.get(parser.get_http_version())
+    version = _VERSIONS.get(data[line_end - 8 : line_end])  # the line's end, as llhttp read it
     if version is None:
         return None
-    headers = []
-    length = 0
-    seen = set()
-    scheme_headers = limits.secure_scheme_headers
-    for raw_name, raw_value in fields:
-        name = raw_name.decode("latin-1").upper()
-        value = raw_value.decode("latin-1").strip(" \t")
-        if name in _SINGLE_HEADERS:
-            if name in seen:
-                return None
-            seen.add(name)
-            if name == "CONTENT-LENGTH":
-                if not value.isdigit():
-                    return None
-                length = int(value)
-        elif name in _DECLINED_HEADERS or name in scheme_headers or "_" in name:
-            return None  # gunicorn's: framing, 100-continue, h2c, proxy trust, "_" policy
-        headers.append((name, value))
+    headers = [
+        (name.decode("latin-1").upper(), value.decode("latin-1").strip(" \t"))
+        for name, value in fields
+    ]
+    by_upper = dict(headers)
+    if len(by_upper) != len(headers):  # a name repeated: gunicorn refuses a second of these
+        upper = [name for name, _ in headers]
+        if any(upper.count(name) > 1 for name in _SINGLE_HEADERS):
+            return None
+    if not limits.declined_headers.isdisjoint(by_upper):
+        return None  # gunicorn's: framing, 100-continue, h2c, trusted proxies' schemes
+    if b"_" in head and any("_" in name for name in by_upper):
+        return None  # dropped or refused by gunicorn's header_map
+    length = by_upper.get("CONTENT-LENGTH", "0")
+    if not length.isdigit():
+        return None
     if len(data) > end:
         unreader.unread(data[end:])
     return FastRequest(
@@ -195,8 +195,75 @@ def parse(
         url.decode("latin-1"),
         version,
         headers,
-        Body(LengthReader(unreader, length)),
+        FastBody(LengthReader(unreader, int(length))),
     )
+
+
+class FastBody(Body):
+    """gunicorn's `Body`; a read of all that is left of it, when all of it is already in
+    hand, takes it without `Body`, `LengthReader` and `Unreader` each copying it (the
+    one read an app makes of a small body). The same bytes, and the same state after."""
+
+    def read(self, size: int | None = None) -> bytes:
+        reader = self.reader
+        if type(size) is int and type(reader) is LengthReader and not self.buf.tell():
+            length = reader.length
+            if size >= length > 0:
+                unreader = reader.unreader
+                held = unreader.buf.getvalue()
+                if len(held) >= length:
+                    unreader.buf = io.BytesIO()
+                    unreader.buf.write(held[length:])
+                    reader.length = 0
+                    return held[:length]
+        return super().read(size)
+
+
+_NAMES_KEPT = 256  # at most so many response header names remembered (the app's own few)
+
+
+class FastResponse(Response):
+    """gunicorn's `Response`: the app's header names, once found valid and not hop-by-hop,
+    are not checked again (a dict instead of two regular expressions and a set each), and
+    the head is formatted in one piece; the same bytes, errors and state as gunicorn's."""
+
+    _known: dict[str, str] = {}  # a name -> its lower case; shared by the worker's threads
+
+    def process_headers(self, headers: Any) -> None:
+        known = self._known
+        kept: list[tuple[str, str]] = self.headers  # type: ignore[assignment]  # stubs: Iterable
+        for name, value in headers:
+            lower = known.get(name) if type(name) is str else None
+            if lower is None or type(value) is not str or not HEADER_VALUE_RE.fullmatch(value):
+                super().process_headers(((name, value),))  # gunicorn's checks and errors
+                if type(name) is str and name not in known and len(known) < _NAMES_KEPT:
+                    if TOKEN_RE.fullmatch(name) and not util.is_hoppish(name):
+                        known[name] = name.lower()
+                continue
+            value = value.strip(" \t")
+            if lower == "content-length":
+                self.response_length = int(value)
+            kept.append((name, value))
+
+    def send_headers(self) -> None:
+        if self.headers_sent:
+            return
+        if self.upgrade:
+            connection = "upgrade"
+        elif self.should_close():
+            connection = "close"
+        else:
+            connection = "keep-alive"
+        major, minor = self.req.version or (1, 1)
+        head = (
+            f"HTTP/{major}.{minor} {self.status}\r\nServer: {self.version}\r\n"
+            f"Date: {util.http_date()}\r\nConnection: {connection}\r\n"
+        )
+        if self.chunked:
+            head += "Transfer-Encoding: chunked\r\n"
+        head += "".join([f"{name}: {value}\r\n" for name, value in self.headers])
+        util.write(self.sock, (head + "\r\n").encode("latin-1"))
+        self.headers_sent = True
 
 
 def drained(body: Body | None) -> bool:
@@ -214,6 +281,25 @@ def drained(body: Body | None) -> bool:
 
 
 _PROTOCOLS = {(1, 1): "HTTP/1.1", (1, 0): "HTTP/1.0"}
+
+
+_ERROR_LOG = logging.getLogger("gunicorn.error")
+
+
+def errors_stream(cfg: Config) -> WSGIErrorsWrapper:
+    """`WSGIErrorsWrapper(cfg)`, without its `logging.getLogger` (under logging's lock) for
+    the logger it finds each time: the streams of the error log's handlers, as now."""
+    errors = WSGIErrorsWrapper.__new__(WSGIErrorsWrapper)
+    handlers = _ERROR_LOG.handlers
+    streams: list[Any] = []
+    if cfg.errorlog == "-":
+        streams.append(sys.stderr)
+        handlers = handlers[1:]
+    for handler in handlers:
+        if hasattr(handler, "stream"):
+            streams.append(handler.stream)
+    errors.streams = streams
+    return errors
 
 
 def peer_environ(client: Any, server: Any) -> dict[str, str] | None:
@@ -238,7 +324,7 @@ def environ(
     """`gunicorn.http.wsgi.create`'s environ for `req` (keys in its order), with the
     `wsgi.multithread` gthread sets."""
     env: dict[str, Any] = {
-        "wsgi.errors": WSGIErrorsWrapper(req.cfg),
+        "wsgi.errors": errors_stream(req.cfg),
         "wsgi.version": (1, 0),
         "wsgi.multithread": True,
         "wsgi.multiprocess": multiprocess,

@@ -38,13 +38,13 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from email.utils import formatdate
+from logging import DEBUG
 from typing import Any, cast
 
 from gunicorn import util
-from gunicorn.config import Config
+from gunicorn.config import Config, PreRequest
 from gunicorn.http import errors as http_errors
 from gunicorn.http.parser import Parser, RequestParser
-from gunicorn.http.wsgi import Response
 from gunicorn.workers import base, gthread
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
@@ -57,6 +57,7 @@ POLL_SECONDS = 1.0  # a serving thread re-checks whether the worker is stopping
 _DEFER: object = gthread._DEFER  # type: ignore[attr-defined]  # not in types-gunicorn
 STOP_KEEPALIVE_LINGER: float = gthread.STOP_KEEPALIVE_LINGER  # type: ignore[attr-defined]  # same
 DATA_SECONDS: float = gthread.DEFAULT_WORKER_DATA_TIMEOUT
+_DEFAULT_PRE_REQUEST = PreRequest.default
 COALESCE_BYTES = 64 * 1024  # a larger body is sent apart from the head, not copied onto it
 _ONE_SHOT = select.EPOLLIN | select.EPOLLONESHOT if hasattr(select, "epoll") else 0
 
@@ -226,9 +227,12 @@ class DirectThreadWorker(ThreadWorker):
         environ: dict[str, Any] = {}
         resp = None
         try:
-            self.cfg.pre_request(self, req)
+            hook = self.cfg.pre_request
+            # gunicorn's own hook only logs at debug level (three calls to find it is off)
+            if hook is not _DEFAULT_PRE_REQUEST or self.log.error_log.isEnabledFor(DEBUG):
+                hook(self, req)
             request_start = datetime.now()
-            resp = Response(req, conn.sock, self.cfg)
+            resp = http1.FastResponse(req, conn.sock, self.cfg)
             environ = http1.environ(req, conn.sock, resp, conn.inferline_peer, self._multiprocess)  # type: ignore[attr-defined]  # set by handle
             self.nr += 1
             if self.nr >= self.max_requests:
@@ -432,8 +436,10 @@ class DirectThreadWorker(ThreadWorker):
 
 def fast_path_applies(cfg: Config) -> bool:
     """Whether `http1.parse` may take this worker's requests: plain HTTP/1 over TCP, as
-    the serving container runs (TLS, uWSGI and the PROXY protocol are gunicorn's)."""
-    return not cfg.is_ssl and cfg.proxy_protocol == "off" and cfg.protocol == "http"
+    the serving container runs (TLS, uWSGI and the PROXY protocol are gunicorn's), and no
+    SCRIPT_NAME in the environment (read once here; gunicorn reads it per request)."""
+    plain = not cfg.is_ssl and cfg.proxy_protocol == "off" and cfg.protocol == "http"
+    return plain and not os.environ.get("SCRIPT_NAME")
 
 
 def _peer_environ(conn: TConn) -> dict[str, str] | None:

@@ -12,7 +12,12 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
+from gunicorn.http.body import Body, LengthReader
+from gunicorn.http.unreader import IterUnreader
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from inferline.containers import http1
 from tests.server.inprocess import (
     Worker,
     connection,
@@ -26,6 +31,15 @@ OBJECTS = ("wsgi.errors", "wsgi.input", "gunicorn.socket", "wsgi.early_hints")
 BIG = 3 * 1024 * 1024  # several recv()s of the body
 
 
+def gunicorns_class(thing: object) -> str:
+    """The name of the gunicorn class `thing` is (or derives from), else its own class's."""
+    kinds = type(thing).__mro__
+    return next(
+        (kind.__name__ for kind in kinds if kind.__module__.startswith("gunicorn.")),
+        kinds[0].__name__,
+    )
+
+
 class App:
     """Answers by path; keeps each environ it was given (objects by type)."""
 
@@ -35,7 +49,7 @@ class App:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         seen = dict(environ)
         for key in OBJECTS:
-            seen[key] = type(seen[key]).__name__
+            seen[key] = gunicorns_class(seen[key])
         seen["REMOTE_PORT"] = seen["REMOTE_PORT"].isdigit()  # each connection's own
         self.environs.append(seen)
         path = environ["PATH_INFO"]
@@ -51,6 +65,11 @@ class App:
         if path == "/empty":
             start_response("204 No Content", [("X-Empty", "1")])
             return [b"ignored"]
+        if path.startswith("/bad/"):  # the app's own bad header: gunicorn's 500 (name known)
+            bad = {"value": ("Content-Type", "a\r\nb"), "name": ("Bad Name", "x"),
+                   "type": ("Content-Type", 1), "hop": ("Upgrade", "websocket")}  # fmt: skip
+            start_response("200 OK", [("Content-Type", "text/csv"), bad[path[5:]]])
+            return [b"x"]
         if path == "/hop":  # hop-by-hop headers are dropped, a long body cut at its length
             headers = [("Connection", "close"), ("Keep-Alive", "x"), ("Content-Length", "4")]
             start_response("200 OK", [*headers, ("X-Amzn-Trace", " spaced \t")])
@@ -182,6 +201,17 @@ def test_one_connection_mixes_fast_and_gunicorn_requests(
     assert ours.count(b"HTTP/1.1 200 OK") == len(sequence)
 
 
+@pytest.mark.parametrize("kind", ["value", "name", "type", "hop"])
+def test_the_apps_bad_headers_get_gunicorns_answer(
+    workers: tuple[Worker, Worker, App, App], kind: str
+) -> None:
+    raw = WELL_FORMED["csv"] + f"GET /bad/{kind} HTTP/1.1\r\n\r\n".encode()
+    ours, theirs, served = answers(workers, raw)
+    assert served == 2
+    assert ours == theirs
+    assert ours.count(b"HTTP/1.1 ") == 2
+
+
 def test_pipelined_requests_up_to_a_close_are_answered_alike(
     workers: tuple[Worker, Worker, App, App],
 ) -> None:
@@ -287,3 +317,36 @@ def test_a_reset_connection_is_let_go(workers: tuple[Worker, Worker, App, App]) 
         read_answer(client)
         done.set()
     assert done.is_set()  # the serving thread ended (connection() joins it)
+
+
+READS = st.lists(
+    st.one_of(
+        st.tuples(st.just("read"), st.one_of(st.none(), st.integers(-1, 40))),
+        st.tuples(st.just("readline"), st.one_of(st.none(), st.integers(-1, 12))),
+    ),
+    max_size=5,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=st.binary(max_size=40).map(lambda data: data.replace(b"x", b"\n")),
+    length=st.integers(0, 50),
+    pieces=st.integers(1, 4),
+    reads=READS,
+)
+def test_the_fast_body_reads_as_gunicorns(
+    body: bytes, length: int, pieces: int, reads: list[tuple[str, int | None]]
+) -> None:
+    def made(kind: type[Body]) -> tuple[Body, IterUnreader]:
+        cut = len(body) // pieces or 1
+        unreader = IterUnreader([body[i : i + cut] for i in range(cut, len(body), cut)])
+        unreader.unread(body[:cut])
+        return kind(LengthReader(unreader, length)), unreader
+
+    (ours, our_source), (theirs, their_source) = made(http1.FastBody), made(Body)
+    for method, size in reads:
+        assert getattr(ours, method)(size) == getattr(theirs, method)(size)
+        assert ours.reader.length == theirs.reader.length  # type: ignore[union-attr]
+    assert ours.read() == theirs.read()
+    assert our_source.read() == their_source.read()  # what follows the body

@@ -16,13 +16,14 @@ import pytest
 from gunicorn.config import Config
 from gunicorn.http.message import Request
 from gunicorn.http.unreader import IterUnreader
-from gunicorn.http.wsgi import Response, create
+from gunicorn.http.wsgi import Response, WSGIErrorsWrapper, create
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inferline.containers import http1
-from inferline.containers.worker import settle
+from inferline.containers.worker import fast_path_applies, settle
 from tests.server.inprocess import config
+from tests.server.test_fast_path import gunicorns_class
 
 PEER = ("127.0.0.1", 50123)
 SERVER = ("127.0.0.1", 8080)
@@ -127,11 +128,12 @@ def environ_of(req: Request, cfg: Config, *, fast: bool) -> dict[str, Any]:
         peer = http1.peer_environ(PEER, SERVER)
         assert peer is not None
         environ = http1.environ(req, sock, resp, peer, cfg.workers > 1)
+        assert isinstance(environ["wsgi.input"], http1.FastBody)
     else:
         _, environ = create(req, sock, PEER, SERVER, cfg)
         environ["wsgi.multithread"] = True  # what gthread's handle_request sets
     for key in OBJECTS:
-        environ[key] = type(environ[key])
+        environ[key] = gunicorns_class(environ[key])
     return environ
 
 
@@ -184,11 +186,24 @@ def test_the_scheme_headers_gunicorn_trusts_are_left_to_it() -> None:
     assert fast_parse(data, trusting) is None
 
 
-def test_a_script_name_in_the_environment_is_left_to_gunicorn(
+def test_a_script_name_in_the_environment_turns_the_fast_path_off(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    assert fast_path_applies(cfg_for())
     monkeypatch.setenv("SCRIPT_NAME", "/app")
-    assert fast_parse(b"GET /app/ping HTTP/1.1\r\n\r\n", cfg_for()) is None
+    assert not fast_path_applies(cfg_for())
+
+
+def test_tls_uwsgi_and_the_proxy_protocol_turn_the_fast_path_off() -> None:
+    assert not fast_path_applies(cfg_for(protocol="uwsgi"))
+    assert not fast_path_applies(cfg_for(proxy_protocol="v1"))
+
+
+def test_the_errors_stream_is_gunicorns() -> None:
+    cfg = cfg_for()
+    made = http1.errors_stream(cfg)
+    assert type(made) is WSGIErrorsWrapper
+    assert made.streams == WSGIErrorsWrapper(cfg).streams
 
 
 # Generated heads: well-formed pieces, and the pieces gunicorn refuses or treats apart.
