@@ -96,7 +96,21 @@ class _Request(cheroot_server.HTTPRequest):
             return False
         return read
 
+    def send_headers(self) -> None:
+        wfile = self.conn.wfile
+        if isinstance(wfile, socketfile.SocketWriter):
+            wfile.hold_next()  # the head leaves with the body's first bytes (`respond`)
+        super().send_headers()
+
     def respond(self) -> None:
+        try:
+            self._respond()
+        finally:
+            wfile = self.conn.wfile
+            if isinstance(wfile, socketfile.SocketWriter):
+                wfile.flush()  # a head without a body, or held when the app failed
+
+    def _respond(self) -> None:
         if not self.chunked_read:
             super().respond()
             return

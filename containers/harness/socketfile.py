@@ -5,8 +5,8 @@ module (its makefile prefers it, for its buffer's introspection), and writes thr
 `_pyio`'s BufferedWriter: a few dozen Python calls per line, per request. These two
 classes do what cheroot asks of a makefile (`read`, `readline`, `has_data`, `write`,
 `close` and the byte counters), reading with one `recv` into a buffer searched by
-`bytes.find`, and writing with `sendall`. docs/benchmarks.md ("The front door's socket
-files") has the figures. Timeouts, resets and an orderly close reach cheroot as the
+`bytes.find`, and writing with `sendall`, a response's head held to leave with its
+body. docs/benchmarks.md ("The front door's socket files") has the figures. Timeouts, resets and an orderly close reach cheroot as the
 socket raises or returns them, as through `socket.SocketIO`.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import socket
 
 RECEIVE_BYTES = 64 * 1024
+COALESCE_BYTES = 64 * 1024  # a larger body is sent apart from the head, not copied onto it
 
 
 class SocketReader:
@@ -73,22 +74,49 @@ class SocketReader:
 
 
 class SocketWriter:
-    """Unbuffered writes: cheroot hands over whole heads and body chunks."""
+    """Unbuffered writes (cheroot hands over whole heads and body chunks), except that a
+    response's head can be held (`hold_next`) to leave with its body's first bytes: one
+    send and one segment, so the client does not read the head alone and wait again."""
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
+        self._holding = False
+        self._held = b""
         self.bytes_written = 0
 
+    def hold_next(self) -> None:
+        """Keep the next write until the one after it, or until `flush`."""
+        self._holding = True
+
     def write(self, data: bytes) -> int:
-        self._sock.sendall(data)
-        self.bytes_written += len(data)
+        if self._holding:
+            self._holding = False
+            self._held = bytes(data)
+            return len(data)
+        if self._held:
+            held, self._held = self._held, b""
+            if len(data) <= COALESCE_BYTES:
+                data = held + data
+            else:  # a large body is not copied onto the head
+                self._send(held)
+        self._send(data)
         return len(data)
 
     def flush(self) -> None:
-        """Nothing is held."""
+        """Send what is held (the head of an answer without a body)."""
+        self._holding = False
+        if self._held:
+            held, self._held = self._held, b""
+            self._send(held)
 
     def close(self) -> None:
-        """The connection closes the socket."""
+        """The connection closes the socket; nothing held is sent any more."""
+        self._holding = False
+        self._held = b""
+
+    def _send(self, data: bytes) -> None:
+        self._sock.sendall(data)
+        self.bytes_written += len(data)
 
 
 def socket_file(

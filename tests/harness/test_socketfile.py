@@ -152,3 +152,71 @@ def test_a_line_longer_than_one_buffer_stops_at_its_size() -> None:
     steps: Steps = [("readline", 65_537), ("readline", -1)]
     seen = replay(SocketReader, [b"x" * 70_000 + b"\n"], steps, end=True)
     assert [len(seen[0]), seen[1], len(seen[2]), seen[3]] == [65_537, 65_537, 4_464, 70_001]
+
+
+class _Sends:
+    """A socket's sending half that records each sendall."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def sendall(self, data: bytes) -> None:
+        self.sent.append(bytes(data))
+
+
+def test_a_held_head_leaves_with_the_body() -> None:
+    sends = _Sends()
+    writer = SocketWriter(sends)  # type: ignore[arg-type]  # only sendall is used
+    writer.hold_next()
+    writer.write(b"HTTP/1.1 200 OK\r\n\r\n")
+    assert sends.sent == []
+    writer.write(b"body")
+    writer.write(b"more")
+    assert sends.sent == [b"HTTP/1.1 200 OK\r\n\r\nbody", b"more"]
+    assert writer.bytes_written == len(b"HTTP/1.1 200 OK\r\n\r\nbodymore")
+
+
+def test_a_held_head_without_a_body_leaves_at_flush_and_a_large_body_apart() -> None:
+    sends = _Sends()
+    writer = SocketWriter(sends)  # type: ignore[arg-type]  # only sendall is used
+    writer.hold_next()
+    writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+    writer.flush()
+    assert sends.sent == [b"HTTP/1.1 204 No Content\r\n\r\n"]
+    writer.hold_next()
+    writer.write(b"head")
+    large = b"z" * 100_000
+    writer.write(large)
+    assert sends.sent[1:] == [b"head", large]
+
+
+def test_the_front_door_answers_in_one_send(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A real front door and app: each answer, head and body, is one sendall.
+    sends: list[bytes] = []
+    original = SocketWriter._send
+
+    def recorded(writer: SocketWriter, data: bytes) -> None:
+        sends.append(bytes(data))
+        original(writer, data)
+
+    monkeypatch.setattr(SocketWriter, "_send", recorded)
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+        return [b"hello"]
+
+    door = frontdoor.start(app, "127.0.0.1", 0)
+    try:
+        client = socket.create_connection(("127.0.0.1", door.port), timeout=5)
+        with client:
+            for _ in range(3):
+                client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                answer = b""
+                while not answer.endswith(b"hello"):
+                    data = client.recv(65536)  # bounded: a closed connection fails here
+                    assert data, "the front door closed the connection"
+                    answer += data
+    finally:
+        door.stop()
+    assert len(sends) == 3
+    assert all(s.startswith(b"HTTP/1.1 200 OK\r\n") and s.endswith(b"\r\n\r\nhello") for s in sends)
