@@ -23,6 +23,15 @@ new workers), so `settle` copies their values onto the worker's config once, and
 Date text is made once a second (`PerSecondDate`, as nginx and uvicorn do), the same
 text gunicorn's `http_date` gives within that second.
 
+Parsing is the other large share of a request: gunicorn's `Request` runs limits, header
+policy and body set-up in Python for every request. `handle` reads the head of a plainly
+well-formed request with httptools instead (`http1.parse`, into gunicorn's own `Request`
+class), builds its environ and answer with less Python (`http1.environ`, `FastResponse`,
+`FastBody`) and serves it with gthread's own `handle_request` steps (`_serve`); any other
+request (malformed, over a limit, chunked, Expect, Upgrade, a head not read whole...) goes
+to gthread's `handle` with the bytes read put back, and gets gunicorn's answer. The same
+bytes, environ and access line either way (tests/server/test_fast_path.py).
+
 Linux only (epoll): `available()` says whether it can run; elsewhere the server uses
 gthread.
 """
