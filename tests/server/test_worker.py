@@ -182,7 +182,7 @@ def test_requests_the_fast_path_declines_get_gunicorns_answers(
     direct, stock = servers
     for raw in DECLINED:
         ours, theirs = exchange(direct.port, raw), exchange(stock.port, raw)
-        assert ours.startswith(b"HTTP/1.1 "), raw
+        assert ours.startswith(b"HTTP/1."), raw  # HTTP/1.2 is answered as 1.2 by the Python parser
         assert without_date(ours) == without_date(theirs), raw
 
 
