@@ -12,7 +12,8 @@ first use (`trained`): the training, batch and control-plane suites all share it
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -32,3 +33,15 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Trained
         return cache[name]
 
     return get
+
+
+@pytest.fixture(autouse=True)
+def root_logging_restored() -> Iterator[None]:
+    """The root logger as it was before each test: a command run in-process (for one,
+    `inferline transform`'s basicConfig) binds a handler to the test's captured stderr,
+    which is closed after it; py4j's logging at exit then failed on it."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
