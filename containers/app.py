@@ -38,6 +38,7 @@ from inferline.containers.core.errors import (
 )
 from inferline.containers.core.invocation import Stage
 from inferline.containers.core.settings import Settings
+from inferline.containers.lazycontext import lazy_request_context
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -114,8 +115,9 @@ class FastInvocations:
     requests without a usable Content-Length (chunked, over the limit) go to Flask,
     which answers them (413 as JSON, for one). A stage that may read `flask.request`
     (`reads_flask_request`: SageMaker inference scripts) runs inside Flask's request
-    context, with the body put back for it; inferline's own stages run without it,
-    which saves about 50 µs a call (docs/benchmarks.md, "Per hop").
+    context, with the body put back for it, the context built only if the stage uses it
+    (`lazy_request_context`); inferline's own stages run without it (docs/benchmarks.md,
+    "Per hop").
     """
 
     def __init__(self, flask_app: Flask, handler: ContainerHandler, limit: int) -> None:
@@ -138,7 +140,7 @@ class FastInvocations:
         body = environ["wsgi.input"].read(int(length))
         if self.request_context:
             environ["wsgi.input"] = io.BytesIO(body)
-            with self.flask_app.request_context(environ):
+            with lazy_request_context(self.flask_app, environ):
                 reply = self.handler.invoke(body, EnvironHeaders(environ))
         else:
             reply = self.handler.invoke(body, EnvironHeaders(environ))
