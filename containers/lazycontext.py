@@ -9,10 +9,10 @@ Flask's request context"), 8-9 % of the three-container abalone pipeline's CPU.
 of either (any attribute that Flask's proxies or helpers read) takes the stand-ins out
 and pushes the real request context, exactly as `app.request_context(environ)` would
 build it; from then on Flask's variables hold the real contexts, and the real context is
-popped at the end. A script that never touches them leaves nothing to build. The two variables are Flask's
-own (`flask.globals`, the same since Flask 2.2; the version is pinned in constraints.txt),
-and tests/containers/test_lazy_context.py checks what a script reads against Flask's
-context::
+popped at the end. A script that never touches them leaves nothing to build. The two
+variables are Flask's own (`flask.globals`, the same since Flask 2.2; the version is
+pinned in constraints.txt), and tests/containers/test_lazy_context.py checks what a
+script reads against Flask's context::
 
     with lazy_request_context(app, environ):
         reply = handler.invoke(body, headers)
@@ -23,7 +23,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import Token
+from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
@@ -59,33 +59,25 @@ class _Pending:
             _cv_app.reset(app_token)
 
 
-class _RequestStandIn:
-    """In `_cv_request` until first used: then the real request context's attributes."""
+class _StandIn:
+    """In one of Flask's context variables until first used; then each attribute is read
+    from the real context that the first use pushed into that variable."""
 
-    def __init__(self, pending: _Pending) -> None:
+    def __init__(self, pending: _Pending, variable: ContextVar[Any]) -> None:
         self._pending = pending
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._pending.push(), name)
-
-
-class _AppStandIn:
-    """In `_cv_app` until first used: then the real application context's attributes."""
-
-    def __init__(self, pending: _Pending) -> None:
-        self._pending = pending
+        self._variable = variable
 
     def __getattr__(self, name: str) -> Any:
         self._pending.push()
-        return getattr(_cv_app.get(), name)  # the real one, now that it is pushed
+        return getattr(self._variable.get(), name)
 
 
 @contextmanager
 def lazy_request_context(app: Flask, environ: WSGIEnvironment) -> Iterator[None]:
     """`app.request_context(environ)`, built and pushed on its first use, if any."""
     pending = _Pending(app, environ)
-    app_stand_in: Any = _AppStandIn(pending)
-    request_stand_in: Any = _RequestStandIn(pending)
+    app_stand_in: Any = _StandIn(pending, _cv_app)
+    request_stand_in: Any = _StandIn(pending, _cv_request)
     pending.tokens = (_cv_app.set(app_stand_in), _cv_request.set(request_stand_in))
     try:
         yield
