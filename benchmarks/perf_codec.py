@@ -14,6 +14,8 @@ of each call and its ratio to scikit-learn's own `Pipeline.predict` on the same 
   DataFrames both ways;
 - ``in-process``: `InProcessPipeline` of the one container, CSV in and out: what
   the suite reports as "inferline, 1 sklearn stage in-process".
+- ``featurizer csv/json``: `invoke` of the featurizer alone (its 10 features a row
+  written as CSV or JSON: where the number writers' cost shows).
 
 ``--before REF`` runs the same calls (except ``frames``, which is new) in a subprocess
 on the repository at git REF (`git archive`, imported ahead of this tree), its rounds
@@ -63,6 +65,7 @@ def subjects(work: Path) -> dict[str, tuple[Callable[[], object], Callable[[], o
     one_row, batch = rows.iloc[[0]], rows.sample(BATCH_ROWS, replace=True, random_state=0)
     bodies = abalone_artifacts.csv_rows(one_row), abalone_artifacts.csv_rows(batch)
     stage = SklearnStage.for_estimator(pipeline)
+    featurizer = SklearnStage.for_estimator(pipeline[0])  # 10 features a row out
     model_dir = artifact.save(pipeline, work / "single-stage").parent
     spec = definition.parse(
         {
@@ -99,6 +102,8 @@ def subjects(work: Path) -> dict[str, tuple[Callable[[], object], Callable[[], o
         "json in": tuple(invoke(stage.invoke, body, json_type, json_type) for body in instances),
         "records in": tuple(invoke(stage.invoke, body, json_type, json_type) for body in records),
         "in-process": tuple(chained(body) for body in bodies),
+        "featurizer csv": tuple(invoke(featurizer.invoke, body, csv) for body in bodies),
+        "featurizer json": tuple(invoke(featurizer.invoke, body, json_type) for body in bodies),
     }
     if hasattr(stage, "invoke_frames"):
         calls["frames csv"] = tuple(invoke(stage.invoke_frames, body, csv) for body in bodies)
@@ -116,6 +121,11 @@ def subjects(work: Path) -> dict[str, tuple[Callable[[], object], Callable[[], o
             got = np.array([float(line) for line in answer.split()])
             if got.tobytes() != pipeline.predict(frame).tobytes():
                 raise AssertionError(f"{name} does not answer scikit-learn's predictions")
+    for frame, call in zip((one_row, batch), calls["featurizer csv"], strict=True):
+        answer = call()
+        got = np.array([[float(v) for v in line.split(b",")] for line in answer.split()])
+        if got.tobytes() != pipeline[0].transform(frame).tobytes():
+            raise AssertionError("featurizer csv does not answer scikit-learn's features")
     return {name: (pair[0], pair[1]) for name, pair in calls.items()}
 
 

@@ -6,8 +6,9 @@ module (its makefile prefers it, for its buffer's introspection), and writes thr
 classes do what cheroot asks of a makefile (`read`, `readline`, `has_data`, `write`,
 `close` and the byte counters), reading with one `recv` into a buffer searched by
 `bytes.find`, and writing with `sendall`, a response's head held to leave with its
-body. docs/benchmarks.md ("The front door's socket files") has the figures. Timeouts, resets and an orderly close reach cheroot as the
-socket raises or returns them, as through `socket.SocketIO`.
+body. docs/benchmarks.md ("The front door's socket files") has the figures. Timeouts,
+resets and an orderly close reach cheroot as the socket raises or returns them, as
+through `socket.SocketIO`.
 """
 
 from __future__ import annotations

@@ -373,9 +373,17 @@ def test_score_columns_are_written_as_the_codecs_write_them(dtype: type[np.float
             one = values[row : row + 1]
             want = REGISTRY.encode(pd.DataFrame({"score": one}), (MediaType(mimetype),), JSON)
             assert column_body("score", one, mimetype) == want.body
-    # What orjson would spell differently, or the codecs write as null or refuse:
-    for odd in (1e-5, -3.5e-9, 9.9999e-5, np.nan, np.inf):
-        for size in (2, 200):  # checked in Python, and by numpy
+    for size in (2, 200):  # checked in Python, and by numpy
+        # What orjson spells differently (0.00001, 1e-9): written as the codecs write it.
+        for tiny in (1e-5, -3.5e-9, 9.9999e-5, 5e-324):
+            scores = np.full(size, 2.0, dtype=dtype)
+            scores[-1] = tiny
+            for mimetype in (JSON, JSONLINES, CSV):
+                frame = pd.DataFrame({"score": scores})
+                want = REGISTRY.encode(frame, (MediaType(mimetype),), JSON)
+                assert column_body("score", scores, mimetype) == want.body
+        # What the codecs write as null or refuse: left to them.
+        for odd in (np.nan, np.inf):
             scores = np.full(size, 2.0, dtype=dtype)
             scores[-1] = odd
             assert column_body("score", scores, JSON) is None

@@ -32,6 +32,12 @@ from inferline.containers.core.codecs.json import (
     number_records,
     parse,
     plain_name,
+)
+from inferline.containers.core.codecs.numbertext import (
+    PARSED_FROM,
+    csv_lines,
+    number_texts,
+    parsed_floats,
     printed_as_repr,
 )
 from inferline.containers.core.codecs.table import (
@@ -219,10 +225,8 @@ def test_arrays_are_written_as_the_dataframe_path_writes_them(table: ArrayTable)
         assert csv_body == write_rows(rows_of(frame))
     records = number_records(table)
     if records is not None:
-        assert [record.encode() for record in records] == [
-            dumps(record) for record in records_of(frame)
-        ]
-        assert ('{"predictions":[' + ",".join(records) + "]}").encode() == dumps(
+        assert records == [dumps(record) for record in records_of(frame)]
+        assert b'{"predictions":[' + b",".join(records) + b"]}" == dumps(
             {"predictions": records_of(frame)}
         )
 
@@ -373,6 +377,96 @@ def test_orjson_prints_small_floats_unlike_repr() -> None:
     assert orjson.dumps(1e-05) == b"0.00001" and repr(1e-05) == "1e-05"
     assert not printed_as_repr(np.array([1e-05]))
     assert not plain_name("é") and not plain_name('q"uote') and plain_name("100%")
+
+
+# Any float, with tiny magnitudes (where orjson's text is not repr's) drawn often, and
+# arrays past SMALL values (where the checks are numpy's, not Python's).
+any_floats = st.floats(allow_nan=False) | st.floats(-1e-3, 1e-3, allow_nan=False)
+wide_arrays = st.one_of(
+    hnp.arrays(np.float64, st.integers(1, 200), elements=any_floats),
+    hnp.arrays(np.float64, st.tuples(st.integers(1, 30), st.integers(1, 6)), elements=any_floats),
+    hnp.arrays(np.float32, st.integers(1, 100), elements=st.floats(width=32, allow_nan=False)),
+    hnp.arrays(
+        st.sampled_from([np.int64, np.int32]), st.tuples(st.integers(1, 30), st.integers(1, 4))
+    ),
+)
+
+
+@EXAMPLES
+@given(array=wide_arrays)
+def test_number_texts_are_reprs(array: np.ndarray) -> None:
+    assert number_texts(array) == [repr(value).encode() for value in array.ravel().tolist()]
+
+
+@EXAMPLES
+@given(array=wide_arrays)
+def test_csv_lines_are_what_the_csv_writer_writes(array: np.ndarray) -> None:
+    rows = [[value] for value in array.tolist()] if array.ndim == 1 else array.tolist()
+    assert csv_lines(array) == write_rows(rows)
+
+
+def test_number_texts_follow_c_order_of_any_layout() -> None:
+    array = np.arange(24, dtype=np.float64).reshape(4, 6) / 7e5  # some below 1e-4
+    for view in (array[:, ::2], array.T, array[::-1]):
+        assert number_texts(view) == [repr(value).encode() for value in view.ravel().tolist()]
+        assert csv_lines(view) == write_rows(view.tolist())
+
+
+# Number texts as people write them: reprs, fixed and scientific formats, integers past
+# 64 bits, and what float() reads but JSON does not (or neither does).
+finite = st.floats(allow_nan=False, allow_infinity=False)
+plain_number_text = st.one_of(
+    finite.map(repr),
+    finite.map(lambda value: f"{value:.3f}"),
+    finite.map(lambda value: f"{value:e}"),
+    st.integers(-(10**30), 10**30).map(str),
+)
+number_text = st.one_of(
+    plain_number_text,
+    st.sampled_from(
+        ["-0", "-0.0", "0", ".5", "5.", "+1", "1_0", "nan", "inf", "1e400", "-1e400", "1e-400"]
+        + ["01", "1E5", "-1e-0", "1e5.5", "M", "", "1,5", "[1]", "true", " 1", "٣"]
+    ),
+)
+
+
+@EXAMPLES
+@given(values=st.lists(number_text, min_size=PARSED_FROM, max_size=PARSED_FROM + 40))
+def test_parsed_floats_are_what_float_reads(values: list[str]) -> None:
+    parsed = parsed_floats(values)
+    try:
+        want = np.array(list(map(float, values)))
+    except ValueError:
+        assert parsed is None
+        return
+    assert parsed is None or parsed.tobytes() == want.tobytes()
+
+
+@EXAMPLES
+@given(values=st.lists(plain_number_text, min_size=PARSED_FROM, max_size=PARSED_FROM + 40))
+def test_plain_numbers_are_parsed_as_float_reads_them(values: list[str]) -> None:
+    parsed = parsed_floats(values)
+    if "-0" in values:
+        assert parsed is None  # orjson's int 0, float's -0.0: left to float
+    else:
+        assert parsed is not None
+        assert parsed.tobytes() == np.array(list(map(float, values))).tobytes()
+
+
+def test_plain_numbers_are_parsed_by_orjson() -> None:
+    values = [repr(value) for value in np.linspace(-3, 3, PARSED_FROM).tolist()]
+    parsed = parsed_floats([*values[:-1], "7"])  # an integer among floats
+    assert parsed is not None and parsed[-1] == 7.0
+    assert parsed_floats(values[:-1]) is None  # too few: map(float) is quicker
+    assert parsed_floats([*values[:-1], "-0"]) is None  # orjson's int 0, float's -0.0
+
+
+@EXAMPLES
+@given(array=wide_arrays.filter(lambda array: bool(np.isfinite(array).all())))
+def test_number_bodies_of_many_values_are_what_json_dumps_writes(array: np.ndarray) -> None:
+    names = ("a",) if array.ndim == 1 else tuple(f"f{index}" for index in range(array.shape[1]))
+    for table in (ArrayTable(array, names), ArrayTable(array, tuple("é" + n for n in names))):
+        assert number_body(table, lines=False) == dumps({"predictions": records_of(table.frame())})
 
 
 json_documents = st.recursive(

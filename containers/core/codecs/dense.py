@@ -29,13 +29,11 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Sequence
 from itertools import chain
 from typing import Any
 
 import numpy as np
-import orjson
 import pandas as pd
 
 from inferline.containers.core.codecs.base import CSV, JSON, JSONLINES
@@ -44,10 +42,14 @@ from inferline.containers.core.codecs.json import (
     frame_from_document_rows,
     load,
     parse,
-    printed_as_repr,
     rows_from_document,
 )
 from inferline.containers.core.codecs.jsonlines import JsonLinesCodec, documents
+from inferline.containers.core.codecs.numbertext import (
+    NEGATIVE_ZERO,
+    number_texts,
+    printed_as_repr,
+)
 from inferline.containers.core.codecs.table import (
     MAX_CELLS,
     MAX_FEATURES,
@@ -187,9 +189,6 @@ def _is_number(value: Any) -> bool:
 CSV_NUMBER_BYTES = b"0123456789+-.eE, \t\r\n"
 """The bytes of a CSV body of plain numbers: anything else (quotes, letters, brackets,
 non-ASCII, a byte-order mark) is the csv module's to read."""
-NEGATIVE_ZERO = re.compile(rb"-0(?![0-9.eE])")
-"""``-0`` as a whole field: JSON reads it as the int 0, `typed_column` as -0.0 in a column
-of floats (a sign a score can keep)."""
 MATRIX_DTYPES = (np.dtype(np.float64), np.dtype(np.int64))
 
 
@@ -312,18 +311,17 @@ def column_body(name: str, values: np.ndarray, mimetype: str) -> bytes | None:
     """One column of floats written as the JSON, JSON Lines or CSV codec writes the frame
     ``{name: values}``, else None.
 
-    json and csv write a float as its repr; orjson writes the same shortest digits, and
-    the same text except below 1e-4 (``0.00001`` for ``1e-05``): such values, missing
-    ones (null, an empty field) and infinities (refused) take the codecs.
+    json and csv write a float as its repr, as `number_texts` prints it (a float32 score
+    as the double it widens to); missing values (null, an empty field) and infinities
+    (refused by json) take the codecs.
     """
     if values.ndim != 1 or values.dtype.kind != "f" or not values.size:
         return None
     if mimetype not in (JSON, JSONLINES, CSV):
         return None
-    numbers: list[float] = values.tolist()  # float32 scores are written as doubles
-    if not printed_as_repr(values):
+    if not (printed_as_repr(values) or np.isfinite(values).all()):
         return None
-    texts = orjson.dumps(numbers)[1:-1].split(b",")
+    texts = number_texts(values)
     if mimetype == CSV:
         return b"\n".join(texts) + b"\n"
     key = _json_key(name)

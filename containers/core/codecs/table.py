@@ -30,6 +30,7 @@ import pandas as pd
 import pandas._config as pandas_config
 
 from inferline.containers.core.codecs.base import Codec
+from inferline.containers.core.codecs.numbertext import parsed_floats
 from inferline.containers.core.codecs.registry import Registry
 from inferline.containers.core.errors import BadRequest, UnprocessableEntity
 from inferline.containers.core.media import MediaType
@@ -132,6 +133,9 @@ def typed_column(values: Sequence[str]) -> np.ndarray:
                 return np.array(list(map(int, values)), dtype=np.int64)
             except (ValueError, OverflowError):  # not whole numbers, or beyond int64
                 pass
+        floats = parsed_floats(values)
+        if floats is not None:
+            return floats
         try:
             return np.array(list(map(float, values)))
         except ValueError:
@@ -255,10 +259,10 @@ NUMBER_DTYPES = frozenset(np.dtype(name) for name in ("float64", "float32", "int
 DataFrame's columns do (other dtypes take the DataFrame path)."""
 
 
-def number_rows(table: ArrayTable, infinities: bool) -> list[Any] | None:
-    """The table's values as Python numbers (a list for a 1-D array, row lists for 2-D),
-    or None: a dtype outside NUMBER_DTYPES, NaN, an infinity unless `infinities`, no
-    values, or a repeated name (pandas reads it as several columns)."""
+def number_array(table: ArrayTable, infinities: bool) -> np.ndarray | None:
+    """The table's array if the array writers can print it (`numbertext`), else None: a
+    dtype outside NUMBER_DTYPES, NaN, an infinity unless `infinities`, no values, or a
+    repeated name (pandas reads it as several columns)."""
     array = table.array
     if array.dtype not in NUMBER_DTYPES or array.ndim not in (1, 2) or not array.size:
         return None
@@ -267,6 +271,15 @@ def number_rows(table: ArrayTable, infinities: bool) -> list[Any] | None:
     if array.dtype.kind == "f":
         if not (np.isfinite(array).all() or (infinities and not np.isnan(array).any())):
             return None
+    return array
+
+
+def number_rows(table: ArrayTable, infinities: bool) -> list[Any] | None:
+    """`number_array`'s values as Python numbers (a list for a 1-D array, row lists for
+    2-D), or None where it is None."""
+    array = number_array(table, infinities)
+    if array is None:
+        return None
     values: list[Any] = array.tolist()
     return values
 
