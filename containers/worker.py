@@ -20,7 +20,7 @@ Per request, gunicorn also reads its settings through `Config.__getattr__` (a fa
 attribute lookup, then the setting: about 1 µs each, a few dozen a request) and formats
 the Date header anew. A worker's settings never change after the fork (a reload starts
 new workers), so `settle` copies their values onto the worker's config once, and the
-Date text is made once a second (`PerSecondDate`, as nginx and uvicorn do), the same
+Date text is made once a second (`containers/httpdate.py`, as nginx and uvicorn do), the same
 text gunicorn's `http_date` gives within that second.
 
 Parsing is the other large share of a request: gunicorn's `Request` runs limits, header
@@ -46,7 +46,6 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from email.utils import formatdate
 from logging import DEBUG
 from typing import Any, cast
 
@@ -58,6 +57,7 @@ from gunicorn.workers import base, gthread
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from inferline.containers import http1
+from inferline.containers.httpdate import PerSecondDate
 
 HEARTBEAT_SECONDS = 1.0  # the main thread's loop: heartbeat, idle sweep, stop check
 POLL_SECONDS = 1.0  # a serving thread re-checks whether the worker is stopping
@@ -86,27 +86,6 @@ def settle(cfg: Config) -> None:
     """
     for name, setting in cfg.settings.items():
         cfg.__dict__[name] = setting.get()  # past Config.__setattr__, which refuses names
-
-
-class PerSecondDate:
-    """`gunicorn.util.http_date`, the current time's text computed once a second.
-
-    The Date header shows whole seconds; gunicorn formats it per response (email.utils,
-    about 4 µs). Thread-safe: the cache is one tuple, replaced whole.
-    """
-
-    def __init__(self) -> None:
-        self._cached: tuple[int, str] = (-1, "")
-
-    def __call__(self, timestamp: float | None = None) -> str:
-        if timestamp is not None:  # a given time: gunicorn's own formatting
-            return formatdate(timestamp, localtime=False, usegmt=True)
-        second = int(time.time())
-        cached = self._cached
-        if cached[0] != second:
-            cached = (second, formatdate(second, localtime=False, usegmt=True))
-            self._cached = cached
-        return cached[1]
 
 
 class DirectThreadWorker(ThreadWorker):

@@ -39,6 +39,7 @@ from inferline.containers.core.container import too_large_message
 from inferline.containers.core.protocol import MAX_PAYLOAD_BYTES
 from inferline.containers.core.refusal import refusal
 from inferline.containers.harness import socketfile
+from inferline.containers.httpdate import PerSecondDate
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -59,6 +60,7 @@ LINGER_BYTES = 4 * (MAX_HEAD_BYTES + MAX_BODY_BYTES)
 _READ_BYTES = 64 * 1024  # a chunked body is read in pieces: one `read()` copies quadratically
 # What cheroot's ChunkedRFile raises (a plain IOError) for a body over the limit.
 _CHUNKED_TOO_LARGE = "Request Entity Too Large"
+_HTTP_DATE = PerSecondDate()
 
 
 class _Request(cheroot_server.HTTPRequest):
@@ -97,6 +99,9 @@ class _Request(cheroot_server.HTTPRequest):
         return read
 
     def send_headers(self) -> None:
+        # cheroot formats the Date header per response; the app's own is kept.
+        if not any(key.lower() == b"date" for key, _ in self.outheaders):
+            self.outheaders.append((b"Date", _HTTP_DATE().encode("latin-1")))
         wfile = self.conn.wfile
         if isinstance(wfile, socketfile.SocketWriter):
             wfile.hold_next()  # the head leaves with the body's first bytes (`respond`)

@@ -11,7 +11,9 @@ import http.client
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterable, Iterator
+from email.utils import formatdate
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,6 +62,26 @@ def test_a_keep_alive_client_uses_one_connection_for_a_hundred_calls() -> None:
     assert len(recorder.peers) == CALLS
     # The server saw every request come from the same client socket: one accepted connection.
     assert len(set(recorder.peers)) == 1
+
+
+def test_every_answer_has_one_date_header_and_an_app_s_own_is_kept() -> None:
+    def dated(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        own = [("Date", "Sun, 06 Nov 1994 08:49:37 GMT")] if environ["PATH_INFO"] == "/own" else []
+        start_response("200 OK", [("Content-Length", "2"), *own])
+        return [b"ok"]
+
+    door = frontdoor.start(dated, "127.0.0.1", 0)
+    try:
+        pool = urllib3.HTTPConnectionPool("127.0.0.1", door.port, maxsize=1, retries=False)
+        before = formatdate(int(time.time()), usegmt=True)
+        made = pool.urlopen("GET", "/").headers.getlist("Date")
+        after = formatdate(int(time.time()), usegmt=True)
+        own = pool.urlopen("GET", "/own").headers.getlist("Date")
+        pool.close()
+    finally:
+        door.stop()
+    assert len(made) == 1 and made[0] in (before, after)  # the second it was answered in
+    assert own == ["Sun, 06 Nov 1994 08:49:37 GMT"]
 
 
 def test_a_taken_port_fails_at_start() -> None:
