@@ -466,7 +466,9 @@ def test_plain_numbers_are_parsed_by_orjson() -> None:
 def test_number_bodies_of_many_values_are_what_json_dumps_writes(array: np.ndarray) -> None:
     names = ("a",) if array.ndim == 1 else tuple(f"f{index}" for index in range(array.shape[1]))
     for table in (ArrayTable(array, names), ArrayTable(array, tuple("é" + n for n in names))):
-        assert number_body(table, lines=False) == dumps({"predictions": records_of(table.frame())})
+        records = records_of(table.frame())
+        assert number_body(table, lines=False) == dumps({"predictions": records})
+        assert number_body(table, lines=True) == b"".join(dumps(r) + b"\n" for r in records)
 
 
 json_documents = st.recursive(
