@@ -319,9 +319,10 @@ def column_body(name: str, values: np.ndarray, mimetype: str) -> bytes | None:
         return None
     if mimetype not in (JSON, JSONLINES, CSV):
         return None
-    if not (printed_as_repr(values) or np.isfinite(values).all()):
+    printed = printed_as_repr(values)
+    if not (printed or np.isfinite(values).all()):
         return None
-    texts = number_texts(values)
+    texts = number_texts(values, printed)
     if mimetype == CSV:
         return b"\n".join(texts) + b"\n"
     key = _json_key(name)

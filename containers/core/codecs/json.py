@@ -33,7 +33,7 @@ import orjson
 import pandas as pd
 
 from inferline.containers.core.codecs.base import JSON
-from inferline.containers.core.codecs.numbertext import number_texts, printed_as_repr
+from inferline.containers.core.codecs.numbertext import number_texts, printed_as_repr, row_texts
 from inferline.containers.core.codecs.table import (
     DEFAULT,
     ArrayTable,
@@ -227,8 +227,9 @@ def number_body(table: ArrayTable, lines: bool) -> bytes | None:
     array = number_array(table, infinities=False)
     if array is None:
         return None
-    if not (all(map(plain_name, table.names)) and printed_as_repr(array)):
-        records = _record_texts(table, array)
+    printed = printed_as_repr(array)
+    if not (printed and all(map(plain_name, table.names))):
+        records = _record_texts(table, array, printed)
         if lines:
             return b"\n".join(records) + b"\n"
         return b'{"predictions":[' + b",".join(records) + b"]}"
@@ -262,14 +263,12 @@ def number_records(table: ArrayTable) -> list[bytes] | None:
     return None if array is None else _record_texts(table, array)
 
 
-def _record_texts(table: ArrayTable, array: np.ndarray) -> list[bytes]:
+def _record_texts(table: ArrayTable, array: np.ndarray, printed: bool | None = None) -> list[bytes]:
     keys = (json.dumps(name).replace("%", "%%") for name in table.names)  # ASCII
     template = ("{" + ",".join(f"{key}:%b" for key in keys) + "}").encode()
-    texts = number_texts(array)
     if array.ndim == 1:
-        return [template % (text,) for text in texts]
-    width = array.shape[1]
-    return [template % tuple(texts[start : start + width]) for start in range(0, len(texts), width)]
+        return [template % (text,) for text in number_texts(array, printed)]
+    return [template % tuple(row) for row in row_texts(array, printed)]
 
 
 def _as_rows(value: Any) -> list[Any]:

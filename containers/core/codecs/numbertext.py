@@ -48,16 +48,24 @@ def _orjson_ready(values: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(values)
 
 
-def number_texts(values: np.ndarray) -> list[bytes]:
-    """repr of each value of `values` (ints or floats, any shape), flat in C order."""
+def number_texts(values: np.ndarray, printed: bool | None = None) -> list[bytes]:
+    """repr of each value of `values` (ints or floats, any shape), flat in C order;
+    `printed` is `printed_as_repr(values)` where the caller has already asked."""
     flat = _orjson_ready(values).ravel()
     texts = orjson.dumps(flat, option=_NUMPY)[1:-1].split(b",")
-    if not printed_as_repr(flat):
+    if not (printed_as_repr(flat) if printed is None else printed):
         magnitude = np.abs(flat)
         unlike = ~((magnitude >= 1e-4) & np.isfinite(flat)) & (flat != 0)
         for index in np.flatnonzero(unlike).tolist():
             texts[index] = repr(float(flat[index])).encode()
     return texts
+
+
+def row_texts(values: np.ndarray, printed: bool | None = None) -> list[list[bytes]]:
+    """`number_texts` of a 2-D array, one list a row."""
+    texts = number_texts(values, printed)
+    width = values.shape[1]
+    return [texts[start : start + width] for start in range(0, len(texts), width)]
 
 
 def csv_lines(values: np.ndarray) -> bytes:
@@ -69,12 +77,9 @@ def csv_lines(values: np.ndarray) -> bytes:
         if values.ndim == 1:
             return text[1:-1].replace(b",", b"\n") + b"\n"
         return text[2:-2].replace(b"],[", b"\n") + b"\n"
-    texts = number_texts(values)
     if values.ndim == 1:
-        return b"\n".join(texts) + b"\n"
-    width = values.shape[1]
-    rows = [b",".join(texts[start : start + width]) for start in range(0, len(texts), width)]
-    return b"\n".join(rows) + b"\n"
+        return b"\n".join(number_texts(values, printed=False)) + b"\n"
+    return b"\n".join([b",".join(row) for row in row_texts(values, printed=False)]) + b"\n"
 
 
 PARSED_FROM = 32

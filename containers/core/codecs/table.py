@@ -274,16 +274,6 @@ def number_array(table: ArrayTable, infinities: bool) -> np.ndarray | None:
     return array
 
 
-def number_rows(table: ArrayTable, infinities: bool) -> list[Any] | None:
-    """`number_array`'s values as Python numbers (a list for a 1-D array, row lists for
-    2-D), or None where it is None."""
-    array = number_array(table, infinities)
-    if array is None:
-        return None
-    values: list[Any] = array.tolist()
-    return values
-
-
 def has_vectors(frame: pd.DataFrame) -> bool:
     return any(
         frame[name].dtype == object and _is_vector(frame[name].iat[0])
