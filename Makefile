@@ -32,11 +32,12 @@ constraints:
 		> $(CONSTRAINTS_VENV)/constraints.txt
 	mv $(CONSTRAINTS_VENV)/constraints.txt $(CONSTRAINTS)
 
-# The checkout's own bytecode, compiled before anything runs from it: an editable install
-# has none (pip compiles only what it copies), and with PYTHONDONTWRITEBYTECODE set no
-# import writes it, so every harness, zygote and container process compiled inferline's
-# modules again (`inferline up` of the abalone pipeline: 1.43 s to its first answer
-# against 1.36 s with them compiled, docs/benchmarks.md). Up-to-date files are skipped.
+# The checkout's own bytecode, compiled before every target that runs from it: an
+# editable install has none (pip compiles only what it copies), and with
+# PYTHONDONTWRITEBYTECODE set no import writes it, so every harness, zygote and container
+# process compiled inferline's modules again (`inferline up` of the abalone pipeline:
+# 1.43 s to its first answer against 1.36 s with them compiled, docs/benchmarks.md).
+# Up-to-date files are skipped; `make clean` removes them.
 bytecode: $(INSTALLED)
 	$(BIN)/python -m compileall -q -j 0 containers stages training
 
@@ -76,10 +77,10 @@ bench-batch: $(INSTALLED) bytecode
 # docs/reliability.md: 10 minutes of the car-evaluation pipeline at 16 clients (the table
 # is written into the doc), and kill -9 of a container under load with one and two copies.
 # Both train car-evaluation into artifacts/ first unless it is up to date (as `make demo`).
-soak: $(INSTALLED)
+soak: $(INSTALLED) bytecode
 	$(BIN)/python benchmarks/soak.py --minutes 10 --clients 16 --write
 
-faults: $(INSTALLED)
+faults: $(INSTALLED) bytecode
 	$(BIN)/python benchmarks/faults.py
 
 # Every request decoder under atheris (fuzz/decoders.py) for FUZZ_SECONDS each; crash
@@ -93,7 +94,7 @@ fuzz: $(INSTALLED)
 
 # The hostile corpus against a real server of every kind, and the hostile archives:
 # their outcomes become the tables of docs/reliability.md (tests/hostile/report.py).
-hostile: $(INSTALLED)
+hostile: $(INSTALLED) bytecode
 	rm -rf build/hostile
 	HOSTILE_RESULTS=build/hostile $(BIN)/python -m pytest -q -p no:cacheprovider \
 		tests/hostile/test_corpus.py tests/hostile/test_artifacts.py
@@ -106,3 +107,4 @@ images: $(INSTALLED)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+	find containers stages training -name __pycache__ -type d -prune -exec rm -rf {} +
