@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import httptools
-from gunicorn import SERVER_SOFTWARE, util
+from gunicorn import SERVER, SERVER_SOFTWARE, util
 from gunicorn.config import Config
 from gunicorn.http import wsgi
 from gunicorn.http.body import Body, LengthReader
@@ -33,8 +33,9 @@ from gunicorn.http.message import MAX_HEADERS, MAX_REQUEST_LINE, TOKEN_RE, Reque
 from gunicorn.http.unreader import Unreader
 from gunicorn.http.wsgi import HEADER_VALUE_RE, FileWrapper, Response, WSGIErrorsWrapper
 
-# gunicorn 27's, not in its stubs: the environ's wsgi.early_hints
+# gunicorn 27's, not in its stubs: the environ's wsgi.early_hints, the status lines it takes
 _early_hints: Any = wsgi._make_early_hints_callback  # type: ignore[attr-defined]
+STATUS_RE: re.Pattern[str] = wsgi.STATUS_RE  # type: ignore[attr-defined]
 _METHODS = frozenset((b"GET", b"POST", b"PUT", b"DELETE", b"HEAD", b"OPTIONS", b"PATCH"))
 # origin-form, printable ASCII, no fragment; "//" would be read as a netloc by urlsplit
 _TARGET = re.compile(rb"/(?!/)[\x21\x22\x24-\x7e]*")
@@ -69,7 +70,8 @@ class FastRequest(Request):
     """A `gunicorn.http.message.Request` filled in by `parse`, not by its own parser.
 
     Its methods (`should_close`, `force_close`) are gunicorn's; the attributes are the
-    ones gunicorn's parser sets for a request of this kind.
+    ones gunicorn's parser sets for a request of this kind. `body` is None for one from
+    `read_head` that the worker serves with its body in hand (`LeanAnswer`).
     """
 
     proxy_protocol_info = None
@@ -80,7 +82,8 @@ class FastRequest(Request):
     path: str
     query: str
     version: tuple[int, int]
-    body: Body
+    # None for a request whose body the worker took whole with its head (`read_head`)
+    body: Body | None
 
     def __init__(
         self,
@@ -92,7 +95,7 @@ class FastRequest(Request):
         uri: str,
         version: tuple[int, int],
         headers: list[tuple[str, str]],
-        body: Body,
+        body: Body | None = None,
     ) -> None:
         self.cfg = cfg
         self.unreader = unreader
@@ -135,6 +138,27 @@ def parse(
 ) -> FastRequest | None:
     """The request whose head starts `data`, its body to be read from `unreader` (which
     gets the bytes after the head back), or None: gunicorn parses this one."""
+    read = read_head(data, unreader, limits, cfg, peer_addr, number)
+    if read is None:
+        return None
+    req, end, length = read
+    attach_body(req, data, end, length)
+    return req
+
+
+def attach_body(req: FastRequest, data: bytes, end: int, length: int) -> None:
+    """Give `req` (from `read_head`) its body, read from its unreader, which gets the bytes
+    of `data` after the head (at `end`) back."""
+    if len(data) > end:
+        req.unreader.unread(data[end:])
+    req.body = FastBody(LengthReader(req.unreader, length))
+
+
+def read_head(
+    data: bytes, unreader: Unreader, limits: Limits, cfg: Config, peer_addr: Any, number: int
+) -> tuple[FastRequest, int, int] | None:
+    """`parse`'s request without its body set up (`body` None, nothing unread), with where
+    its head ends in `data` and its Content-Length; or None: gunicorn parses this one."""
     end = data.find(b"\r\n\r\n") + 4
     line_end = data.find(b"\r\n")
     if end < 4 or line_end > limits.request_line or end - line_end > limits.field_size:
@@ -184,19 +208,9 @@ def parse(
     length = by_upper.get("CONTENT-LENGTH", "0")
     if not length.isdigit():
         return None
-    if len(data) > end:
-        unreader.unread(data[end:])
-    return FastRequest(
-        cfg,
-        unreader,
-        peer_addr,
-        number,
-        method.decode("latin-1"),
-        url.decode("latin-1"),
-        version,
-        headers,
-        FastBody(LengthReader(unreader, int(length))),
-    )
+    method_text, uri = method.decode("latin-1"), url.decode("latin-1")
+    req = FastRequest(cfg, unreader, peer_addr, number, method_text, uri, version, headers)
+    return req, end, int(length)
 
 
 class FastBody(Body):
@@ -266,6 +280,108 @@ class FastResponse(Response):
         self.headers_sent = True
 
 
+_STATUSES_KEPT = 64  # at most so many status lines remembered as plain
+
+
+class LeanAnswer:
+    """A WSGI `start_response` keeping the app's status and headers until the app returns,
+    so that a plain answer leaves in one send formatted here (`plain`), without gunicorn's
+    `Response`; any other answer is gunicorn's (`gunicorns`), made then and given the same
+    status and headers, which checks them and writes what it always wrote.
+
+    Plain: a status line gunicorn takes whose code allows a body (not 1xx, 204 or 304),
+    headers whose names `FastResponse` already knows valid and not hop-by-hop, valid
+    values, a Content-Length, a body that is a list of one bytes of that length, a
+    request that is not HEAD. The bytes are `FastResponse`'s for such an answer. An app's own
+    `write` (WSGI's legacy callable) gets gunicorn's `Response` and its ordering. A bad
+    status or header is refused once the app returns rather than inside its call.
+    """
+
+    __slots__ = ("req", "sock", "cfg", "must_close", "status", "headers", "response")
+    _plain_statuses: dict[str, int] = {}  # a status line -> its code; shared by threads
+
+    def __init__(self, req: FastRequest, sock: Any, cfg: Config, must_close: bool) -> None:
+        self.req = req
+        self.sock = sock
+        self.cfg = cfg
+        self.must_close = must_close
+        self.status: Any = None
+        self.headers: Any = None
+        self.response: FastResponse | None = None
+
+    @property
+    def headers_sent(self) -> bool:
+        """What gunicorn's early-hints callback asks of the answer."""
+        return self.response is not None and self.response.headers_sent
+
+    def start_response(self, status: Any, headers: Any, exc_info: Any = None) -> Any:
+        if self.response is None and self.status is None:
+            self.status, self.headers = status, headers
+            return self.write
+        return self.gunicorns().start_response(status, headers, exc_info)  # a second call
+
+    def write(self, data: bytes) -> None:
+        self.gunicorns().write(data)
+
+    def gunicorns(self) -> FastResponse:
+        """The answer as gunicorn's `Response`, which gets the app's status and headers."""
+        if self.response is None:
+            resp = FastResponse(self.req, self.sock, self.cfg)
+            if self.must_close:
+                resp.force_close()
+            self.response = resp
+            if self.status is not None:
+                resp.start_response(self.status, self.headers)
+        return self.response
+
+    def plain(self, respiter: object) -> tuple[bytes, bytes, bool] | None:
+        """A plain answer's head, its body and whether the connection closes after it; None
+        when the answer is gunicorn's to write."""
+        if self.response is not None or type(respiter) is not list or len(respiter) != 1:
+            return None
+        body = respiter[0]
+        if type(body) is not bytes or self.req.method == "HEAD":
+            return None
+        status = self.status
+        code = self._plain_statuses.get(status) if type(status) is str else None
+        if code is None and not self._learn_status(status):
+            return None
+        known = FastResponse._known
+        length = None
+        lines = []
+        for name, value in self.headers:
+            lower = known.get(name) if type(name) is str else None
+            if lower is None or type(value) is not str or not HEADER_VALUE_RE.fullmatch(value):
+                return None
+            value = value.strip(" \t")
+            if lower == "content-length":
+                if not (value.isascii() and value.isdigit()):
+                    return None  # int() might take it, or not: gunicorn's call
+                length = int(value)
+            lines.append(f"{name}: {value}\r\n")
+        if length != len(body):
+            return None
+        close = self.must_close or self.req.should_close()
+        major, minor = self.req.version
+        head = (
+            f"HTTP/{major}.{minor} {status}\r\nServer: {SERVER}\r\n"
+            f"Date: {util.http_date()}\r\nConnection: {'close' if close else 'keep-alive'}\r\n"
+            f"{''.join(lines)}\r\n"
+        )
+        return head.encode("latin-1"), body, close
+
+    def _learn_status(self, status: object) -> bool:
+        """Whether `status` is a line gunicorn takes for an answer with a body; remembered."""
+        if type(status) is not str or not STATUS_RE.fullmatch(status):
+            return False
+        code = int(status[:3])
+        if code < 200 or code in (204, 304):
+            return False
+        if len(self._plain_statuses) < _STATUSES_KEPT:
+            self._plain_statuses[status] = code
+        return True
+
+
 def drained(body: Body | None) -> bool:
     """Whether gunicorn's `Parser.finish_body` would find nothing left of `body` to read
     (and say True): all of its length read, nothing held back, no read failed."""
@@ -286,20 +402,26 @@ _PROTOCOLS = {(1, 1): "HTTP/1.1", (1, 0): "HTTP/1.0"}
 _ERROR_LOG = logging.getLogger("gunicorn.error")
 
 
-def errors_stream(cfg: Config) -> WSGIErrorsWrapper:
-    """`WSGIErrorsWrapper(cfg)`, without its `logging.getLogger` (under logging's lock) for
-    the logger it finds each time: the streams of the error log's handlers, as now."""
-    errors = WSGIErrorsWrapper.__new__(WSGIErrorsWrapper)
-    handlers = _ERROR_LOG.handlers
-    streams: list[Any] = []
-    if cfg.errorlog == "-":
-        streams.append(sys.stderr)
-        handlers = handlers[1:]
-    for handler in handlers:
-        if hasattr(handler, "stream"):
-            streams.append(handler.stream)
-    errors.streams = streams
-    return errors
+class ErrorsStream(WSGIErrorsWrapper):
+    """gunicorn's `WSGIErrorsWrapper`, its streams (the error log handlers') found when it
+    is written to rather than made: made for every request, most never written to, and a
+    stream a log reopening (SIGUSR1) replaced is not written to afterwards."""
+
+    def __init__(self, cfg: Config) -> None:  # gunicorn's looks the streams up here
+        self._cfg = cfg
+
+    @property
+    def streams(self) -> list[Any]:  # type: ignore[override]  # an attribute in gunicorn's
+        """What gunicorn's would hold if made now."""
+        handlers = _ERROR_LOG.handlers
+        streams: list[Any] = []
+        if self._cfg.errorlog == "-":
+            streams.append(sys.stderr)
+            handlers = handlers[1:]
+        for handler in handlers:
+            if hasattr(handler, "stream"):
+                streams.append(handler.stream)
+        return streams
 
 
 def peer_environ(client: Any, server: Any) -> dict[str, str] | None:
@@ -319,12 +441,17 @@ def peer_environ(client: Any, server: Any) -> dict[str, str] | None:
 
 
 def environ(
-    req: FastRequest, sock: Any, resp: Response, peer: dict[str, str], multiprocess: bool
+    req: FastRequest,
+    stream: Any,
+    sock: Any,
+    resp: Response | LeanAnswer,
+    peer: dict[str, str],
+    multiprocess: bool,
 ) -> dict[str, Any]:
-    """`gunicorn.http.wsgi.create`'s environ for `req` (keys in its order), with the
-    `wsgi.multithread` gthread sets."""
+    """`gunicorn.http.wsgi.create`'s environ for `req` (keys in its order), reading its
+    body from `stream` (gunicorn's: `req.body`), with the `wsgi.multithread` gthread sets."""
     env: dict[str, Any] = {
-        "wsgi.errors": errors_stream(req.cfg),
+        "wsgi.errors": ErrorsStream(req.cfg),
         "wsgi.version": (1, 0),
         "wsgi.multithread": True,
         "wsgi.multiprocess": multiprocess,
@@ -332,7 +459,7 @@ def environ(
         "wsgi.file_wrapper": FileWrapper,
         "wsgi.input_terminated": True,
         "SERVER_SOFTWARE": SERVER_SOFTWARE,
-        "wsgi.input": req.body,
+        "wsgi.input": stream,
         "gunicorn.socket": sock,
         "REQUEST_METHOD": req.method,
         "QUERY_STRING": req.query,

@@ -2,7 +2,7 @@
 
 The header shows whole seconds, and gunicorn and cheroot format it per response
 (`email.utils.formatdate`, about 4 µs and a dozen Python calls). The container workers
-(`containers/worker.py`) and the endpoint's front door (`containers/harness/frontdoor.py`)
+(`containers/fastpath.py`) and the endpoint's front door (`containers/harness/frontdoor.py`)
 share this one.
 """
 

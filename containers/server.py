@@ -168,20 +168,43 @@ class _EscapingLogger(glogging.Logger):
         if self.cfg.access_log_format != ACCESS_LOG_FORMAT:
             super().access(resp, req, environ, request_time)
             return
+        status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
+        self.access_line(
+            environ.get("REQUEST_METHOD"),
+            environ.get("PATH_INFO"),
+            status,
+            resp.sent,
+            request_time.seconds * 1_000_000 + request_time.microseconds,
+            req.headers,
+        )
+
+    def access_line(
+        self,
+        method: object,
+        path: object,
+        status: object,
+        sent: int,
+        micros: int,
+        headers: list[tuple[str, str]],
+    ) -> None:
+        """The access line of ACCESS_LOG_FORMAT from its values (`headers`: the request's,
+        gunicorn's upper-case names)."""
         if not self.access_log_enabled:
             return
         inference_id = "-"
-        for name, value in req.headers:  # gunicorn upper-cases names; the last one wins
+        for name, value in headers:  # the last one wins
             if name == _INFERENCE_ID_HEADER:
                 inference_id = value
-        status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
-        micros = request_time.seconds * 1_000_000 + request_time.microseconds
         line = (
-            f"{_log_value(environ.get('REQUEST_METHOD'))} {_log_value(environ.get('PATH_INFO'))} "
-            f"{_log_value(status)} {resp.sent} bytes {micros}us "
-            f"inference-id={_log_value(inference_id)}"
+            f"{_log_value(method)} {_log_value(path)} {_log_value(status)} {sent} bytes "
+            f"{micros}us inference-id={_log_value(inference_id)}"
         )
         self._write_access(line)
+
+    def direct_access_line(self) -> Any:
+        """`access_line`, which the worker's lean path calls itself, while the format is
+        ACCESS_LOG_FORMAT (settled for a worker's life); else None: `access` for each."""
+        return self.access_line if self.cfg.access_log_format == ACCESS_LOG_FORMAT else None
 
     # gunicorn's own access handler and its formatter, while they are plain (setup)
     _direct_access: _PlainHandler | None = None

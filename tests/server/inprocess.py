@@ -79,7 +79,8 @@ class Worker:
         conn = TConn(self.worker.cfg, sock, address, listener.getsockname())
         while self.worker.handle(conn):
             pass  # kept alive: the next request (a stopping worker's gets Connection: close)
-        conn.close(graceful=True)
+        if sock.fileno() != -1:  # as `_close`: an answer that failed once started closed it
+            conn.close(graceful=True)
         return False
 
 
@@ -131,13 +132,19 @@ def read_all(client: socket.socket) -> bytes:
 
 
 def count_fast(worker: Worker) -> Callable[[], int]:
-    """How many requests `worker` has served on the fast path so far (a counter)."""
+    """How many requests `worker` has served on the fast path so far (a counter), lean
+    ones (`count_lean`) included."""
     count = [0]
-    serve = worker.worker._serve
+    serve, serve_lean = worker.worker._serve, worker.worker._serve_lean
 
     def counted(req: http1.FastRequest, conn: TConn) -> bool:
         count[0] += 1
         return serve(req, conn)
 
+    def counted_lean(req: http1.FastRequest, body: bytes, conn: TConn) -> bool:
+        count[0] += 1
+        return serve_lean(req, body, conn)
+
     worker.worker._serve = counted  # type: ignore[method-assign]
+    worker.worker._serve_lean = counted_lean  # type: ignore[method-assign]
     return lambda: count[0]

@@ -6,7 +6,9 @@ for well-formed requests (taken by the fast path: counted) and malformed ones (n
 from __future__ import annotations
 
 import re
+import select
 import socket
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 import pytest
 from gunicorn.http.body import Body, LengthReader
 from gunicorn.http.unreader import IterUnreader
+from gunicorn.workers.gthread import TConn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +31,10 @@ from tests.server.inprocess import (
 )
 
 OBJECTS = ("wsgi.errors", "wsgi.input", "gunicorn.socket", "wsgi.early_hints")
+# What the lean path gives instead of gunicorn's own objects, each alike for the app: the
+# body whole as a BytesIO (Body's reads, tested below), the socket itself (not the writer
+# holding the head back for the body).
+LEAN_ALIKE = {"BytesIO": "Body", "socket": "_HeadWithBody"}
 BIG = 3 * 1024 * 1024  # several recv()s of the body
 
 
@@ -49,7 +56,8 @@ class App:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         seen = dict(environ)
         for key in OBJECTS:
-            seen[key] = gunicorns_class(seen[key])
+            kind = gunicorns_class(seen[key])
+            seen[key] = LEAN_ALIKE.get(kind, kind)
         seen["REMOTE_PORT"] = seen["REMOTE_PORT"].isdigit()  # each connection's own
         self.environs.append(seen)
         path = environ["PATH_INFO"]
@@ -70,6 +78,8 @@ class App:
                    "type": ("Content-Type", 1), "hop": ("Upgrade", "websocket")}  # fmt: skip
             start_response("200 OK", [("Content-Type", "text/csv"), bad[path[5:]]])
             return [b"x"]
+        if path in APP_ANSWERS:
+            return APP_ANSWERS[path](environ, start_response)
         if path == "/hop":  # hop-by-hop headers are dropped, a long body cut at its length
             headers = [("Connection", "close"), ("Keep-Alive", "x"), ("Content-Length", "4")]
             start_response("200 OK", [*headers, ("X-Amzn-Trace", " spaced \t")])
@@ -79,6 +89,65 @@ class App:
             "200 OK", [("Content-Type", "text/csv"), ("Content-Length", str(len(answer)))]
         )
         return [answer]
+
+
+def legacy_write(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    write = start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+    write(b"hel")
+    return [b"lo"]
+
+
+def replaced(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    start_response("200 OK", [("X-First", "1")])
+    try:
+        raise ValueError("failed after start_response")
+    except ValueError:
+        headers = [("Content-Type", "text/plain"), ("Content-Length", "2")]
+        start_response("500 Internal Server Error", headers, sys.exc_info())
+    return [b"no"]
+
+
+def raises(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    raise RuntimeError("the app failed")
+
+
+def raises_after_write(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    write = start_response("200 OK", [("Content-Length", "10")])
+    write(b"part")
+    raise RuntimeError("the app failed mid-answer")
+
+
+def short(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "10")])
+    return [b"abc"]
+
+
+def as_tuple(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return (b"o", b"k")
+
+
+def hints(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    environ["wsgi.early_hints"]([("Link", "</style.css>; rel=preload")])
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+
+
+def bad_status(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    start_response("20 OK", [("Content-Length", "2")])
+    return [b"ok"]
+
+
+APP_ANSWERS = {
+    "/legacy": legacy_write,
+    "/replaced": replaced,
+    "/raise": raises,
+    "/raise-after-write": raises_after_write,
+    "/short": short,
+    "/tuple": as_tuple,
+    "/hints": hints,
+    "/bad-status": bad_status,
+}
 
 
 @pytest.fixture
@@ -122,7 +191,18 @@ WELL_FORMED = {
     "http/1.0 chunked": post("/chunked", b"abc", version="1.0"),
     "empty post": b"POST /invocations HTTP/1.1\r\n\r\n",
     "cut body": post("/invocations", b"12345")[:-2],  # Content-Length 5, 3 sent, closed
+    **{path[1:]: f"GET {path} HTTP/1.1\r\n\r\n".encode() for path in APP_ANSWERS},
 }
+# Small requests (the body in the first read) whose answers the lean path writes itself,
+# and those it hands to gunicorn's Response (no length, no body allowed, hop-by-hop or
+# unknown names, a body not a list or not of its length, the app's own write, a second
+# start_response, a bad status). An app that raises (/raise, /raise-after-write) is
+# answered as gunicorn answers it: compared with the rest of WELL_FORMED.
+PLAIN = ("ping", "csv", "json", "attributes", "inference id", "repeated header",
+         "percent path", "close", "readline", "http/1.0", "http/1.0 keep-alive", "empty post",
+         "hints")  # fmt: skip
+GUNICORNS = ("head", "head chunked", "chunked answer", "no content", "hop-by-hop answer",
+             "legacy", "replaced", "short", "tuple", "bad-status")  # fmt: skip
 MALFORMED = {
     "bad request line": b"GET /ping\r\n\r\n",
     "lower-case method": b"get /ping HTTP/1.1\r\n\r\n",
@@ -172,6 +252,81 @@ def test_well_formed_requests_take_the_fast_path_and_answer_the_same(
     assert workers[2].environs  # the app saw it
 
 
+@pytest.fixture
+def lean_answers(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each answer of a request the lean path took was plain (written by it)."""
+    made: list[bool] = []
+    plain = http1.LeanAnswer.plain
+
+    def counted(answer: http1.LeanAnswer, respiter: object) -> Any:
+        written = plain(answer, respiter)
+        made.append(written is not None)
+        return written
+
+    monkeypatch.setattr(http1.LeanAnswer, "plain", counted)
+    return made
+
+
+@pytest.mark.parametrize("name", PLAIN)
+def test_small_requests_with_plain_answers_are_written_by_the_lean_path(
+    workers: tuple[Worker, Worker, App, App], lean_answers: list[bool], name: str
+) -> None:
+    ours, theirs, _ = answers(workers, WELL_FORMED[name])
+    assert lean_answers == [True]
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("name", GUNICORNS)
+def test_other_answers_of_lean_requests_are_written_by_gunicorn(
+    workers: tuple[Worker, Worker, App, App], lean_answers: list[bool], name: str
+) -> None:
+    ours, theirs, _ = answers(workers, WELL_FORMED[name])
+    assert lean_answers == [False]
+    assert ours == theirs
+
+
+def test_a_body_not_in_the_first_read_is_not_lean(
+    workers: tuple[Worker, Worker, App, App], lean_answers: list[bool]
+) -> None:
+    ours, theirs, served = answers(workers, WELL_FORMED["large body"])
+    assert (served, lean_answers) == (1, [])
+    assert ours == theirs
+
+
+def test_lean_answers_learn_the_apps_header_names_from_gunicorns(
+    workers: tuple[Worker, Worker, App, App], lean_answers: list[bool]
+) -> None:
+    raw = post("/invocations", b"1", "X-New-Name-For-This-Test: 1")
+
+    def new_name(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response("200 OK", [("X-Never-Seen-Before", "1"), ("Content-Length", "1")])
+        return [b"1"]
+
+    APP_ANSWERS["/invocations"] = new_name
+    try:
+        ours, theirs, _ = answers(workers, raw + raw)
+    finally:
+        del APP_ANSWERS["/invocations"]
+    assert lean_answers == [False, True]  # checked by gunicorn once, then known
+    assert ours == theirs
+
+
+def test_custom_hooks_turn_the_lean_path_off() -> None:
+    called: list[str] = []
+
+    def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
+        called.append(req.path)
+
+    worker = Worker(App(), fast=True, post_request=post_request)
+    served = count_fast(worker)
+    try:
+        assert worker.worker._access_line is None
+        assert exchange(worker, WELL_FORMED["ping"]).startswith(b"HTTP/1.1 200 OK")
+    finally:
+        worker.close()
+    assert (served(), called) == (1, ["/ping"])
+
+
 @pytest.mark.parametrize("name", MALFORMED)
 def test_malformed_requests_get_gunicorns_answer(
     workers: tuple[Worker, Worker, App, App], name: str
@@ -213,11 +368,12 @@ def test_the_apps_bad_headers_get_gunicorns_answer(
 
 
 def test_pipelined_requests_up_to_a_close_are_answered_alike(
-    workers: tuple[Worker, Worker, App, App],
+    workers: tuple[Worker, Worker, App, App], lean_answers: list[bool]
 ) -> None:
     raw = WELL_FORMED["ping"] * 3 + WELL_FORMED["close"] + WELL_FORMED["ping"]
     ours, theirs, served = answers(workers, raw)
     assert served == 4
+    assert lean_answers == [True] * 4  # each read from what the one before left
     assert ours == theirs
     assert ours.count(b"HTTP/1.1 200 OK") == 4  # nothing after the close
     assert ours.endswith(b"Connection: close\r\n\r\n") or b"Connection: close" in ours
@@ -350,3 +506,26 @@ def test_the_fast_body_reads_as_gunicorns(
         assert ours.reader.length == theirs.reader.length  # type: ignore[union-attr]
     assert ours.read() == theirs.read()
     assert our_source.read() == their_source.read()  # what follows the body
+
+
+def test_an_answer_failing_once_started_ends_its_connection_and_not_the_thread(
+    workers: tuple[Worker, Worker, App, App],
+) -> None:
+    # gunicorn closes the socket itself (close_graceful); the serving thread's `_answer`
+    # used to close it again, raising EBADF out of the thread, and to forget fd -1.
+    worker = workers[0].worker
+    worker._lock = threading.Lock()
+    worker._open, worker._epoll, worker._accepting, worker._listeners = {}, select.epoll(), True, {}
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname(), timeout=30)
+        accepted, address = listener.accept()
+        conn = TConn(worker.cfg, accepted, address, listener.getsockname())
+        worker._open[accepted.fileno()] = conn
+        client.sendall(WELL_FORMED["raise-after-write"])
+        client.shutdown(socket.SHUT_WR)  # close_graceful's drain then ends at once
+        worker._answer(conn)  # returns: nothing raised
+        answer = read_all(client)
+        client.close()
+    worker._epoll.close()
+    assert answer.startswith(b"HTTP/1.1 200 OK") and answer.endswith(b"\r\n\r\npart")
+    assert worker._open == {}

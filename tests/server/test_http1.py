@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import logging
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inferline.containers import http1
-from inferline.containers.worker import fast_path_applies, settle
+from inferline.containers.fastpath import fast_path_applies, settle
 from tests.server.inprocess import config
 from tests.server.test_fast_path import gunicorns_class
 
@@ -127,7 +128,7 @@ def environ_of(req: Request, cfg: Config, *, fast: bool) -> dict[str, Any]:
         resp = Response(req, sock, cfg)
         peer = http1.peer_environ(PEER, SERVER)
         assert peer is not None
-        environ = http1.environ(req, sock, resp, peer, cfg.workers > 1)
+        environ = http1.environ(req, req.body, sock, resp, peer, cfg.workers > 1)
         assert isinstance(environ["wsgi.input"], http1.FastBody)
     else:
         _, environ = create(req, sock, PEER, SERVER, cfg)
@@ -199,11 +200,20 @@ def test_tls_uwsgi_and_the_proxy_protocol_turn_the_fast_path_off() -> None:
     assert not fast_path_applies(cfg_for(proxy_protocol="v1"))
 
 
-def test_the_errors_stream_is_gunicorns() -> None:
-    cfg = cfg_for()
-    made = http1.errors_stream(cfg)
-    assert type(made) is WSGIErrorsWrapper
-    assert made.streams == WSGIErrorsWrapper(cfg).streams
+def test_the_errors_stream_is_gunicorns_made_when_written(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for cfg in (cfg_for(), cfg_for(errorlog="/tmp/elsewhere.log")):
+        assert http1.ErrorsStream(cfg).streams == WSGIErrorsWrapper(cfg).streams
+    made = http1.ErrorsStream(cfg)  # the error log not "-": stderr not written
+    assert isinstance(made, WSGIErrorsWrapper)
+    later = io.StringIO()
+    handler = logging.StreamHandler(later)
+    monkeypatch.setattr(logging.getLogger("gunicorn.error"), "handlers", [handler])
+    made.write("a line\n")  # the handler set after it was made gets it
+    assert made.streams == WSGIErrorsWrapper(cfg).streams == [later]
+    assert later.getvalue() == "a line\n"
+    assert capsys.readouterr().err == ""
 
 
 # Generated heads: well-formed pieces, and the pieces gunicorn refuses or treats apart.

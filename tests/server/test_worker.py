@@ -20,9 +20,9 @@ import pytest
 from gunicorn.config import Config
 
 from inferline.containers.core.settings import Settings
+from inferline.containers.fastpath import _HeadWithBody, settle
 from inferline.containers.httpdate import PerSecondDate
 from inferline.containers.server import ACCESS_LOG_FORMAT, _EscapingLogger, gunicorn_options
-from inferline.containers.worker import _HeadWithBody, settle
 from tests import abalone
 from tests.echo import echo_model, until  # noqa: F401  # echo_model is a fixture
 from tests.servers import ServerProcess
