@@ -193,6 +193,8 @@ def main() -> None:
     parser.add_argument("--before", nargs="+", metavar=("REV", "PATH"), default=None)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if len(set(args.lengths)) < 2:  # the per-hop figure is a slope over the lengths
+        parser.error("--lengths needs at least two different chain lengths, such as 1 4")
     if args.child is not None:
         print(json.dumps(measure(args.lengths, args.requests, json.loads(args.child))))
         return
