@@ -22,7 +22,7 @@ a `BytesIO`), and the answer kept until the app returns (`http1.LeanAnswer`), so
 plain one (a known status and headers, a Content-Length, one bytes body) is formatted and
 sent in one piece, its access line written from its values, without gunicorn's `Response`;
 any other answer is gunicorn's `Response`'s, given the same status and headers. The next
-request on such a connection is read with one `recv`. 7-10 % of a container's CPU per
+request on such a connection is read with one `recv`. 6-10 % of a container's CPU per
 request (docs/benchmarks.md, "The lean path").
 
 gunicorn writes a response's head and body in two sends; the client then reads the head
