@@ -7,9 +7,10 @@
     door.stop()
 
 The server is cheroot's (CherryPy's HTTP/1.1 server): it keeps client connections
-alive, parks idle ones in a selector instead of holding a thread each, and runs the
-app on a pool of threads, so the router, the metrics and the crash restarts stay in
-this one process's memory. docs/benchmarks.md ("Performance work") compares it with
+alive, parks idle ones in an epoll instead of holding a thread each, and runs the app
+on `THREADS` threads, each answering the request that wakes it (`doorthreads`: no
+hand-off from a selector thread to a pool), so the router, the metrics and the crash
+restarts stay in this one process's memory. docs/benchmarks.md ("Performance work") compares it with
 werkzeug's development server (a new connection per call) and waitress.
 
 Requests cheroot refuses itself, before the app, are answered in inferline's JSON
@@ -38,7 +39,7 @@ from cheroot.makefile import MakeFile
 from inferline.containers.core.container import too_large_message
 from inferline.containers.core.protocol import MAX_PAYLOAD_BYTES
 from inferline.containers.core.refusal import refusal
-from inferline.containers.harness import socketfile
+from inferline.containers.harness import doorthreads, socketfile
 from inferline.containers.httpdate import PerSecondDate
 
 if TYPE_CHECKING:
@@ -210,6 +211,15 @@ class _Server(wsgi.Server):
     max_request_header_size = MAX_HEAD_BYTES
     max_request_body_size = MAX_BODY_BYTES
 
+    def prepare(self) -> None:
+        """cheroot's, with its connections answered by the threads their requests wake
+        (`doorthreads.DirectConnections`) where there is epoll."""
+        super().prepare()
+        if doorthreads.available():
+            cheroots: Any = vars(self)["_connections"]  # made by prepare, not in the stubs
+            self._connections = doorthreads.DirectConnections(self, THREADS)
+            cheroots._selector.close()  # never polled
+
     @staticmethod
     def bind_socket(socket_: socket.socket, bind_addr: tuple[str, int]) -> socket.socket:
         try:
@@ -243,7 +253,8 @@ def start(app: WSGIApplication, host: str, port: int, *, name: str = "inferline"
     server = _Server(
         (host, port),
         app,
-        numthreads=THREADS,
+        # cheroot's pool answers only what its own manager queues: none with epoll's
+        numthreads=1 if doorthreads.available() else THREADS,
         server_name=name,
         request_queue_size=QUEUE,
         timeout=int(IDLE_SECONDS),

@@ -294,3 +294,69 @@ def test_bad_requests_get_json_errors_and_the_connection_stays_usable(
         assert (response.status, response.read()) == (200, b"3.0\n")
     finally:
         connection.close()
+
+
+class Gate:
+    """A WSGI app that holds each request until `release` (counting those held)."""
+
+    def __init__(self) -> None:
+        self.held = threading.Semaphore(0)
+        self.open = threading.Event()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        self.held.release()
+        assert self.open.wait(30)
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+
+def test_each_thread_answers_what_wakes_it_and_a_silent_connection_holds_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(frontdoor, "THREADS", 2)
+    gate = Gate()
+    door = frontdoor.start(gate, "127.0.0.1", 0)
+    try:
+        assert type(door._server._connections).__name__ == "DirectConnections"
+        silent = [socket.create_connection(("127.0.0.1", door.port)) for _ in range(4)]
+        clients = [http.client.HTTPConnection("127.0.0.1", door.port, timeout=30) for _ in "ab"]
+        for client in clients:
+            client.request("GET", "/")
+        for _ in clients:  # both held at once: the silent connections took no thread
+            assert gate.held.acquire(timeout=30)
+        gate.open.set()
+        assert [client.getresponse().read() for client in clients] == [b"ok", b"ok"]
+        for sock in [*silent, *clients]:
+            sock.close()
+    finally:
+        door.stop()
+
+
+def test_a_connection_idle_past_the_timeout_is_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(frontdoor, "IDLE_SECONDS", 1.0)
+    door = frontdoor.start(PeerRecorder(), "127.0.0.1", 0)
+    try:
+        with socket.create_connection(("127.0.0.1", door.port), timeout=30) as sock:
+            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
+            answer = b""
+            while not answer.endswith(b"hi"):
+                answer += sock.recv(65536)
+            started = time.monotonic()
+            assert sock.recv(65536) == b""  # the door closed it: expired while idle
+        assert time.monotonic() - started < 29  # by the sweep, not by the client's timeout
+        assert door._server._connections._num_connections == 0
+    finally:
+        door.stop()
+
+
+def test_stop_ends_the_serving_threads() -> None:
+    door = frontdoor.start(PeerRecorder(), "127.0.0.1", 0)
+    pool = urllib3.HTTPConnectionPool("127.0.0.1", door.port, maxsize=1, retries=False)
+    assert pool.urlopen("POST", "/", body=b"x").data == b"x"
+    threads = door._server._connections._started
+    assert len(threads) == frontdoor.THREADS
+    door.stop()
+    pool.close()
+    for thread in threads:
+        thread.join(30)
+    assert not [thread for thread in threads if thread.is_alive()]
