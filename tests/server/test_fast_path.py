@@ -267,21 +267,14 @@ def lean_answers(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return made
 
 
-@pytest.mark.parametrize("name", PLAIN)
-def test_small_requests_with_plain_answers_are_written_by_the_lean_path(
-    workers: tuple[Worker, Worker, App, App], lean_answers: list[bool], name: str
+@pytest.mark.parametrize(
+    ("name", "plain"), [*((name, True) for name in PLAIN), *((name, False) for name in GUNICORNS)]
+)
+def test_lean_requests_answers_are_written_by_the_lean_path_or_by_gunicorn(
+    workers: tuple[Worker, Worker, App, App], lean_answers: list[bool], name: str, plain: bool
 ) -> None:
     ours, theirs, _ = answers(workers, WELL_FORMED[name])
-    assert lean_answers == [True]
-    assert ours == theirs
-
-
-@pytest.mark.parametrize("name", GUNICORNS)
-def test_other_answers_of_lean_requests_are_written_by_gunicorn(
-    workers: tuple[Worker, Worker, App, App], lean_answers: list[bool], name: str
-) -> None:
-    ours, theirs, _ = answers(workers, WELL_FORMED[name])
-    assert lean_answers == [False]
+    assert lean_answers == [plain]
     assert ours == theirs
 
 
