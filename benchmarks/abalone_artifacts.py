@@ -9,6 +9,7 @@ the regressor's JSON into one CSV number a line, as the peers answer.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -86,6 +87,25 @@ def build(work: Path) -> Artifacts:
     three = work / "three-containers.json"
     three.write_text(json.dumps(definition, indent=2))
     return Artifacts(pipeline, joblib_file, single, three, data.abalone()[COLUMNS])
+
+
+def with_stage_featurizer(artifacts: Artifacts, work: Path) -> Artifacts:
+    """The same pipeline with inferline's own sklearn stage as its first container.
+
+    It serves the example's fitted featurizer (`model.joblib`, no inference script),
+    answering CSV to the regressor (SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT=text/csv): what
+    the pipeline costs when no user script reads and writes its bodies.
+    """
+    featurizer = work / "stage-featurizer"
+    shutil.rmtree(featurizer, ignore_errors=True)
+    artifact.save(artifacts.pipeline[0], featurizer)
+    definition = json.loads(artifacts.three_containers.read_text())
+    first = definition["Containers"][0]
+    first["ModelDataUrl"] = str(featurizer)
+    first["Environment"] = {"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv"}
+    path = work / "three-containers-stage-featurizer.json"
+    path.write_text(json.dumps(definition, indent=2))
+    return dataclasses.replace(artifacts, three_containers=path)
 
 
 def csv_rows(rows: pd.DataFrame) -> bytes:
