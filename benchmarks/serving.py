@@ -127,6 +127,8 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     for worker_class in ("gthread", "sync"):
         env = {"INFERLINE_WORKER_CLASS": worker_class, "SAGEMAKER_MODEL_SERVER_WORKERS": "2"}
+        if worker_class == "sync":  # more threads would mean the threaded worker, as in gunicorn
+            env["INFERLINE_WORKER_THREADS"] = "1"
         server = serve(work / "model", work / f"{worker_class}.log", env)
         try:
             results[worker_class] = measure(server.url, args.requests, big_body)
