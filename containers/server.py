@@ -37,7 +37,7 @@ from gunicorn.workers.sync import SyncWorker
 from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 
 from inferline import stages
-from inferline.containers import worker
+from inferline.containers import bootsignals, worker
 from inferline.containers.app import create_app
 from inferline.containers.core import modeldir, protocol
 from inferline.containers.core.refusal import refusal
@@ -65,6 +65,14 @@ class _Gunicorn(BaseApplication):
 
     def load(self) -> Any:
         return _body_errors_as_400(self._app)
+
+    def run(self) -> None:
+        # BaseApplication.run, with the arbiter that keeps a booting worker's signals
+        try:
+            bootsignals.BootSafeArbiter(self).run()
+        except RuntimeError as error:  # gunicorn's own: a bad setting, printed and exit 1
+            print(f"\nError: {error}\n", file=sys.stderr)
+            sys.exit(1)
 
 
 class _CheckedInput:
@@ -319,15 +327,15 @@ class _JsonErrors:
             self.log.debug("could not send the error answer")
 
 
-class JsonErrorsThreadWorker(_JsonErrors, ThreadWorker):  # type: ignore[misc]
+class JsonErrorsThreadWorker(bootsignals.UnblocksAfterBoot, _JsonErrors, ThreadWorker):  # type: ignore[misc]
     """gthread, with gunicorn's own refusals answered as JSON."""
 
 
-class JsonErrorsSyncWorker(_JsonErrors, SyncWorker):  # type: ignore[misc]
+class JsonErrorsSyncWorker(bootsignals.UnblocksAfterBoot, _JsonErrors, SyncWorker):  # type: ignore[misc]
     """sync, with gunicorn's own refusals answered as JSON."""
 
 
-class JsonErrorsDirectWorker(_JsonErrors, worker.DirectThreadWorker):  # type: ignore[misc]
+class JsonErrorsDirectWorker(bootsignals.UnblocksAfterBoot, _JsonErrors, worker.DirectThreadWorker):  # type: ignore[misc]
     """gthread without the per-request hand-off (`containers/worker.py`), refusals as JSON."""
 
 
