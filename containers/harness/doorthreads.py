@@ -17,6 +17,7 @@ holds no thread. Linux only (epoll); elsewhere cheroot's own manager.
 
 from __future__ import annotations
 
+import contextlib
 import select
 import threading
 import time
@@ -84,8 +85,11 @@ class DirectConnections(ConnectionManager):
 
     def _accept(self) -> None:
         """One new connection (cheroot's accept), parked until it sends a request."""
+        listener = self.server.socket
+        if listener is None:  # stopping: cheroot's `stop` wakes the listener, then drops it
+            return
         try:
-            conn = self._from_server_socket(self.server.socket)  # type: ignore[attr-defined]  # cheroot's, not in its stubs
+            conn = self._from_server_socket(listener)  # type: ignore[attr-defined]  # cheroot's, not in its stubs
         finally:
             self._arm(self._listener)
         if conn is not None:
@@ -117,7 +121,8 @@ class DirectConnections(ConnectionManager):
         try:
             self._epoll.modify(fd, _ONE_SHOT)
         except FileNotFoundError:  # not registered yet (or its number was reused)
-            self._epoll.register(fd, _ONE_SHOT)
+            with contextlib.suppress(OSError, ValueError):  # closed: the door is stopping
+                self._epoll.register(fd, _ONE_SHOT)
         except (OSError, ValueError):
             pass  # the epoll is closed: the door is stopping
 
