@@ -327,15 +327,21 @@ class _JsonErrors:
             self.log.debug("could not send the error answer")
 
 
-class JsonErrorsThreadWorker(bootsignals.UnblocksAfterBoot, _JsonErrors, ThreadWorker):  # type: ignore[misc]
+class JsonErrorsThreadWorker(  # type: ignore[misc]
+    bootsignals.UnblocksAfterBoot, _JsonErrors, ThreadWorker
+):
     """gthread, with gunicorn's own refusals answered as JSON."""
 
 
-class JsonErrorsSyncWorker(bootsignals.UnblocksAfterBoot, _JsonErrors, SyncWorker):  # type: ignore[misc]
+class JsonErrorsSyncWorker(  # type: ignore[misc]
+    bootsignals.UnblocksAfterBoot, _JsonErrors, SyncWorker
+):
     """sync, with gunicorn's own refusals answered as JSON."""
 
 
-class JsonErrorsDirectWorker(bootsignals.UnblocksAfterBoot, _JsonErrors, worker.DirectThreadWorker):  # type: ignore[misc]
+class JsonErrorsDirectWorker(  # type: ignore[misc]
+    bootsignals.UnblocksAfterBoot, _JsonErrors, worker.DirectThreadWorker
+):
     """gthread without the per-request hand-off (`containers/worker.py`), refusals as JSON."""
 
 
