@@ -45,6 +45,7 @@ class DirectConnections(ConnectionManager):
         self.server = server
         self._serving = False
         self._stop_requested = False
+        self._closed = False  # by `close`: nothing parked after it would ever be closed
         self._epoll = select.epoll()
         self._lock = threading.Lock()
         self._idle: dict[int, Any] = {}  # fd -> connection waiting in the epoll
@@ -114,8 +115,11 @@ class DirectConnections(ConnectionManager):
         conn.last_used = time.time()
         fd = conn.socket.fileno()
         with self._lock:
-            self._idle[fd] = conn
-            self._arm(fd)
+            if not self._closed:
+                self._idle[fd] = conn
+                self._arm(fd)
+                return
+        conn.close()  # accepted or answered as the door closed (stop's own wake-up, say)
 
     def _arm(self, fd: int) -> None:
         try:
@@ -141,6 +145,7 @@ class DirectConnections(ConnectionManager):
     def close(self) -> None:
         """Close the idle connections and the epoll; serving threads end within a poll."""
         with self._lock:
+            self._closed = True
             idle, self._idle = list(self._idle.values()), {}
         for conn in idle:
             conn.close()

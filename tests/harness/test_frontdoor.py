@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import urllib3
+from cheroot.makefile import MakeFile
 
 from inferline.containers.core import definition
 from inferline.containers.core.protocol import ERROR_TYPE, MAX_PAYLOAD_BYTES
@@ -375,3 +376,17 @@ def test_a_wake_up_for_the_listener_after_stop_let_go_of_it_is_ignored() -> None
     finally:
         door._server.socket = listener
         door.stop()
+
+
+def test_a_connection_parked_after_the_door_closed_is_closed_not_leaked() -> None:
+    # The thread that accepts stop's own wake-up connection may park it after `close`
+    # has closed the idle ones: nothing would close it then (an unclosed socket).
+    door = frontdoor.start(PeerRecorder(), "127.0.0.1", 0)
+    connections = door._server._connections
+    door.stop()
+    ours, theirs = socket.socketpair()
+    with theirs:
+        connection = door._server.ConnectionClass(door._server, ours, MakeFile)
+        connections._park(connection)
+        assert ours.fileno() == -1
+        assert connections._num_connections == 0
