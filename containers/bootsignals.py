@@ -26,9 +26,12 @@ WORKER_SIGNALS = frozenset(
 
 
 class BootSafeArbiter(Arbiter):
-    """gunicorn's arbiter, forking each worker with `WORKER_SIGNALS` blocked."""
+    """gunicorn's arbiter, forking each worker with `WORKER_SIGNALS` blocked (a worker
+    class without `UnblocksAfterBoot` is forked as gunicorn does)."""
 
     def spawn_worker(self) -> Any:
+        if not issubclass(self.worker_class, UnblocksAfterBoot):
+            return super().spawn_worker()  # it would never unblock them
         before = signal.pthread_sigmask(signal.SIG_BLOCK, WORKER_SIGNALS)
         try:
             return super().spawn_worker()  # the child leaves it only by SystemExit

@@ -45,7 +45,6 @@ class DirectConnections(ConnectionManager):
         self.server = server
         self._serving = False
         self._stop_requested = False
-        self._closed = False  # by `close`: nothing parked after it would ever be closed
         self._epoll = select.epoll()
         self._lock = threading.Lock()
         self._idle: dict[int, Any] = {}  # fd -> connection waiting in the epoll
@@ -115,7 +114,7 @@ class DirectConnections(ConnectionManager):
         conn.last_used = time.time()
         fd = conn.socket.fileno()
         with self._lock:
-            if not self._closed:
+            if not self._stop_requested:  # else `close` may be past: nothing would close it
                 self._idle[fd] = conn
                 self._arm(fd)
                 return
@@ -145,7 +144,7 @@ class DirectConnections(ConnectionManager):
     def close(self) -> None:
         """Close the idle connections and the epoll; serving threads end within a poll."""
         with self._lock:
-            self._closed = True
+            self._stop_requested = True  # cheroot's `stop` has said so; `_park` reads it here
             idle, self._idle = list(self._idle.values()), {}
         for conn in idle:
             conn.close()
